@@ -1,0 +1,2 @@
+export * from './builder.js';
+export { onnx } from './generated/onnx.js';

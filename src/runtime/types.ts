@@ -1,0 +1,58 @@
+/**
+ * The model runtime port: what serving needs from an inference engine. The onnxruntime-node
+ * adapter runs every session inside a worker thread, because `session.run` blocks its thread.
+ */
+import type { ModelSignature, Tensor } from '../core/index.js';
+
+export interface LoadOptions {
+  /** A label for logs and stats, e.g. `fraud-detector:3`. */
+  readonly label: string;
+  readonly artifactPath: string;
+  /** How many replicas (sessions in worker threads) to start. */
+  readonly replicas: number;
+  /** onnxruntime intra-op threads per replica; default: cores / replicas, at least 1. */
+  readonly intraOpThreads?: number;
+  /** Run one inference with zero-filled inputs per replica before reporting ready. Default true. */
+  readonly warmup?: boolean;
+}
+
+export interface ReplicaStats {
+  readonly id: string;
+  readonly state: 'loading' | 'ready' | 'failed' | 'stopped';
+  readonly inFlight: number;
+  readonly served: number;
+  readonly failed: number;
+  readonly busyMs: number;
+  readonly loadMs: number;
+  /** Resident memory of the worker's heap, in bytes (approximate). */
+  readonly heapBytes: number;
+}
+
+/**
+ * A version loaded into one or more replicas, behind one `infer`. Ownership: the caller keeps the
+ * input tensors; after `infer` resolves, the output tensors belong to the caller.
+ */
+export interface LoadedModel {
+  readonly label: string;
+  readonly signature: ModelSignature;
+  /**
+   * Runs the model. `outputs` names the outputs wanted (all when undefined). Rejects with a
+   * PlatformError (RUNTIME_*) on failure; an aborted signal rejects without running if not started.
+   */
+  infer(inputs: readonly Tensor[], outputs: readonly string[] | undefined, signal?: AbortSignal): Promise<Tensor[]>;
+  stats(): ReplicaStats[];
+  /** Waits for in-flight calls to finish, then stops every replica. Idempotent. */
+  unload(): Promise<void>;
+}
+
+export interface ModelRuntime {
+  /** Starts replicas for an artifact and resolves once all are ready (and warm). */
+  load(options: LoadOptions): Promise<LoadedModel>;
+  /**
+   * Checks that the engine can create a session from the file, without keeping it. Rejects with
+   * RUNTIME_LOAD_FAILED and the engine's reason otherwise. Used at registration.
+   */
+  probe(artifactPath: string): Promise<void>;
+  /** Stops every worker this runtime started. */
+  close(): Promise<void>;
+}
