@@ -113,7 +113,7 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${String(value as string | number | boolean | bigint | symbol | undefined)}`;
+  return `${typeof value} ${String(value)}`;
 }
 
 /** Deep-freezes a compiled config so nothing mutates it after validation. */
