@@ -113,8 +113,8 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value as number | boolean | bigint | symbol | undefined)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  return typeof value;
 }
 
 /** Deep-freezes a compiled config so nothing mutates it after validation. */
