@@ -6,3 +6,4 @@ export * from './config.js';
 export * from './logger.js';
 export * from './version.js';
 export * from './tensor.js';
+export * from './http.js';

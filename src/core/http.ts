@@ -1,0 +1,52 @@
+/**
+ * The one mapping from error kinds to HTTP statuses, shared by both HTTP edges (the Open Inference
+ * Protocol under /v2 and the control API under /api/v1), and the error body both return.
+ */
+import { toPlatformError, type ErrorKind, type PlatformError } from './errors.js';
+
+const STATUS: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  limited: 429,
+  unavailable: 503,
+  timeout: 504,
+  internal: 500,
+};
+
+export function httpStatusFor(kind: ErrorKind): number {
+  return STATUS[kind];
+}
+
+/** The body of every error response: `{ error, code }`, plus `details` when the error has them. */
+export interface ErrorBody {
+  readonly error: string;
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface HttpError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly headers: Record<string, string>;
+  readonly error: PlatformError;
+}
+
+/** Turns anything thrown into a status, an error body and headers (Retry-After where it applies). */
+export function toHttpError(thrown: unknown): HttpError {
+  const error = toPlatformError(thrown);
+  const status = httpStatusFor(error.kind);
+  const headers: Record<string, string> = {};
+  const retry = error.retryAfterSeconds ?? (status === 503 || status === 429 ? 1 : undefined);
+  if (retry !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retry)));
+  // internal faults never leak their cause or stack to clients
+  const message = error.kind === 'internal' ? 'internal error' : error.message;
+  const body: ErrorBody =
+    error.details !== undefined && error.kind !== 'internal'
+      ? { error: message, code: error.code, details: error.details }
+      : { error: message, code: error.code };
+  return { status, body, headers, error };
+}
