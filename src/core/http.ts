@@ -2,7 +2,7 @@
  * The one mapping from error kinds to HTTP statuses, shared by both HTTP edges (the Open Inference
  * Protocol under /v2 and the control API under /api/v1), and the error body both return.
  */
-import { toPlatformError, type ErrorKind, type PlatformError } from './errors.js';
+import { defineErrors, toPlatformError, type ErrorKind, type PlatformError } from './errors.js';
 
 const STATUS: Readonly<Record<ErrorKind, number>> = {
   invalid: 400,
@@ -50,3 +50,15 @@ export function toHttpError(thrown: unknown): HttpError {
       : { error: message, code: error.code };
   return { status, body, headers, error };
 }
+
+/** Errors raised by the HTTP layer itself, before a route's handler runs. */
+export const HttpErrors = defineErrors({
+  HTTP_INVALID_JSON: { kind: 'invalid', help: 'The request body is not valid JSON. Send one JSON object (Content-Type: application/json).' },
+  HTTP_BODY_TOO_LARGE: {
+    kind: 'too_large',
+    help: 'The request body exceeds its limit: server.bodyLimitBytes (16 MiB by default) for JSON, server.uploadLimitBytes (2 GiB) for model uploads.',
+  },
+  HTTP_UNSUPPORTED_MEDIA_TYPE: { kind: 'invalid', help: 'The Content-Type is not accepted on this route; JSON routes take application/json, uploads application/octet-stream.' },
+  HTTP_ROUTE_NOT_FOUND: { kind: 'not_found', help: 'No route matches that method and path. See docs/api.md, and the Open Inference Protocol routes under /v2.' },
+  HTTP_BAD_REQUEST: { kind: 'invalid', help: 'The HTTP request itself is malformed (headers, encoding or framing).' },
+});

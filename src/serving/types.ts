@@ -9,8 +9,11 @@ export type DeploymentState = 'loading' | 'ready' | 'failed' | 'draining';
 export interface DeployedVersion {
   readonly model: string;
   readonly version: number;
-  /** `stable` now; `candidate` and `shadow` arrive with rollouts. */
-  readonly role: 'stable' | 'candidate' | 'shadow';
+  /**
+   * `stable` serves traffic; `pending` is loading to replace it; `retiring` finishes its in-flight
+   * requests before unloading. `candidate` and `shadow` arrive with rollouts.
+   */
+  readonly role: 'stable' | 'pending' | 'retiring' | 'candidate' | 'shadow';
   readonly state: DeploymentState;
   /** Why the version failed to load, when state is `failed`. */
   readonly error?: { readonly code: string; readonly message: string };

@@ -1,0 +1,183 @@
+/**
+ * Slipway's configuration: a YAML file, SLIPWAY_* environment variables and command-line flags
+ * (later wins), validated with every problem reported by path, then frozen. The key table below
+ * is the single list of keys: docs/configuration.md documents each one (a test checks it).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem } from '../core/index.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SlipwayConfig {
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    /** Largest JSON request body (inference and control), bytes. */
+    readonly bodyLimitBytes: number;
+    /** Largest model upload, bytes (streamed to disk). */
+    readonly uploadLimitBytes: number;
+    /** How long shutdown waits for in-flight requests before closing connections. */
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly dataDir: string;
+  readonly serving: {
+    readonly holdTimeoutMs: number;
+    readonly inferTimeoutMs: number;
+    readonly replicas: number;
+    /** 0 = automatic (cores / replicas). */
+    readonly intraOpThreads: number;
+    readonly warmup: boolean;
+  };
+  readonly examples: {
+    /** Build (if missing), register and deploy the example models at start. */
+    readonly deploy: boolean;
+  };
+  readonly log: { readonly level: LogLevel };
+}
+
+/** What a user may pass: the same shape, every key optional, values possibly strings (env, flags). */
+export type SlipwayConfigInput = Record<string, unknown>;
+
+interface KeySpec {
+  /** Dotted path in the config. */
+  readonly path: string;
+  /** Extra environment variable names besides the derived SLIPWAY_<PATH> one. */
+  readonly envAliases?: readonly string[];
+}
+
+/** Every configuration key. The env name is SLIPWAY_ + the path in UPPER_SNAKE (serving.holdTimeoutMs → SLIPWAY_SERVING_HOLD_TIMEOUT_MS). */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { path: 'server.host', envAliases: ['SLIPWAY_HOST'] },
+  { path: 'server.port', envAliases: ['SLIPWAY_PORT'] },
+  { path: 'server.bodyLimitBytes' },
+  { path: 'server.uploadLimitBytes' },
+  { path: 'server.shutdownTimeoutMs' },
+  { path: 'dataDir' },
+  { path: 'serving.holdTimeoutMs' },
+  { path: 'serving.inferTimeoutMs' },
+  { path: 'serving.replicas' },
+  { path: 'serving.intraOpThreads' },
+  { path: 'serving.warmup' },
+  { path: 'examples.deploy' },
+  { path: 'log.level', envAliases: ['SLIPWAY_LOG_LEVEL'] },
+];
+
+export function envNameFor(path: string): string {
+  return 'SLIPWAY_' + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+const MiB = 1024 * 1024;
+
+/** Stage 2 → 3: applies defaults and checks every value; throws CORE_INVALID_CONFIG listing all problems. */
+export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()): SlipwayConfig {
+  const r = new ConfigReader();
+  const root = r.object(input, '');
+  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'examples', 'log']);
+  const server = r.object(root.server, 'server');
+  r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs']);
+  const serving = r.object(root.serving, 'serving');
+  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'warmup']);
+  const examples = r.object(root.examples, 'examples');
+  r.onlyKeys(examples, 'examples', ['deploy']);
+  const log = r.object(root.log, 'log');
+  r.onlyKeys(log, 'log', ['level']);
+
+  const config: SlipwayConfig = {
+    server: {
+      host: r.string(server.host, 'server.host', '127.0.0.1', (v) => (v.trim() === '' ? 'must not be empty' : undefined)),
+      port: r.integer(server.port, 'server.port', 8080, 0, 65535),
+      bodyLimitBytes: r.integer(server.bodyLimitBytes, 'server.bodyLimitBytes', 16 * MiB, 1024),
+      uploadLimitBytes: r.integer(server.uploadLimitBytes, 'server.uploadLimitBytes', 2048 * MiB, 1024),
+      shutdownTimeoutMs: r.integer(server.shutdownTimeoutMs, 'server.shutdownTimeoutMs', 30_000, 0),
+    },
+    dataDir: resolve(baseDir, r.string(root.dataDir, 'dataDir', '.slipway', (v) => (v.trim() === '' ? 'must not be empty' : undefined))),
+    serving: {
+      holdTimeoutMs: r.integer(serving.holdTimeoutMs, 'serving.holdTimeoutMs', 30_000, 0),
+      inferTimeoutMs: r.integer(serving.inferTimeoutMs, 'serving.inferTimeoutMs', 60_000, 0),
+      replicas: r.integer(serving.replicas, 'serving.replicas', 1, 1, 64),
+      intraOpThreads: r.integer(serving.intraOpThreads, 'serving.intraOpThreads', 0, 0, 256),
+      warmup: r.boolean(serving.warmup, 'serving.warmup', true),
+    },
+    examples: { deploy: r.boolean(examples.deploy, 'examples.deploy', false) },
+    log: { level: r.oneOf(log.level, 'log.level', 'info', LOG_LEVELS) },
+  };
+  r.finish('configuration');
+  return deepFreeze(config);
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = node[p];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] ?? path] = value;
+}
+
+function merge(into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof cur === 'object' && cur !== null && !Array.isArray(cur)) {
+      merge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else into[k] = v;
+  }
+  return into;
+}
+
+/** Reads the SLIPWAY_* variables that name config keys. */
+export function configFromEnv(env: NodeJS.ProcessEnv): SlipwayConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    for (const name of [envNameFor(key.path), ...(key.envAliases ?? [])]) {
+      const v = env[name];
+      if (v !== undefined && v !== '') setPath(out, key.path, v);
+    }
+  }
+  return out;
+}
+
+/** Reads a YAML config file; a parse error or a non-mapping is a config error naming the file. */
+export function configFromFile(path: string): SlipwayConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalidConfigError(`config file ${path}`, [{ path: '(file)', message: `cannot read: ${(error as Error).message}` }]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw invalidConfigError(`config file ${path}`, [{ path: '(file)', message: `not valid YAML: ${(error as Error).message}` }]);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    const problems: ConfigProblem[] = [{ path: '(file)', message: 'must be a YAML mapping of config keys' }];
+    throw invalidConfigError(`config file ${path}`, problems);
+  }
+  return doc as SlipwayConfigInput;
+}
+
+export interface LoadConfigOptions {
+  readonly file?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from flags, as dotted paths (`server.port`). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  readonly baseDir?: string;
+}
+
+/** Stage 1 → 3: file, then environment, then flags, compiled and frozen. */
+export function loadConfig(options: LoadConfigOptions = {}): SlipwayConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.SLIPWAY_CONFIG;
+  const merged: Record<string, unknown> = {};
+  if (file !== undefined && file !== '') merge(merged, configFromFile(file));
+  merge(merged, configFromEnv(env));
+  for (const [path, v] of Object.entries(options.overrides ?? {})) if (v !== undefined) setPath(merged, path, v);
+  return compileConfig(merged, options.baseDir);
+}

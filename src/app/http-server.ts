@@ -1,0 +1,99 @@
+/**
+ * Assembles the Fastify server both HTTP edges share: request ids, the one auth hook (every route
+ * must declare a permission), the lifecycle gate (503 while starting or draining), and the one
+ * error handler that turns anything thrown into `{error, code}` with the right status.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { HttpErrors, isUniqueLookingId, newId, toHttpError, type PlatformError } from '../core/index.js';
+import { ANONYMOUS, isPermission, type Permission, type Principal } from '../security/index.js';
+import { ServingErrors } from '../serving/index.js';
+import type { LogLevel } from './config.js';
+
+export type Lifecycle = 'starting' | 'ready' | 'draining' | 'stopped';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    permission?: Permission;
+  }
+}
+
+export interface HttpServerOptions {
+  readonly bodyLimitBytes: number;
+  readonly logLevel: LogLevel;
+  readonly lifecycle: () => Lifecycle;
+}
+
+/** Paths that answer even while the server starts or drains (probes must see the truth). */
+const ALWAYS_OPEN = new Set(['/v2/health/live', '/v2/health/ready']);
+
+function fastifyErrorToPlatform(error: FastifyError): PlatformError | undefined {
+  if (typeof error.code !== 'string' || !error.code.startsWith('FST_')) return undefined;
+  switch (error.statusCode) {
+    case 413:
+      return HttpErrors.HTTP_BODY_TOO_LARGE(`request body is larger than the limit of ${error.message.match(/\d+/)?.[0] ?? 'the configured'} bytes`);
+    case 415:
+      return HttpErrors.HTTP_UNSUPPORTED_MEDIA_TYPE(`unsupported Content-Type: ${error.message}`);
+    default:
+      if (error.code.startsWith('FST_ERR_CTP_')) return HttpErrors.HTTP_INVALID_JSON(`request body is not valid: ${error.message}`);
+      return HttpErrors.HTTP_BAD_REQUEST(error.message);
+  }
+}
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes,
+    // our own lifecycle gate answers 503 in the protocol's error shape
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      return typeof sent === 'string' && isUniqueLookingId(sent) ? sent : newId();
+    },
+  });
+
+  app.decorateRequest('principal', ANONYMOUS);
+
+  // Every route declares the permission it needs; a route without one does not register.
+  app.addHook('onRoute', (route) => {
+    const permission = (route.config as { permission?: unknown } | undefined)?.permission;
+    if (!isPermission(permission)) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+    const state = options.lifecycle();
+    const path = req.url.split('?', 1)[0] ?? req.url;
+    if (state !== 'ready' && !ALWAYS_OPEN.has(path)) {
+      void reply.header('connection', 'close');
+      throw state === 'starting'
+        ? ServingErrors.SERVING_STARTING('Slipway is starting; retry shortly', { retryAfterSeconds: 1 })
+        : ServingErrors.SERVING_DRAINING('Slipway is shutting down and takes no new requests', { retryAfterSeconds: 5 });
+    }
+    // The auth hook. Authentication is switched on by the security issue; until then every
+    // request acts as the anonymous principal, which holds every permission.
+    req.principal = ANONYMOUS;
+  });
+
+  app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const platform = fastifyErrorToPlatform(error);
+    const http = toHttpError(platform ?? error);
+    if (http.status >= 500 && http.status !== 503) req.log.error({ err: error, code: http.body.code }, 'request failed');
+    if (http.status === 413) void reply.header('connection', 'close');
+    void reply.code(http.status).headers(http.headers).send(http.body);
+  });
+
+  app.setNotFoundHandler({}, (req, reply) => {
+    const http = toHttpError(HttpErrors.HTTP_ROUTE_NOT_FOUND(`no route for ${req.method} ${req.url.split('?', 1)[0] ?? req.url}`));
+    void reply.code(http.status).send(http.body);
+  });
+
+  return app;
+}

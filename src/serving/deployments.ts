@@ -1,0 +1,347 @@
+/**
+ * The deployment manager: keeps, for every endpoint, the version its registry target resolves to
+ * loaded and ready. A new target is loaded and warmed next to the old one, traffic switches in one
+ * step, and the old version unloads only after its last in-flight request — so a switch under
+ * load drops nothing. Requests for an endpoint whose first version is still loading are held up
+ * to `holdTimeoutMs`.
+ */
+import { toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../core/index.js';
+import type { Registry } from '../registry/index.js';
+import type { LoadedModel, ModelRuntime } from '../runtime/index.js';
+import { ServingErrors } from './errors.js';
+import type { DeployedVersion, DeploymentStatusView, EndpointDeployment } from './types.js';
+
+export interface DeploymentManagerOptions {
+  readonly registry: Registry;
+  readonly runtime: ModelRuntime;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Replicas per deployed version. */
+  readonly replicas: number;
+  readonly intraOpThreads?: number;
+  readonly warmup: boolean;
+  /** How long a request waits for a loading version before 503. */
+  readonly holdTimeoutMs: number;
+}
+
+/** A request's hold on one deployed version; release it when the answer is sent. */
+export interface Lease {
+  readonly endpoint: string;
+  readonly model: string;
+  readonly version: number;
+  readonly signature: ModelSignature;
+  readonly loaded: LoadedModel;
+  release(): void;
+}
+
+type State = 'loading' | 'ready' | 'failed' | 'draining';
+
+class VersionDeployment {
+  state: State = 'loading';
+  loaded: LoadedModel | undefined;
+  error: PlatformError | undefined;
+  inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+  ) {}
+
+  settle(loaded: LoadedModel | undefined, error: PlatformError | undefined): void {
+    this.loaded = loaded;
+    this.error = error;
+    this.state = loaded !== undefined ? 'ready' : 'failed';
+    for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  /** Resolves once the version is ready or failed (never rejects). */
+  whenSettled(): Promise<void> {
+    if (this.state !== 'loading') return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  acquire(): void {
+    this.inFlight++;
+  }
+
+  release(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+interface EndpointSlot {
+  readonly name: string;
+  stable: VersionDeployment | undefined;
+  pending: VersionDeployment | undefined;
+  /** The last version that failed to load while another kept serving (for status). */
+  failed: VersionDeployment | undefined;
+  readonly retiring: Set<VersionDeployment>;
+  /** Reconciles run one after another per endpoint. */
+  chain: Promise<void>;
+  deleted: boolean;
+}
+
+export interface DeploymentManager extends DeploymentStatusView {
+  /** Reconciles every endpoint in the registry; resolves when each has finished its first load attempt. */
+  start(): Promise<void>;
+  /** Brings one endpoint in line with its registry target (idempotent). */
+  reconcile(endpoint: string): Promise<void>;
+  /**
+   * Picks the version that answers a request and holds it until `release`. Holds the request while
+   * the endpoint's first version loads (up to holdTimeoutMs), then 503.
+   */
+  acquire(endpoint: string, version: number | undefined, signal: AbortSignal): Promise<Lease>;
+  /** Whether the endpoint exists in the data plane. */
+  has(endpoint: string): boolean;
+  /** Version numbers currently deployed on an endpoint (stable first). */
+  deployedVersions(endpoint: string): number[];
+  /** Waits for in-flight requests, then unloads every version. */
+  close(): Promise<void>;
+}
+
+export function createDeploymentManager(options: DeploymentManagerOptions): DeploymentManager {
+  const { registry, runtime, clock, logger } = options;
+  const slots = new Map<string, EndpointSlot>();
+  let closed = false;
+
+  const slotFor = (name: string): EndpointSlot => {
+    let slot = slots.get(name);
+    if (slot === undefined) {
+      slot = { name, stable: undefined, pending: undefined, failed: undefined, retiring: new Set(), chain: Promise.resolve(), deleted: false };
+      slots.set(name, slot);
+    }
+    return slot;
+  };
+
+  const retire = (slot: EndpointSlot, dep: VersionDeployment | undefined): void => {
+    if (dep === undefined) return;
+    dep.state = 'draining';
+    slot.retiring.add(dep);
+    void (async () => {
+      await dep.whenIdle();
+      try {
+        await dep.loaded?.unload();
+      } catch (error) {
+        logger.warn({ endpoint: slot.name, version: dep.version, err: toPlatformError(error).message }, 'unload failed');
+      }
+      slot.retiring.delete(dep);
+      logger.info({ endpoint: slot.name, model: dep.model, version: dep.version }, 'version unloaded');
+    })();
+  };
+
+  const load = async (slot: EndpointSlot, dep: VersionDeployment): Promise<void> => {
+    const started = clock.monotonicMs();
+    try {
+      const artifactPath = await registry.artifactPath(dep.model, dep.version);
+      const loaded = await runtime.load({
+        label: `${slot.name}/${dep.model}:${dep.version}`,
+        artifactPath,
+        replicas: options.replicas,
+        ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+        warmup: options.warmup,
+      });
+      dep.settle(loaded, undefined);
+      logger.info({ endpoint: slot.name, model: dep.model, version: dep.version, loadMs: Math.round(clock.monotonicMs() - started) }, 'version ready');
+    } catch (error) {
+      const e = toPlatformError(error);
+      dep.settle(undefined, e);
+      logger.error({ endpoint: slot.name, model: dep.model, version: dep.version, code: e.code, err: e.message }, 'version failed to load');
+    }
+  };
+
+  const reconcileNow = async (slot: EndpointSlot): Promise<void> => {
+    if (closed) return;
+    let desired: { model: string; version: number } | undefined;
+    try {
+      const ep = await registry.getEndpoint(slot.name);
+      desired = { model: ep.model, version: ep.version };
+    } catch (error) {
+      const e = toPlatformError(error);
+      if (e.kind !== 'not_found') throw e;
+    }
+    if (desired === undefined) {
+      // the endpoint was deleted: stop routing to it, then unload what it had
+      slot.deleted = true;
+      slots.delete(slot.name);
+      retire(slot, slot.stable);
+      retire(slot, slot.pending);
+      slot.stable = slot.pending = undefined;
+      return;
+    }
+    const same = (d: VersionDeployment | undefined): boolean => d !== undefined && d.model === desired.model && d.version === desired.version;
+    if (same(slot.stable) && slot.stable?.state !== 'failed') return;
+    const dep = new VersionDeployment(desired.model, desired.version);
+    const replacing = slot.stable !== undefined && slot.stable.state === 'ready';
+    if (replacing) slot.pending = dep;
+    else {
+      // nothing serves yet (first deploy, or the current version failed): requests wait for this one
+      slot.stable = dep;
+    }
+    await load(slot, dep);
+    if (closed) {
+      await dep.loaded?.unload();
+      return;
+    }
+    if (!replacing) {
+      if (dep.state === 'failed') slot.failed = dep;
+      else slot.failed = undefined;
+      return;
+    }
+    slot.pending = undefined;
+    if (dep.state === 'ready') {
+      const old = slot.stable;
+      slot.stable = dep; // the switch: every request routed from now on goes to the new version
+      slot.failed = undefined;
+      retire(slot, old);
+    } else {
+      slot.failed = dep; // the old version keeps serving
+    }
+  };
+
+  const reconcile = (endpoint: string): Promise<void> => {
+    const slot = slotFor(endpoint);
+    const run = slot.chain.then(() => reconcileNow(slot));
+    slot.chain = run.catch((error: unknown) => {
+      logger.error({ endpoint, err: toPlatformError(error).message }, 'reconcile failed');
+    });
+    return run;
+  };
+
+  const unsubscribe = registry.onEndpointChange((change) => {
+    void reconcile(change.endpoint).catch(() => undefined);
+  });
+
+  const describe = (dep: VersionDeployment, role: DeployedVersion['role']): DeployedVersion => ({
+    model: dep.model,
+    version: dep.version,
+    role,
+    state: dep.state,
+    ...(dep.error === undefined ? {} : { error: { code: dep.error.code, message: dep.error.message } }),
+    replicas: dep.loaded?.stats() ?? [],
+  });
+
+  const holdUntilSettled = async (dep: VersionDeployment, signal: AbortSignal): Promise<void> => {
+    if (dep.state !== 'loading') return;
+    let timer: { cancel(): void } | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        dep.whenSettled(),
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, options.holdTimeoutMs);
+        }),
+        new Promise<void>((resolve) => {
+          onAbort = resolve;
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      timer?.cancel();
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  return {
+    start: async () => {
+      const endpoints = await registry.listEndpoints();
+      await Promise.all(endpoints.map((ep) => reconcile(ep.name).catch(() => undefined)));
+    },
+    reconcile,
+    has: (endpoint) => slots.has(endpoint),
+    deployedVersions(endpoint) {
+      const slot = slots.get(endpoint);
+      if (slot?.stable === undefined || slot.stable.state === 'failed') return [];
+      return [slot.stable.version];
+    },
+    async acquire(endpoint, version, signal) {
+      const slot = slots.get(endpoint);
+      if (slot === undefined) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });
+      let dep = slot.stable;
+      if (version !== undefined && (dep === undefined || dep.version !== version || dep.state === 'failed')) {
+        const deployed = this.deployedVersions(endpoint);
+        throw ServingErrors.SERVING_VERSION_NOT_DEPLOYED(
+          `version ${version} is not deployed on endpoint '${endpoint}' (deployed: ${deployed.length === 0 ? 'none' : deployed.join(', ')})`,
+          { details: { endpoint, version, deployed } },
+        );
+      }
+      if (dep === undefined) throw ServingErrors.SERVING_ENDPOINT_UNAVAILABLE(`endpoint '${endpoint}' has no version loading or loaded yet`, { retryAfterSeconds: 1 });
+      dep.acquire();
+      try {
+        if (dep.state === 'loading') {
+          await holdUntilSettled(dep, signal);
+          if (signal.aborted) throw ServingErrors.SERVING_CLIENT_GONE('the client went away while the version was loading');
+          // the version may have been swapped while we waited: route to whatever is stable now
+          const now = slot.stable;
+          if (now !== dep && now !== undefined && now.state === 'ready' && version === undefined) {
+            dep.release();
+            dep = now;
+            dep.acquire();
+          }
+        }
+        if (dep.state === 'loading') {
+          throw ServingErrors.SERVING_ENDPOINT_UNAVAILABLE(
+            `endpoint '${endpoint}' is still loading ${dep.model}:${dep.version} after ${options.holdTimeoutMs} ms; retry shortly`,
+            { retryAfterSeconds: 2, details: { endpoint } },
+          );
+        }
+        if (dep.state === 'failed' || dep.loaded === undefined) {
+          throw ServingErrors.SERVING_ENDPOINT_UNAVAILABLE(
+            `endpoint '${endpoint}' has no ready version: ${dep.model}:${dep.version} failed to load (${dep.error?.code ?? 'unknown'}: ${dep.error?.message ?? 'no detail'})`,
+            { retryAfterSeconds: 5, details: { endpoint, loadError: dep.error?.code } },
+          );
+        }
+      } catch (error) {
+        dep.release();
+        throw error;
+      }
+      const held = dep;
+      const loaded = dep.loaded;
+      let released = false;
+      return {
+        endpoint,
+        model: held.model,
+        version: held.version,
+        signature: loaded.signature,
+        loaded,
+        release() {
+          if (released) return;
+          released = true;
+          held.release();
+        },
+      };
+    },
+    deployment(endpoint): EndpointDeployment | undefined {
+      const slot = slots.get(endpoint);
+      if (slot === undefined) return undefined;
+      const versions: DeployedVersion[] = [];
+      if (slot.stable !== undefined) versions.push(describe(slot.stable, 'stable'));
+      if (slot.pending !== undefined) versions.push(describe(slot.pending, 'pending'));
+      if (slot.failed !== undefined && slot.failed !== slot.stable) versions.push(describe(slot.failed, 'pending'));
+      for (const r of slot.retiring) versions.push(describe(r, 'retiring'));
+      return { endpoint, ready: slot.stable?.state === 'ready', versions };
+    },
+    async close() {
+      closed = true;
+      unsubscribe();
+      const all: VersionDeployment[] = [];
+      for (const slot of slots.values()) {
+        for (const d of [slot.stable, slot.pending, ...slot.retiring]) if (d !== undefined) all.push(d);
+      }
+      await Promise.all(
+        all.map(async (d) => {
+          await d.whenIdle();
+          await d.loaded?.unload().catch(() => undefined);
+        }),
+      );
+      slots.clear();
+    },
+  };
+}

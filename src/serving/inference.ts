@@ -1,0 +1,29 @@
+/**
+ * The protocol-agnostic inference request: validated tensors ready for a runtime, plus the
+ * protocol fields the answer must echo. Produced by a protocol decoder (OIP JSON today).
+ */
+import type { Tensor } from '../core/index.js';
+import type { OipParameters } from './protocol/oip-types.js';
+
+export interface InferenceRequest {
+  /** The client's `id`, echoed unchanged in the response. */
+  readonly id?: string;
+  readonly parameters?: OipParameters;
+  readonly inputs: readonly Tensor[];
+  /** Names of the outputs wanted; undefined means all. */
+  readonly outputs?: readonly string[];
+}
+
+export interface InferenceContext {
+  /** The server-assigned request id (x-request-id). */
+  readonly requestId: string;
+  /** Aborted when the client goes away or the server gives up. */
+  readonly signal: AbortSignal;
+}
+
+export interface InferenceResult {
+  readonly endpoint: string;
+  readonly model: string;
+  readonly version: number;
+  readonly outputs: readonly Tensor[];
+}
