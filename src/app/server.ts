@@ -1,0 +1,159 @@
+/**
+ * The composition root: config → data directory → stores → registry → runtime → data plane →
+ * HTTP. The only place that names concrete adapters. `startServer` is what `slipway serve` runs.
+ */
+import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
+import { systemClock, toPlatformError, type Clock, type Logger } from '../core/index.js';
+import { controlApi } from '../control/index.js';
+import { createRegistry } from '../registry/index.js';
+import { createOnnxRuntime } from '../runtime/index.js';
+import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
+import { FileBlobStore, openDataDir, SqliteRegistryStore } from '../storage/index.js';
+import { createArtifactInspector } from './artifact-inspector.js';
+import { loadConfig, type SlipwayConfig, type SlipwayConfigInput } from './config.js';
+import { deployExamples } from './examples.js';
+import { createHttpServer, type Lifecycle } from './http-server.js';
+
+export interface StartServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly dataDir?: string;
+  readonly configFile?: string;
+  /** Deploy the example models (what `npm start` does). */
+  readonly examples?: boolean;
+  /** Further config values by dotted path, applied last (`serving.replicas`: 2). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+}
+
+export interface ServerHandle {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly port: number;
+  readonly config: SlipwayConfig;
+  /** Names of the example endpoints deployed at start (empty unless `examples`). */
+  readonly examples: readonly string[];
+  /** Resolves once every endpoint has finished its first load attempt. */
+  readonly settled: Promise<void>;
+  /** Graceful stop: refuse new requests, finish in-flight ones, unload models, release the data directory. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The repository root (holds examples/), from src/app or dist/app alike. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function asLogger(log: FastifyBaseLogger): Logger {
+  return {
+    debug: (o, m) => log.debug(o, m),
+    info: (o, m) => log.info(o, m),
+    warn: (o, m) => log.warn(o, m),
+    error: (o, m) => log.error(o, m),
+  };
+}
+
+export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
+  const config = loadConfig({
+    ...(options.configFile === undefined ? {} : { file: options.configFile }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    overrides: {
+      'server.host': options.host,
+      'server.port': options.port,
+      dataDir: options.dataDir,
+      'examples.deploy': options.examples,
+      ...options.overrides,
+    },
+  });
+  const clock = options.clock ?? systemClock;
+  let lifecycle: Lifecycle = 'starting';
+  let settledOnce = false;
+
+  const dataDir = await openDataDir(config.dataDir);
+  const cleanups: (() => Promise<void> | void)[] = [() => dataDir.close()];
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // keep releasing the rest
+      }
+    }
+  };
+  try {
+    const store = new SqliteRegistryStore(dataDir.dbPath);
+    cleanups.push(() => store.close());
+    const blobs = new FileBlobStore(dataDir.blobsDir, dataDir.tmpDir);
+    const runtime = createOnnxRuntime();
+    cleanups.push(() => runtime.close());
+    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, tmpDir: dataDir.tmpDir });
+
+    const http = createHttpServer({ bodyLimitBytes: config.server.bodyLimitBytes, logLevel: config.log.level, lifecycle: () => lifecycle });
+    const logger = asLogger(http.log);
+    const deployments = createDeploymentManager({
+      registry,
+      runtime,
+      clock,
+      logger,
+      replicas: config.serving.replicas,
+      ...(config.serving.intraOpThreads > 0 ? { intraOpThreads: config.serving.intraOpThreads } : {}),
+      warmup: config.serving.warmup,
+      holdTimeoutMs: config.serving.holdTimeoutMs,
+    });
+    cleanups.push(() => deployments.close());
+    const dataPlane = createDataPlane({ registry, deployments, clock, inferTimeoutMs: config.serving.inferTimeoutMs });
+
+    await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
+    await http.register(
+      controlApi({
+        registry,
+        deployments,
+        uploadDir: dataDir.tmpDir,
+        maxUploadBytes: config.server.uploadLimitBytes,
+        principal: (req) => req.principal.id,
+      }),
+      { prefix: '/api/v1' },
+    );
+    cleanups.push(() => http.close());
+
+    const examples = config.examples.deploy ? await deployExamples({ registry, examplesDir: `${PACKAGE_ROOT}examples`, logger }) : [];
+
+    await http.listen({ host: config.server.host, port: config.server.port });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+    const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    lifecycle = 'ready';
+    const settled = deployments.start().then(
+      () => {
+        settledOnce = true;
+      },
+      (error: unknown) => {
+        settledOnce = true;
+        logger.error({ err: toPlatformError(error).message }, 'initial deployment failed');
+      },
+    );
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      config,
+      examples,
+      settled,
+      close() {
+        closing ??= (async () => {
+          lifecycle = 'draining';
+          const timer = setTimeout(() => http.server.closeAllConnections(), config.server.shutdownTimeoutMs);
+          timer.unref();
+          await cleanup();
+          clearTimeout(timer);
+          lifecycle = 'stopped';
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
