@@ -228,15 +228,17 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     replicas: dep.loaded?.stats() ?? [],
   });
 
-  const holdUntilSettled = async (dep: VersionDeployment, signal: AbortSignal): Promise<void> => {
-    if (dep.state !== 'loading') return;
+  /** Waits for `settled`, the hold timeout (measured from `startedMs`) or the client leaving, whichever is first. */
+  const hold = async (settled: Promise<void>, startedMs: number, signal: AbortSignal): Promise<void> => {
+    const remaining = options.holdTimeoutMs - (clock.monotonicMs() - startedMs);
+    if (remaining <= 0 || signal.aborted) return;
     let timer: { cancel(): void } | undefined;
     let onAbort: (() => void) | undefined;
     try {
       await Promise.race([
-        dep.whenSettled(),
+        settled,
         new Promise<void>((resolve) => {
-          timer = clock.setTimeout(resolve, options.holdTimeoutMs);
+          timer = clock.setTimeout(resolve, remaining);
         }),
         new Promise<void>((resolve) => {
           onAbort = resolve;
@@ -264,7 +266,13 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     async acquire(endpoint, version, signal) {
       const slot = slots.get(endpoint);
       if (slot === undefined) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });
+      const startedMs = clock.monotonicMs();
       let dep = slot.stable;
+      if (dep === undefined && version === undefined) {
+        // the endpoint exists but its first reconcile has not picked a version yet
+        await hold(slot.chain, startedMs, signal);
+        dep = slot.stable;
+      }
       if (version !== undefined && (dep === undefined || dep.version !== version || dep.state === 'failed')) {
         const deployed = this.deployedVersions(endpoint);
         throw ServingErrors.SERVING_VERSION_NOT_DEPLOYED(
@@ -272,11 +280,13 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
           { details: { endpoint, version, deployed } },
         );
       }
-      if (dep === undefined) throw ServingErrors.SERVING_ENDPOINT_UNAVAILABLE(`endpoint '${endpoint}' has no version loading or loaded yet`, { retryAfterSeconds: 1 });
+      if (dep === undefined) {
+        throw ServingErrors.SERVING_ENDPOINT_UNAVAILABLE(`endpoint '${endpoint}' has no version loading or loaded yet`, { retryAfterSeconds: 1, details: { endpoint } });
+      }
       dep.acquire();
       try {
         if (dep.state === 'loading') {
-          await holdUntilSettled(dep, signal);
+          await hold(dep.whenSettled(), startedMs, signal);
           if (signal.aborted) throw ServingErrors.SERVING_CLIENT_GONE('the client went away while the version was loading');
           // the version may have been swapped while we waited: route to whatever is stable now
           const now = slot.stable;
