@@ -11,7 +11,7 @@ import { createOnnxRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
 import { FileBlobStore, openDataDir, SqliteRegistryStore } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
-import { loadConfig, type SlipwayConfig, type SlipwayConfigInput } from './config.js';
+import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
 import { createHttpServer, type Lifecycle } from './http-server.js';
 

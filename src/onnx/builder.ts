@@ -14,6 +14,32 @@ export interface ValueSpec {
   readonly shape: readonly (number | string | null)[];
 }
 
+/**
+ * Any ONNX value type, for graph inputs and outputs that are not plain shaped tensors: a tensor
+ * without a shape (`shape` omitted: rank unknown), sparse tensors, sequences, maps and optionals.
+ */
+export type TypeSpec =
+  | { readonly tensor: OnnxElemType; readonly shape?: readonly (number | string | null)[] }
+  | { readonly sparseTensor: OnnxElemType; readonly shape?: readonly (number | string | null)[] }
+  | { readonly sequence: TypeSpec }
+  | { readonly map: { readonly key: OnnxElemType; readonly value: TypeSpec } }
+  | { readonly optional: TypeSpec };
+
+/** A graph input or output described by a {@link TypeSpec}. */
+export interface TypedValueSpec {
+  readonly name: string;
+  readonly type: TypeSpec;
+}
+
+/** A sparse initializer: `values` at the linearized positions `indices` of a tensor of `dims`. */
+export interface SparseInitializerSpec {
+  readonly name: string;
+  readonly elemType: OnnxElemType;
+  readonly dims: readonly number[];
+  readonly indices: readonly number[];
+  readonly values: ArrayLike<number> | readonly bigint[] | readonly string[];
+}
+
 export interface InitializerSpec {
   readonly name: string;
   readonly elemType: OnnxElemType;
@@ -30,7 +56,10 @@ export type AttrValue =
   | { readonly t: InitializerSpec }
   | { readonly floats: readonly number[] }
   | { readonly ints: readonly number[] }
-  | { readonly strings: readonly string[] };
+  | { readonly strings: readonly string[] }
+  /** A subgraph (If branches, Loop and Scan bodies). */
+  | { readonly g: GraphSpec }
+  | { readonly graphs: readonly GraphSpec[] };
 
 export interface NodeSpec {
   readonly opType: string;
@@ -43,10 +72,24 @@ export interface NodeSpec {
 
 export interface GraphSpec {
   readonly name?: string;
-  readonly inputs: readonly ValueSpec[];
-  readonly outputs: readonly ValueSpec[];
+  readonly inputs: readonly (ValueSpec | TypedValueSpec)[];
+  readonly outputs: readonly (ValueSpec | TypedValueSpec)[];
   readonly nodes: readonly NodeSpec[];
   readonly initializers?: readonly InitializerSpec[];
+  readonly sparseInitializers?: readonly SparseInitializerSpec[];
+}
+
+/** A model-local function: a named operator defined by a body of nodes. */
+export interface FunctionSpec {
+  readonly domain: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Names of the attributes the function accepts. */
+  readonly attributes?: readonly string[];
+  readonly nodes: readonly NodeSpec[];
+  /** Default: the standard domain at opset 17. */
+  readonly opsets?: readonly { readonly domain: string; readonly version: number }[];
 }
 
 export interface ModelSpec {
@@ -59,23 +102,30 @@ export interface ModelSpec {
   readonly producerVersion?: string;
   readonly docString?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** The model's own domain (reverse-DNS, e.g. `com.example`). */
+  readonly domain?: string;
+  readonly modelVersion?: number;
+  readonly functions?: readonly FunctionSpec[];
 }
 
 const T = onnx.TensorProto.DataType;
 const textEncoder = new TextEncoder();
 
-function valueInfo(v: ValueSpec): onnx.IValueInfoProto {
-  return {
-    name: v.name,
-    type: {
-      tensorType: {
-        elemType: T[v.elemType],
-        shape: {
-          dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})),
-        },
-      },
-    },
-  };
+function shapeProto(shape: readonly (number | string | null)[]): onnx.ITensorShapeProto {
+  return { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})) };
+}
+
+function typeProto(t: TypeSpec): onnx.ITypeProto {
+  if ('tensor' in t) return { tensorType: { elemType: T[t.tensor], ...(t.shape ? { shape: shapeProto(t.shape) } : {}) } };
+  if ('sparseTensor' in t) return { sparseTensorType: { elemType: T[t.sparseTensor], ...(t.shape ? { shape: shapeProto(t.shape) } : {}) } };
+  if ('sequence' in t) return { sequenceType: { elemType: typeProto(t.sequence) } };
+  if ('map' in t) return { mapType: { keyType: T[t.map.key], valueType: typeProto(t.map.value) } };
+  return { optionalType: { elemType: typeProto(t.optional) } };
+}
+
+function valueInfo(v: ValueSpec | TypedValueSpec): onnx.IValueInfoProto {
+  if ('type' in v) return { name: v.name, type: typeProto(v.type) };
+  return { name: v.name, type: { tensorType: { elemType: T[v.elemType], shape: shapeProto(v.shape) } } };
 }
 
 /** Encodes values into a TensorProto using raw_data (little-endian), or string_data for STRING. */
@@ -125,33 +175,69 @@ function attribute(name: string, a: AttrValue): onnx.IAttributeProto {
   if ('t' in a) return { name, type: A.TENSOR, t: tensorProto(a.t) };
   if ('floats' in a) return { name, type: A.FLOATS, floats: [...a.floats] };
   if ('ints' in a) return { name, type: A.INTS, ints: [...a.ints] };
+  if ('g' in a) return { name, type: A.GRAPH, g: graphProto(a.g) };
+  if ('graphs' in a) return { name, type: A.GRAPHS, graphs: a.graphs.map(graphProto) };
   return { name, type: A.STRINGS, strings: a.strings.map((s) => textEncoder.encode(s)) };
+}
+
+function nodeProto(n: NodeSpec, i: number): onnx.INodeProto {
+  return {
+    name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
+    opType: n.opType,
+    domain: n.domain ?? '',
+    input: [...n.inputs],
+    output: [...n.outputs],
+    attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)),
+  };
+}
+
+function sparseTensorProto(s: SparseInitializerSpec): onnx.ISparseTensorProto {
+  if (s.indices.length !== s.values.length) {
+    throw new Error(`sparse initializer ${s.name}: ${s.indices.length} indices for ${s.values.length} values`);
+  }
+  return {
+    values: tensorProto({ name: s.name, elemType: s.elemType, dims: [s.values.length], values: s.values }),
+    indices: tensorProto({ name: `${s.name}_indices`, elemType: 'INT64', dims: [s.indices.length], values: s.indices }),
+    dims: [...s.dims],
+  };
+}
+
+function graphProto(g: GraphSpec): onnx.IGraphProto {
+  return {
+    name: g.name ?? 'main',
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+    initializer: (g.initializers ?? []).map(tensorProto),
+    ...(g.sparseInitializers ? { sparseInitializer: g.sparseInitializers.map(sparseTensorProto) } : {}),
+    node: g.nodes.map(nodeProto),
+  };
+}
+
+function functionProto(f: FunctionSpec): onnx.IFunctionProto {
+  return {
+    domain: f.domain,
+    name: f.name,
+    input: [...f.inputs],
+    output: [...f.outputs],
+    attribute: [...(f.attributes ?? [])],
+    node: f.nodes.map(nodeProto),
+    opsetImport: (f.opsets ?? [{ domain: '', version: 17 }]).map((o) => ({ domain: o.domain, version: o.version })),
+  };
 }
 
 /** Builds a ModelProto message (not yet encoded). */
 export function buildModelProto(spec: ModelSpec): onnx.ModelProto {
-  const g = spec.graph;
   return onnx.ModelProto.create({
     irVersion: spec.irVersion ?? 8,
     producerName: spec.producerName ?? 'slipway',
     producerVersion: spec.producerVersion ?? '0.1.0',
     ...(spec.docString === undefined ? {} : { docString: spec.docString }),
+    ...(spec.domain === undefined ? {} : { domain: spec.domain }),
+    ...(spec.modelVersion === undefined ? {} : { modelVersion: spec.modelVersion }),
     opsetImport: (spec.opsets ?? [{ domain: '', version: 17 }]).map((o) => ({ domain: o.domain, version: o.version })),
     metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
-    graph: {
-      name: g.name ?? 'main',
-      input: g.inputs.map(valueInfo),
-      output: g.outputs.map(valueInfo),
-      initializer: (g.initializers ?? []).map(tensorProto),
-      node: g.nodes.map((n, i) => ({
-        name: n.name ?? `${n.opType.toLowerCase()}_${i}`,
-        opType: n.opType,
-        domain: n.domain ?? '',
-        input: [...n.inputs],
-        output: [...n.outputs],
-        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)),
-      })),
-    },
+    ...(spec.functions ? { functions: spec.functions.map(functionProto) } : {}),
+    graph: graphProto(spec.graph),
   });
 }
 

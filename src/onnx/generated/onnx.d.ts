@@ -3067,11 +3067,14 @@ export namespace onnx {
         /** TypeProto sparseTensorType. */
         sparseTensorType?: (onnx.TypeProto.SparseTensor.$Properties|null);
 
+        /** TypeProto opaqueType. */
+        opaqueType?: (onnx.TypeProto.Opaque.$Properties|null);
+
         /** TypeProto denotation. */
         denotation: string;
 
         /** TypeProto value. */
-        value?: ("tensorType"|"sequenceType"|"mapType"|"optionalType"|"sparseTensorType");
+        value?: ("tensorType"|"sequenceType"|"mapType"|"optionalType"|"sparseTensorType"|"opaqueType");
 
         /**
          * Creates a new TypeProto instance using the specified properties.
@@ -3172,11 +3175,14 @@ export namespace onnx {
             /** TypeProto sparseTensorType */
             sparseTensorType?: (onnx.TypeProto.SparseTensor.$Properties|null);
 
+            /** TypeProto opaqueType */
+            opaqueType?: (onnx.TypeProto.Opaque.$Properties|null);
+
             /** TypeProto denotation */
             denotation?: (string|null);
 
             /** TypeProto value */
-            value?: ("tensorType"|"sequenceType"|"mapType"|"optionalType"|"sparseTensorType");
+            value?: ("tensorType"|"sequenceType"|"mapType"|"optionalType"|"sparseTensorType"|"opaqueType");
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];
@@ -3189,10 +3195,11 @@ export namespace onnx {
           mapType?: onnx.TypeProto.Map.$Shape|null;
           optionalType?: onnx.TypeProto.Optional.$Shape|null;
           sparseTensorType?: onnx.TypeProto.SparseTensor.$Shape|null;
+          opaqueType?: onnx.TypeProto.Opaque.$Shape|null;
           denotation?: string|null;
           $unknowns?: Uint8Array[];
         } & (
-          ({ value?: undefined; tensorType?: null; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType?: null }|{ value?: "tensorType"; tensorType: onnx.TypeProto.Tensor.$Shape; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType?: null }|{ value?: "sequenceType"; tensorType?: null; sequenceType: onnx.TypeProto.Sequence.$Shape; mapType?: null; optionalType?: null; sparseTensorType?: null }|{ value?: "mapType"; tensorType?: null; sequenceType?: null; mapType: onnx.TypeProto.Map.$Shape; optionalType?: null; sparseTensorType?: null }|{ value?: "optionalType"; tensorType?: null; sequenceType?: null; mapType?: null; optionalType: onnx.TypeProto.Optional.$Shape; sparseTensorType?: null }|{ value?: "sparseTensorType"; tensorType?: null; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType: onnx.TypeProto.SparseTensor.$Shape })
+          ({ value?: undefined; tensorType?: null; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType?: null; opaqueType?: null }|{ value?: "tensorType"; tensorType: onnx.TypeProto.Tensor.$Shape; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType?: null; opaqueType?: null }|{ value?: "sequenceType"; tensorType?: null; sequenceType: onnx.TypeProto.Sequence.$Shape; mapType?: null; optionalType?: null; sparseTensorType?: null; opaqueType?: null }|{ value?: "mapType"; tensorType?: null; sequenceType?: null; mapType: onnx.TypeProto.Map.$Shape; optionalType?: null; sparseTensorType?: null; opaqueType?: null }|{ value?: "optionalType"; tensorType?: null; sequenceType?: null; mapType?: null; optionalType: onnx.TypeProto.Optional.$Shape; sparseTensorType?: null; opaqueType?: null }|{ value?: "sparseTensorType"; tensorType?: null; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType: onnx.TypeProto.SparseTensor.$Shape; opaqueType?: null }|{ value?: "opaqueType"; tensorType?: null; sequenceType?: null; mapType?: null; optionalType?: null; sparseTensorType?: null; opaqueType: onnx.TypeProto.Opaque.$Shape })
         );
 
         /**
@@ -3814,6 +3821,129 @@ export namespace onnx {
               shape?: onnx.TensorShapeProto.$Shape|null;
               $unknowns?: Uint8Array[];
             };
+        }
+
+        /**
+         * Properties of an Opaque.
+         * @deprecated Use onnx.TypeProto.Opaque.$Properties instead.
+         */
+        interface IOpaque extends onnx.TypeProto.Opaque.$Properties {
+        }
+
+        /** Represents an Opaque. */
+        class Opaque {
+
+            /**
+             * Constructs a new Opaque.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: onnx.TypeProto.Opaque.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Opaque domain. */
+            domain: string;
+
+            /** Opaque name. */
+            name: string;
+
+            /**
+             * Creates a new Opaque instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Opaque instance
+             */
+            static create(properties: onnx.TypeProto.Opaque.$Shape): onnx.TypeProto.Opaque & onnx.TypeProto.Opaque.$Shape;
+            static create(properties?: onnx.TypeProto.Opaque.$Properties): onnx.TypeProto.Opaque;
+
+            /**
+             * Encodes the specified Opaque message. Does not implicitly {@link onnx.TypeProto.Opaque.verify|verify} messages.
+             * @param message Opaque message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: onnx.TypeProto.Opaque.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified Opaque message, length delimited. Does not implicitly {@link onnx.TypeProto.Opaque.verify|verify} messages.
+             * @param message Opaque message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encodeDelimited(message: onnx.TypeProto.Opaque.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an Opaque message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {onnx.TypeProto.Opaque & onnx.TypeProto.Opaque.$Shape} Opaque
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): onnx.TypeProto.Opaque & onnx.TypeProto.Opaque.$Shape;
+
+            /**
+             * Decodes an Opaque message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns {onnx.TypeProto.Opaque & onnx.TypeProto.Opaque.$Shape} Opaque
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): onnx.TypeProto.Opaque & onnx.TypeProto.Opaque.$Shape;
+
+            /**
+             * Verifies an Opaque message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an Opaque message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Opaque
+             */
+            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Opaque;
+
+            /**
+             * Creates a plain object from an Opaque message. Also converts values to other types if specified.
+             * @param message Opaque
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: onnx.TypeProto.Opaque, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Opaque to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for Opaque
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Opaque {
+
+            /** Properties of an Opaque. */
+            interface $Properties {
+
+                /** Opaque domain */
+                domain?: (string|null);
+
+                /** Opaque name */
+                name?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an Opaque. */
+            type $Shape = onnx.TypeProto.Opaque.$Properties;
         }
     }
 

@@ -5765,12 +5765,13 @@ export const onnx = $root.onnx = (() => {
         TypeProto.prototype.mapType = null;
         TypeProto.prototype.optionalType = null;
         TypeProto.prototype.sparseTensorType = null;
+        TypeProto.prototype.opaqueType = null;
         TypeProto.prototype.denotation = "";
 
         let $oneOfFields;
 
         $Object.defineProperty(TypeProto.prototype, "value", {
-            get: $util.oneOfGetter($oneOfFields = ["tensorType", "sequenceType", "mapType", "optionalType", "sparseTensorType"]),
+            get: $util.oneOfGetter($oneOfFields = ["tensorType", "sequenceType", "mapType", "optionalType", "sparseTensorType", "opaqueType"]),
             set: $util.oneOfSetter($oneOfFields)
         });
 
@@ -5793,6 +5794,8 @@ export const onnx = $root.onnx = (() => {
                 $root.onnx.TypeProto.Map.encode(message.mapType, writer.uint32(42).fork(), _depth + 1).ldelim();
             if (message.denotation != null && $Object.hasOwnProperty.call(message, "denotation"))
                 writer.uint32(50).string(message.denotation);
+            if (message.opaqueType != null && $Object.hasOwnProperty.call(message, "opaqueType"))
+                $root.onnx.TypeProto.Opaque.encode(message.opaqueType, writer.uint32(58).fork(), _depth + 1).ldelim();
             if (message.sparseTensorType != null && $Object.hasOwnProperty.call(message, "sparseTensorType"))
                 $root.onnx.TypeProto.SparseTensor.encode(message.sparseTensorType, writer.uint32(66).fork(), _depth + 1).ldelim();
             if (message.optionalType != null && $Object.hasOwnProperty.call(message, "optionalType"))
@@ -5867,6 +5870,13 @@ export const onnx = $root.onnx = (() => {
                             break;
                         message.sparseTensorType = $root.onnx.TypeProto.SparseTensor.decode(reader, reader.size(), $undefined, _depth + 1, message.sparseTensorType);
                         message.value = "sparseTensorType";
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 2)
+                            break;
+                        message.opaqueType = $root.onnx.TypeProto.Opaque.decode(reader, reader.size(), $undefined, _depth + 1, message.opaqueType);
+                        message.value = "opaqueType";
                         continue;
                     }
                 case 6: {
@@ -5954,6 +5964,16 @@ export const onnx = $root.onnx = (() => {
                         return "sparseTensorType." + error;
                 }
             }
+            if (message.opaqueType != null && $Object.hasOwnProperty.call(message, "opaqueType")) {
+                if (properties.value === 1)
+                    return "value: multiple values";
+                properties.value = 1;
+                {
+                    let error = $root.onnx.TypeProto.Opaque.verify(message.opaqueType, _depth + 1);
+                    if (error)
+                        return "opaqueType." + error;
+                }
+            }
             if (message.denotation != null && $Object.hasOwnProperty.call(message, "denotation"))
                 if (!$util.isString(message.denotation))
                     return "denotation: string expected";
@@ -5995,6 +6015,11 @@ export const onnx = $root.onnx = (() => {
                     throw $TypeError(".onnx.TypeProto.sparseTensorType: object expected");
                 message.sparseTensorType = $root.onnx.TypeProto.SparseTensor.fromObject(object.sparseTensorType, _depth + 1);
             }
+            if (object.opaqueType != null) {
+                if (!$util.isObject(object.opaqueType))
+                    throw $TypeError(".onnx.TypeProto.opaqueType: object expected");
+                message.opaqueType = $root.onnx.TypeProto.Opaque.fromObject(object.opaqueType, _depth + 1);
+            }
             if (object.denotation != null)
                 message.denotation = $String(object.denotation);
             return message;
@@ -6027,6 +6052,11 @@ export const onnx = $root.onnx = (() => {
             }
             if (message.denotation != null && $Object.hasOwnProperty.call(message, "denotation"))
                 object.denotation = message.denotation;
+            if (message.opaqueType != null && $Object.hasOwnProperty.call(message, "opaqueType")) {
+                object.opaqueType = $root.onnx.TypeProto.Opaque.toObject(message.opaqueType, options, _depth + 1);
+                if (options.oneofs)
+                    object.value = "opaqueType";
+            }
             if (message.sparseTensorType != null && $Object.hasOwnProperty.call(message, "sparseTensorType")) {
                 object.sparseTensorType = $root.onnx.TypeProto.SparseTensor.toObject(message.sparseTensorType, options, _depth + 1);
                 if (options.oneofs)
@@ -6857,6 +6887,170 @@ export const onnx = $root.onnx = (() => {
             };
 
             return SparseTensor;
+        })();
+
+        TypeProto.Opaque = (function() {
+
+            const Opaque = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Opaque.prototype.domain = "";
+            Opaque.prototype.name = "";
+
+            Opaque.create = function(properties) {
+                return new Opaque(properties);
+            };
+
+            Opaque.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                    writer.uint32(10).string(message.domain);
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    writer.uint32(18).string(message.name);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Opaque.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            Opaque.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.onnx.TypeProto.Opaque();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.domain = reader.string();
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.name = reader.string();
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            Opaque.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            Opaque.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                    if (!$util.isString(message.domain))
+                        return "domain: string expected";
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    if (!$util.isString(message.name))
+                        return "name: string expected";
+                return null;
+            };
+
+            Opaque.fromObject = function (object, _depth) {
+                if (object instanceof $root.onnx.TypeProto.Opaque)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".onnx.TypeProto.Opaque: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.onnx.TypeProto.Opaque();
+                if (object.domain != null)
+                    message.domain = $String(object.domain);
+                if (object.name != null)
+                    message.name = $String(object.name);
+                return message;
+            };
+
+            Opaque.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.domain = "";
+                    object.name = "";
+                }
+                if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                    object.domain = message.domain;
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                return object;
+            };
+
+            Opaque.prototype.toJSON = function() {
+                return Opaque.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            Opaque.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/onnx.TypeProto.Opaque";
+            };
+
+            return Opaque;
         })();
 
         return TypeProto;

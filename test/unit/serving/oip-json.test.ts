@@ -26,7 +26,12 @@ function rejects(body: unknown, code: string, field: RegExp, signature = sig): P
   assert.fail(`expected ${code}`);
 }
 
-const ok = (over: Record<string, unknown> = {}) => ({
+interface Body {
+  inputs: { name: string; shape: number[]; datatype: string; data: unknown[] }[];
+  [key: string]: unknown;
+}
+
+const ok = (over: Record<string, unknown> = {}): Body => ({
   inputs: [
     { name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] },
     { name: 'mask', shape: [2], datatype: 'BOOL', data: [true, false] },
