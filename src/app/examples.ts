@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toPlatformError, type Logger } from '../core/index.js';
-import { buildExamples, EXAMPLE_NAMES } from '../examples/index.js';
+import { buildExamples, EXAMPLE_NAMES, missingExamples } from '../examples/index.js';
 import type { Registry } from '../registry/index.js';
 
 export interface DeployExamplesOptions {
@@ -21,10 +21,10 @@ const ACTOR = { by: 'slipway', reason: 'example model deployed by `slipway serve
 /** Builds the example models if any is missing; returns the folder holding them. */
 export async function ensureExampleModels(examplesDir: string, logger: Logger): Promise<string> {
   const modelsDir = join(examplesDir, 'models');
-  const missing = EXAMPLE_NAMES.filter((name) => !existsSync(join(modelsDir, name, 'model.onnx')));
+  const missing = await missingExamples(modelsDir);
   if (missing.length > 0) {
     logger.info({ missing }, 'training the example models (one time, a few seconds)');
-    await buildExamples({ outDir: modelsDir, dataDir: join(examplesDir, 'data') });
+    await buildExamples({ outDir: modelsDir, dataDir: join(examplesDir, 'data'), only: missing });
   }
   return modelsDir;
 }

@@ -1,0 +1,26 @@
+// Trains the example models on examples/data, writes them to examples/models/<name>/, prints the
+// held-out figures and exits non-zero if any model misses its threshold.
+// Usage: npm run examples [-- --only breast-cancer,digits]
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildExamples, formatExamplesTable } from '../src/examples/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter((s) => s !== '') : undefined;
+
+const outDir = join(root, 'examples', 'models');
+const started = performance.now();
+const results = await buildExamples({ outDir, dataDir: join(root, 'examples', 'data'), ...(only === undefined ? {} : { only }) });
+const seconds = (performance.now() - started) / 1000;
+
+console.log(formatExamplesTable(results));
+console.log(`\nwrote ${results.map((r) => relative(root, r.dir)).join(', ')} in ${seconds.toFixed(1)} s`);
+const failed = results.filter((r) => !r.passed);
+if (failed.length > 0) {
+  for (const r of failed) {
+    for (const c of r.metrics.checks.filter((k) => !k.passed)) console.error(`${r.name}: missed "${c.rule}": ${c.metric} = ${c.value} (needs ${c.comparison} ${c.threshold})`);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,78 @@
+/**
+ * Real example models, trained in TypeScript on real datasets and exported to ONNX.
+ * {@link buildExamples} is what `npm run examples` and `npm start` call.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeExample, type ExampleResult } from './artifacts.js';
+import { EXAMPLES, toExampleName, trainExample } from './catalog.js';
+import { EXAMPLE_NAMES, type ExampleName } from './example.js';
+
+/** Where to read datasets and write example folders, and optionally which examples to build. */
+export interface BuildExamplesOptions {
+  /** Folder that receives one `<name>/` folder per example (e.g. examples/models). */
+  readonly outDir: string;
+  /** Folder holding the dataset CSVs (e.g. examples/data). */
+  readonly dataDir: string;
+  /** Example names to build; default all. An unknown name is EXAMPLES_UNKNOWN_MODEL. */
+  readonly only?: readonly string[];
+}
+
+/**
+ * Trains, evaluates, exports and writes the example models, one after the other, each into
+ * `<outDir>/<name>/` (replaced atomically). Deterministic: the same inputs give the same bytes.
+ * A missed threshold does not throw; it shows as `passed: false` so the caller decides. Do not run
+ * two builds into the same outDir at once.
+ */
+export async function buildExamples(options: BuildExamplesOptions): Promise<ExampleResult[]> {
+  const names = selectExamples(options.only);
+  const results: ExampleResult[] = [];
+  for (const name of names) results.push(await writeExample(await trainExample(name, options.dataDir), options.outDir));
+  return results;
+}
+
+/**
+ * The examples (of `only`, default all) whose folder under `outDir` is missing or lacks
+ * model.onnx or metrics.json — the ones `npm start` needs to build first.
+ */
+export async function missingExamples(outDir: string, only?: readonly string[]): Promise<ExampleName[]> {
+  const missing: ExampleName[] = [];
+  for (const name of selectExamples(only)) {
+    try {
+      await access(join(outDir, name, 'model.onnx'));
+      await access(join(outDir, name, 'metrics.json'));
+    } catch {
+      missing.push(name);
+    }
+  }
+  return missing;
+}
+
+function selectExamples(only: readonly string[] | undefined): ExampleName[] {
+  if (only === undefined) return EXAMPLES.map((e) => e.name);
+  const wanted = new Set(only.map(toExampleName));
+  return EXAMPLE_NAMES.filter((n) => wanted.has(n));
+}
+
+export { EXAMPLE_FILES, exampleFiles, exampleMetrics, exampleRequest, writeExample } from './artifacts.js';
+export type { ExampleMetricsFile, ExampleResult } from './artifacts.js';
+export { EXAMPLES, toExampleName, trainExample } from './catalog.js';
+export type { ExampleDefinition } from './catalog.js';
+export { EXAMPLE_INPUT_NAME, EXAMPLE_NAMES, REFERENCE_SAMPLE_SIZE, deriveSeed } from './example.js';
+export type { ExampleName, ExamplePrediction, ExampleSplit, ExampleTask, MetricCheck, TrainedExample } from './example.js';
+export { EXAMPLE_IR_VERSION, EXAMPLE_OPSET, exportExampleModel } from './onnx-export.js';
+export { ExamplesErrors } from './errors.js';
+export { columnIndex, formatCsv, numericColumn, numericColumns, parseCsv, readCsvFile } from './csv.js';
+export type { CsvTable } from './csv.js';
+export { createRandom } from './random.js';
+export type { Random } from './random.js';
+export { sampleIndices, stratifiedSplit } from './split.js';
+export { applyStandardizer, fitStandardizer } from './standardize.js';
+export { encodeFeatures } from './encoding.js';
+export { trainBinaryLogistic, trainLogisticRegression } from './logistic.js';
+export { lossAndGradients, trainMlp } from './mlp.js';
+export { argmaxRows, forward } from './network.js';
+export { accuracy, logLoss, mae, r2, rmse } from './metrics.js';
+export { createMatrix, matrixFromRows, takeRows } from './matrix.js';
+export type { Matrix } from './matrix.js';
+export { formatExamplesTable } from './report.js';
