@@ -9,7 +9,7 @@ import { controlApi } from '../control/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createOnnxRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
-import { FileBlobStore, openDataDir, SqliteRegistryStore } from '../storage/index.js';
+import { createFileBlobStore, createSqliteRegistryStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -81,15 +81,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     }
   };
   try {
-    const store = new SqliteRegistryStore(dataDir.dbPath);
+    const store = createSqliteRegistryStore({ path: dataDir.dbPath });
     cleanups.push(() => store.close());
-    const blobs = new FileBlobStore(dataDir.blobsDir, dataDir.tmpDir);
+    const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir });
     const runtime = createOnnxRuntime();
     cleanups.push(() => runtime.close());
-    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, tmpDir: dataDir.tmpDir });
+
 
     const http = createHttpServer({ bodyLimitBytes: config.server.bodyLimitBytes, logLevel: config.log.level, lifecycle: () => lifecycle });
     const logger = asLogger(http.log);
+    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger });
     const deployments = createDeploymentManager({
       registry,
       runtime,

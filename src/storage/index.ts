@@ -1,0 +1,19 @@
+export { StorageErrors } from './errors.js';
+export { openDataDir, DATA_DIR_LAYOUT, type DataDir, type DataDirLock, type OpenDataDirOptions } from './data-dir.js';
+export { createMemoryRegistryStore, type MemoryRegistryStore } from './memory/memory-registry-store.js';
+export { createFileBlobStore, type FileBlobStore, type FileBlobStoreOptions } from './fs/file-blob-store.js';
+export {
+  openSqliteDatabase,
+  writeTransaction,
+  checkDatabaseIntegrity,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type SqliteDatabase,
+  type SqliteDatabaseOptions,
+} from './sqlite/database.js';
+export { migrate, schemaVersion, type Migration, type MigrationOutcome, type MigrateOptions } from './sqlite/migrate.js';
+export { registryMigrations, REGISTRY_COMPONENT } from './sqlite/registry-migrations.js';
+export {
+  createSqliteRegistryStore,
+  type SqliteRegistryStore,
+  type SqliteRegistryStoreOptions,
+} from './sqlite/sqlite-registry-store.js';
