@@ -14,11 +14,33 @@ export interface LoadOptions {
   readonly intraOpThreads?: number;
   /** Run one inference with zero-filled inputs per replica before reporting ready. Default true. */
   readonly warmup?: boolean;
+  /**
+   * A replica with requests outstanding that answers none for this long is terminated and
+   * replaced, and its requests fail with RUNTIME_REPLICA_HUNG. Default: the runtime's (60 000).
+   */
+  readonly hangTimeoutMs?: number;
+  /** Engine session settings passed through to every replica. */
+  readonly sessionOptions?: RuntimeSessionOptions;
+}
+
+/** Engine session settings (a safe subset of onnxruntime's SessionOptions). */
+export interface RuntimeSessionOptions {
+  /** Default `all`. */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Default `sequential`. */
+  readonly executionMode?: 'sequential' | 'parallel';
+  /** Inter-op threads, used in `parallel` execution mode. Default 1. */
+  readonly interOpThreads?: number;
+  readonly enableCpuMemArena?: boolean;
+  readonly enableMemPattern?: boolean;
+  /** Fixes symbolic dimensions by name, e.g. `{ batch: 1 }`. */
+  readonly freeDimensionOverrides?: Readonly<Record<string, number>>;
 }
 
 export interface ReplicaStats {
   readonly id: string;
-  readonly state: 'loading' | 'ready' | 'failed' | 'stopped';
+  /** `draining`: being retired (scale-down), finishing its outstanding requests, taking no new ones. */
+  readonly state: 'loading' | 'ready' | 'failed' | 'draining' | 'stopped';
   readonly inFlight: number;
   readonly served: number;
   readonly failed: number;
