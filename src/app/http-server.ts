@@ -3,7 +3,7 @@
  * must declare a permission), the lifecycle gate (503 while starting or draining), and the one
  * error handler that turns anything thrown into `{error, code}` with the right status.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HttpErrors, isUniqueLookingId, newId, toHttpError, type PlatformError } from '../core/index.js';
 import { ANONYMOUS, isPermission, type Permission, type Principal } from '../security/index.js';
 import { ServingErrors } from '../serving/index.js';
@@ -17,6 +17,12 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     permission?: Permission;
+  }
+  interface FastifyInstance {
+    /** Requests received and not yet answered (or abandoned by their client). */
+    inFlight(): number;
+    /** Resolves when no request is in flight. */
+    whenIdle(): Promise<void>;
   }
 }
 
@@ -45,7 +51,8 @@ function fastifyErrorToPlatform(error: FastifyError): PlatformError | undefined 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel },
-    disableRequestLogging: true,
+    // per-request log lines cost throughput; errors are logged by the error handler
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     // our own lifecycle gate answers 503 in the protocol's error shape
     return503OnClosing: false,
@@ -57,7 +64,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     },
   });
 
-  app.decorateRequest('principal', ANONYMOUS);
+  // set by the auth hook on every request before any handler runs
+  app.decorateRequest('principal', null as unknown as Principal);
 
   // Every route declares the permission it needs; a route without one does not register.
   app.addHook('onRoute', (route) => {
@@ -65,6 +73,27 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (!isPermission(permission)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
     }
+  });
+
+  // In-flight tracking, so shutdown can drain before it closes connections.
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  app.decorate('inFlight', () => inFlight);
+  app.decorate('whenIdle', () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))));
+  app.addHook('onRequest', async (_req, reply) => {
+    inFlight++;
+    reply.raw.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
+  });
+  // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
+  app.addHook('onSend', async (_req, reply) => {
+    if (options.lifecycle() !== 'ready') void reply.header('connection', 'close');
   });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -37,6 +37,8 @@ export interface ServerHandle {
   readonly examples: readonly string[];
   /** Resolves once every endpoint has finished its first load attempt. */
   readonly settled: Promise<void>;
+  /** HTTP requests received and not yet answered. */
+  inFlight(): number;
   /** Graceful stop: refuse new requests, finish in-flight ones, unload models, release the data directory. Idempotent. */
   close(): Promise<void>;
 }
@@ -115,7 +117,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       }),
       { prefix: '/api/v1' },
     );
-    cleanups.push(() => http.close());
+    cleanups.push(async () => {
+      // Close the listener and whatever connections remain; requests in flight were drained first.
+      const closed = http.close();
+      http.server.closeAllConnections();
+      await closed;
+    });
 
     const examples = config.examples.deploy ? await deployExamples({ registry, examplesDir: `${PACKAGE_ROOT}examples`, logger }) : [];
 
@@ -141,13 +148,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       config,
       examples,
       settled,
+      inFlight: () => http.inFlight(),
       close() {
         closing ??= (async () => {
+          // new requests now get 503 SERVING_DRAINING with Connection: close; finish the rest
           lifecycle = 'draining';
-          const timer = setTimeout(() => http.server.closeAllConnections(), config.server.shutdownTimeoutMs);
-          timer.unref();
-          await cleanup();
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            http.whenIdle(),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, config.server.shutdownTimeoutMs);
+              timer.unref();
+            }),
+          ]);
           clearTimeout(timer);
+          await cleanup();
           lifecycle = 'stopped';
         })();
         return closing;

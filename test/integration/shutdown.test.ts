@@ -11,10 +11,10 @@ import { startTestServer } from '../support/server.js';
 test('finishes in-flight requests, refuses new ones, then releases the data directory', async () => {
   const s = await startTestServer({ overrides: { 'serving.replicas': 2 } });
   const n = 512;
-  const v = await s.push('slow', slowModel(n, 24));
+  const v = await s.push('slow', slowModel(n, 400));
   await s.deploy('slow', 'slow', v);
   const row = Array.from({ length: n }, (_, i) => (i % 7) / 7);
-  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [8, n], datatype: 'FP32', data: Array.from({ length: 8 }, () => row).flat() }] });
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [64, n], datatype: 'FP32', data: Array.from({ length: 64 }, () => row).flat() }] });
 
   const inFlight = Array.from({ length: 6 }, () =>
     fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({
@@ -22,8 +22,9 @@ test('finishes in-flight requests, refuses new ones, then releases the data dire
       json: (await r.json()) as { outputs?: { data: number[] }[] },
     })),
   );
-  // let the requests reach the replicas before stopping
-  await new Promise((r) => setTimeout(r, 30));
+  // stop only once all six requests have reached the server
+  for (let i = 0; i < 500 && s.inFlight() < 6; i++) await new Promise((r) => setTimeout(r, 2));
+  assert.equal(s.inFlight(), 6, 'all six requests are in flight when shutdown begins');
   const closing = s.close();
   await new Promise((r) => setTimeout(r, 5));
   const late = await fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(

@@ -10,10 +10,13 @@ export function addModel(k: number): Uint8Array {
         { name: 'y', elemType: 'FLOAT', shape: ['batch', 4] },
         { name: 'sum', elemType: 'FLOAT', shape: ['batch', 1] },
       ],
-      initializers: [{ name: 'k', elemType: 'FLOAT', dims: [1], values: [k] }],
+      initializers: [
+        { name: 'k', elemType: 'FLOAT', dims: [1], values: [k] },
+        { name: 'axes', elemType: 'INT64', dims: [1], values: [1] },
+      ],
       nodes: [
         { opType: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
-        { opType: 'ReduceSum', inputs: ['y'], outputs: ['sum'], attributes: { keepdims: { i: 1 }, axes: { ints: [1] } } },
+        { opType: 'ReduceSum', inputs: ['y', 'axes'], outputs: ['sum'], attributes: { keepdims: { i: 1 } } },
       ],
     },
     opsets: [{ domain: '', version: 13 }],
