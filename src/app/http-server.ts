@@ -4,7 +4,8 @@
  * error handler that turns anything thrown into `{error, code}` with the right status.
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { HttpErrors, isUniqueLookingId, newId, toHttpError, type PlatformError } from '../core/index.js';
+import { HttpErrors, isUniqueLookingId, newId, systemClock, toHttpError, type PlatformError } from '../core/index.js';
+import { lingerOnClose } from '../control/index.js';
 import { ANONYMOUS, isPermission, type Permission, type Principal } from '../security/index.js';
 import { ServingErrors } from '../serving/index.js';
 import type { LogLevel } from './config.js';
@@ -115,7 +116,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const platform = fastifyErrorToPlatform(error);
     const http = toHttpError(platform ?? error);
     if (http.status >= 500 && http.status !== 503) req.log.error({ err: error, code: http.body.code }, 'request failed');
-    if (http.status === 413) void reply.header('connection', 'close');
+    if (http.status === 413) {
+      void reply.header('connection', 'close');
+      // the client may still be sending: drain what arrives so it can read the 413 instead of a reset
+      if (!req.raw.complete) lingerOnClose(req.raw, systemClock);
+    }
     void reply.code(http.status).headers(http.headers).send(http.body);
   });
 

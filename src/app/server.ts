@@ -113,6 +113,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
         deployments,
         uploadDir: dataDir.tmpDir,
         maxUploadBytes: config.server.uploadLimitBytes,
+        maxJsonBodyBytes: config.server.bodyLimitBytes,
+        clock,
         principal: (req) => req.principal.id,
       }),
       { prefix: '/api/v1' },

@@ -1,0 +1,158 @@
+/** `slipway deploy` and `slipway endpoints list | show | history | delete`. */
+import type { Command } from 'commander';
+import { PlatformError } from '../../core/index.js';
+import type { EndpointView } from '../../control/index.js';
+import type { EndpointEvent, EndpointTarget } from '../../registry/index.js';
+import { commandContext, parseModelRef, type CommandContext } from '../context.js';
+import type { CliIo } from '../io.js';
+import { formatTime, truncate } from '../output.js';
+
+/** `fraud:3` for a pinned version, `fraud@production` for an alias. */
+export function formatTarget(target: EndpointTarget): string {
+  return target.kind === 'alias' ? `${target.model}@${target.alias}` : `${target.model}:${target.version}`;
+}
+
+/** One word for the live state: ready, loading, failed … or `not deployed`. */
+function stateOf(endpoint: EndpointView): string {
+  const d = endpoint.deployment;
+  if (d === null) return 'not deployed';
+  if (d.versions.length === 0) return d.ready ? 'ready' : 'not deployed';
+  const stable = d.versions.find((v) => v.role === 'stable');
+  const others = d.versions.filter((v) => v !== stable).map((v) => `${v.role} v${v.version} ${v.state}`);
+  const head = stable === undefined ? (d.ready ? 'ready' : 'not ready') : stable.state;
+  return [head, ...others].join(', ');
+}
+
+function serves(endpoint: EndpointView): string {
+  const via = endpoint.target.kind === 'alias' ? ` (follows ${endpoint.target.model}@${endpoint.target.alias})` : ' (pinned)';
+  return `${endpoint.model}:${endpoint.version}${via}`;
+}
+
+function printEndpoint(ctx: CommandContext, e: EndpointView): void {
+  ctx.out.fields([
+    ['Endpoint', e.name],
+    ['Description', e.description === '' ? undefined : e.description],
+    ['Serves', serves(e)],
+    ['State', stateOf(e)],
+    ['Created', formatTime(e.createdAt)],
+    ['Updated', formatTime(e.updatedAt)],
+    ['Calls', `POST /v2/models/${e.name}/infer`],
+  ]);
+  const versions = e.deployment?.versions ?? [];
+  if (versions.length > 0) {
+    ctx.out.line();
+    ctx.out.table(
+      ['VERSION', 'ROLE', 'STATE', 'REPLICAS', 'SERVED', 'ERROR'],
+      versions.map((v) => [
+        `${v.model}:${v.version}`,
+        v.role,
+        v.state,
+        String(v.replicas.length),
+        String(v.replicas.reduce((n, r) => n + r.served, 0)),
+        truncate(v.error === undefined ? '' : `${v.error.code}: ${v.error.message}`),
+      ]),
+      '',
+    );
+  }
+}
+
+const side = (s: EndpointEvent['from']): string => (s === null ? '-' : s.target.kind === 'alias' ? `${s.model}:${s.version} (@${s.target.alias})` : `${s.model}:${s.version}`);
+
+interface DeployOptions {
+  model: string;
+  reason?: string;
+  description?: string;
+}
+
+interface ReasonOptions {
+  reason?: string;
+}
+
+export function registerEndpointCommands(program: Command, io: CliIo): void {
+  program
+    .command('deploy')
+    .description('create an endpoint, or point an existing one at another version or alias')
+    .argument('<endpoint>', 'endpoint name (what clients call: /v2/models/<endpoint>/infer)')
+    .requiredOption('--model <ref>', 'NAME (latest version), NAME:VERSION (pinned) or NAME@ALIAS (follows the alias)')
+    .option('--reason <text>', 'why, kept in the history')
+    .option('--description <text>', 'what the endpoint is for (when it is created)')
+    .action(async (name: string, options: DeployOptions, command: Command) => {
+      const ctx = commandContext(io, command);
+      const ref = parseModelRef(options.model, '--model');
+      const client = ctx.client();
+      const target = {
+        model: ref.model,
+        ...(ref.version === undefined ? {} : { version: ref.version }),
+        ...(ref.alias === undefined ? {} : { alias: ref.alias }),
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+      };
+      let exists = true;
+      try {
+        await client.getEndpoint(name);
+      } catch (error) {
+        if (!(error instanceof PlatformError) || error.code !== 'REGISTRY_ENDPOINT_NOT_FOUND') throw error;
+        exists = false;
+      }
+      const result = exists
+        ? await client.updateEndpoint(name, target)
+        : await client.createEndpoint({ name, ...target, ...(options.description === undefined ? {} : { description: options.description }) });
+      ctx.out.result(result, () => {
+        ctx.out.line(`${exists ? 'Updated' : 'Created'} endpoint ${name}: serves ${serves(result.endpoint)}`);
+        ctx.out.line(`  call it: POST ${ctx.server.replace(/\/+$/, '')}/v2/models/${name}/infer`);
+      });
+    });
+
+  const endpoints = program.command('endpoints').description('list, inspect, audit and delete endpoints');
+
+  endpoints
+    .command('list')
+    .description('list endpoints with what they serve and their live state')
+    .action(async (_options: object, command: Command) => {
+      const ctx = commandContext(io, command);
+      const result = await ctx.client().listEndpoints();
+      ctx.out.result(result, () =>
+        ctx.out.table(
+          ['NAME', 'TARGET', 'VERSION', 'STATE', 'UPDATED'],
+          result.endpoints.map((e) => [e.name, formatTarget(e.target), String(e.version), stateOf(e), formatTime(e.updatedAt)]),
+          'No endpoints yet. Create one with `slipway deploy ENDPOINT --model NAME`.',
+        ),
+      );
+    });
+
+  endpoints
+    .command('show')
+    .description('show one endpoint: its target and its deployed versions')
+    .argument('<endpoint>', 'endpoint name')
+    .action(async (name: string, _options: object, command: Command) => {
+      const ctx = commandContext(io, command);
+      const result = await ctx.client().getEndpoint(name);
+      ctx.out.result(result, () => printEndpoint(ctx, result.endpoint));
+    });
+
+  endpoints
+    .command('history')
+    .description("every change of an endpoint's target: when, who, from, to and why")
+    .argument('<endpoint>', 'endpoint name')
+    .action(async (name: string, _options: object, command: Command) => {
+      const ctx = commandContext(io, command);
+      const result = await ctx.client().endpointHistory(name);
+      ctx.out.result(result, () =>
+        ctx.out.table(
+          ['SEQ', 'AT', 'BY', 'FROM', 'TO', 'REASON'],
+          result.history.map((e) => [String(e.seq), formatTime(e.at), e.by, side(e.from), side(e.to), truncate(e.reason)]),
+          'No history.',
+        ),
+      );
+    });
+
+  endpoints
+    .command('delete')
+    .description('delete an endpoint (its history is kept)')
+    .argument('<endpoint>', 'endpoint name')
+    .option('--reason <text>', 'why, kept in the history')
+    .action(async (name: string, options: ReasonOptions, command: Command) => {
+      const ctx = commandContext(io, command);
+      const result = await ctx.client().deleteEndpoint(name, options.reason);
+      ctx.out.result(result, () => ctx.out.line(`Deleted endpoint ${name} (was serving ${result.endpoint.model}:${result.endpoint.version})`));
+    });
+}

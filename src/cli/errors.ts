@@ -1,0 +1,13 @@
+/** The CLI's own error table: mistakes on the command line and in local input files. */
+import { defineErrors } from '../core/index.js';
+
+export const CliErrors = defineErrors({
+  CLI_USAGE: {
+    kind: 'invalid',
+    help: 'A command-line argument is malformed (a version that is not a number, a --tag without "=", …); `slipway <command> --help` shows the expected form.',
+  },
+  CLI_INVALID_DATA: {
+    kind: 'invalid',
+    help: 'The data given to `slipway predict` cannot be turned into a request (a CSV cell that is not a number, rows of different lengths, more columns than the model takes); the message names the row and column.',
+  },
+});

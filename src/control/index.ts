@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './routes.js';
+export * from './client.js';
+export * from './bytes.js';
+export type * from './types.js';
+export { lingerOnClose, DEFAULT_LINGER_MS } from './linger.js';

@@ -1,0 +1,140 @@
+/**
+ * Wire shapes of the control API under /api/v1: what each route answers. The routes build them and
+ * the typed client returns them unchanged, so `slipway … --json` prints exactly what the API sent.
+ */
+import type { Alias, AliasEvent, Endpoint, EndpointEvent, Model, ModelVersion } from '../registry/index.js';
+import type { EndpointDeployment } from '../serving/types.js';
+
+/** GET /models */
+export interface ModelsListResponse {
+  readonly models: readonly Model[];
+}
+
+/** GET /models/:model */
+export interface ModelDetailResponse {
+  readonly model: Model;
+  readonly versions: readonly ModelVersion[];
+  readonly aliases: readonly Alias[];
+}
+
+/** POST /models/:model/versions (201 when created, 200 when the bytes were already registered). */
+export interface PushVersionResponse {
+  readonly version: ModelVersion;
+  readonly created: boolean;
+}
+
+/** GET /models/:model/versions */
+export interface VersionsListResponse {
+  readonly versions: readonly ModelVersion[];
+}
+
+/** GET /models/:model/versions/:version */
+export interface VersionResponse {
+  readonly version: ModelVersion;
+}
+
+/** GET /models/:model/aliases */
+export interface AliasesListResponse {
+  readonly aliases: readonly Alias[];
+}
+
+/** GET and PUT /models/:model/aliases/:alias */
+export interface AliasResponse {
+  readonly alias: Alias;
+}
+
+/** DELETE /models/:model/aliases/:alias: the alias as it was just before deletion. */
+export interface AliasDeletedResponse {
+  readonly alias: Alias;
+  readonly deleted: true;
+}
+
+/** GET /models/:model/aliases/:alias?at=ISO: the version the alias pointed to then (null: it did not exist). */
+export interface AliasAtResponse {
+  readonly model: string;
+  readonly alias: string;
+  /** The time asked about, normalised to ISO-8601 UTC. */
+  readonly at: string;
+  readonly version: number | null;
+}
+
+/** GET /models/:model/aliases/:alias/history, oldest first. */
+export interface AliasHistoryResponse {
+  readonly history: readonly AliasEvent[];
+}
+
+/** An endpoint as the API shows it: the registry record plus the data plane's live view (null: nothing deployed). */
+export type EndpointView = Endpoint & { readonly deployment: EndpointDeployment | null };
+
+/** GET /endpoints */
+export interface EndpointsListResponse {
+  readonly endpoints: readonly EndpointView[];
+}
+
+/** POST /endpoints (201), GET and PUT /endpoints/:name */
+export interface EndpointResponse {
+  readonly endpoint: EndpointView;
+}
+
+/** DELETE /endpoints/:name: the endpoint as it was just before deletion. */
+export interface EndpointDeletedResponse {
+  readonly endpoint: Endpoint;
+  readonly deleted: true;
+}
+
+/** GET /endpoints/:name/history, oldest first. */
+export interface EndpointHistoryResponse {
+  readonly history: readonly EndpointEvent[];
+}
+
+/** Body of POST /endpoints. Give `version` or `alias` (neither: the model's latest version, pinned). */
+export interface CreateEndpointBody {
+  readonly name: string;
+  readonly model: string;
+  readonly version?: number;
+  readonly alias?: string;
+  readonly description?: string;
+  readonly reason?: string;
+}
+
+/** Body of PUT /endpoints/:name. Give `version` or `alias` (neither: the model's latest version, pinned). */
+export interface UpdateEndpointBody {
+  readonly model: string;
+  readonly version?: number;
+  readonly alias?: string;
+  readonly reason?: string;
+}
+
+/** Body of PUT /models/:model/aliases/:alias. */
+export interface SetAliasBody {
+  readonly version: number;
+  readonly reason?: string;
+}
+
+/** Metadata of an upload: query parameters / X-Slipway-* headers (raw body) or multipart fields. */
+export interface UploadMetadata {
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly parentVersion?: number;
+  readonly dataDigest?: string;
+  readonly metrics?: Readonly<Record<string, number>>;
+  /** Used only when this upload creates the model. */
+  readonly modelDescription?: string;
+}
+
+/** One input tensor of an Open Inference Protocol request with JSON data. */
+export interface InferenceInputBody {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly datatype: string;
+  readonly data: readonly unknown[];
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** An Open Inference Protocol inference request body (POST /v2/models/{name}/infer). */
+export interface InferenceRequestBody {
+  readonly id?: string;
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+  readonly inputs: readonly InferenceInputBody[];
+  readonly outputs?: readonly { readonly name: string; readonly parameters?: Readonly<Record<string, string | number | boolean>> }[];
+}
