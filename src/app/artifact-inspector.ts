@@ -7,7 +7,8 @@ import { inspectModel, readModel, toSignature } from '../onnx/index.js';
 import type { ArtifactInspector } from '../registry/ports.js';
 import type { ModelRuntime } from '../runtime/index.js';
 
-export function createArtifactInspector(runtime: ModelRuntime): ArtifactInspector {
+/** `runtime` only needs `probe`; unit tests pass a no-op probe to skip onnxruntime. */
+export function createArtifactInspector(runtime: Pick<ModelRuntime, 'probe'>): ArtifactInspector {
   return {
     async inspect(path) {
       const bytes = await readFile(path);

@@ -2,6 +2,7 @@
  * Wire shapes of the control API under /api/v1: what each route answers. The routes build them and
  * the typed client returns them unchanged, so `slipway … --json` prints exactly what the API sent.
  */
+import type { PushVersionInput } from '../registry/index.js';
 import type { Alias, AliasEvent, Endpoint, EndpointEvent, Model, ModelVersion } from '../registry/index.js';
 import type { EndpointDeployment } from '../serving/types.js';
 
@@ -112,15 +113,7 @@ export interface SetAliasBody {
 }
 
 /** Metadata of an upload: query parameters / X-Slipway-* headers (raw body) or multipart fields. */
-export interface UploadMetadata {
-  readonly description?: string;
-  readonly tags?: Readonly<Record<string, string>>;
-  readonly parentVersion?: number;
-  readonly dataDigest?: string;
-  readonly metrics?: Readonly<Record<string, number>>;
-  /** Used only when this upload creates the model. */
-  readonly modelDescription?: string;
-}
+export type UploadMetadata = Omit<PushVersionInput, 'model' | 'artifactPath'>;
 
 /** One input tensor of an Open Inference Protocol request with JSON data. */
 export interface InferenceInputBody {

@@ -11,7 +11,6 @@ import type {
   Endpoint,
   EndpointEvent,
   EndpointTarget,
-  Lineage,
   Model,
   ModelVersion,
   OnnxFacts,
@@ -29,17 +28,7 @@ export interface NewModel {
 }
 
 /** A version to insert; the store assigns its number. */
-export interface NewVersion {
-  readonly model: string;
-  readonly digest: string;
-  readonly sizeBytes: number;
-  readonly signature: ModelSignature;
-  readonly onnx: OnnxFacts;
-  readonly description: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly lineage: Lineage;
-  readonly createdAt: string;
-  readonly createdBy: string;
+export interface NewVersion extends Omit<ModelVersion, 'version'> {
   /**
    * Creates the model in the same transaction when it does not exist yet. Without it, inserting a
    * version of an unknown model throws REGISTRY_MODEL_NOT_FOUND.

@@ -4,37 +4,20 @@
  * 127.0.0.1 (ephemeral port), with the same error handling and permission check as the app.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createFakeClock, toHttpError, type FakeClock } from '../../../src/core/index.js';
 import { controlApi } from '../../../src/control/index.js';
-import { inspectModel, readModel, toSignature } from '../../../src/onnx/index.js';
 import { createRegistry, type ArtifactInspector, type Registry } from '../../../src/registry/index.js';
+import { createArtifactInspector } from '../../../src/app/artifact-inspector.js';
 import { isPermission } from '../../../src/security/index.js';
 import type { DeploymentStatusView, EndpointDeployment } from '../../../src/serving/types.js';
 import { createFileBlobStore, createMemoryRegistryStore } from '../../../src/storage/index.js';
 import { addModel } from '../../support/models.js';
 
 /** Reads signature and facts with the ONNX toolkit alone (no onnxruntime probe: unit tests stay light). */
-const toolkitInspector: ArtifactInspector = {
-  async inspect(path) {
-    const inspection = inspectModel(readModel(await readFile(path)));
-    return {
-      signature: toSignature(inspection),
-      onnx: {
-        irVersion: inspection.irVersion,
-        producerName: inspection.producerName,
-        producerVersion: inspection.producerVersion,
-        opsets: inspection.opsets.map((o) => ({ domain: o.domain, version: o.version })),
-        nodeCount: inspection.nodeCount,
-        initializerCount: inspection.initializers.count,
-        initializerBytes: inspection.initializers.bytes,
-      },
-    };
-  },
-};
+const toolkitInspector: ArtifactInspector = createArtifactInspector({ probe: async () => undefined });
 
 export interface ControlHarness {
   readonly url: string;
