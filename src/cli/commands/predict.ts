@@ -33,16 +33,16 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-/** Reads --data: inline JSON, `@file` (CSV by extension, else JSON), or a path ending in .csv. */
+/** Reads --data: inline JSON, `@file` (CSV by extension, else JSON), or a path ending in .csv or .json. */
 function readData(ctx: CommandContext, value: string, target: string | undefined): PredictData {
-  const file = value.startsWith('@') ? value.slice(1) : /\.csv$/i.test(value) ? value : undefined;
+  const file = value.startsWith('@') ? value.slice(1) : /\.(csv|json)$/i.test(value) ? value : undefined;
   if (file !== undefined) {
     const text = readLocal(ctx, file);
     if (/\.csv$/i.test(file)) return { kind: 'rows', data: rowsFromCsv(text, target) };
     return dataFromJson(parseJson(text, file), target);
   }
   if (!/^\s*[[{]/.test(value)) {
-    throw CliErrors.CLI_USAGE(`--data must be inline JSON (a request body or a list of rows), @file.json, or a .csv file; got ${JSON.stringify(value.slice(0, 40))}`);
+    throw CliErrors.CLI_USAGE(`--data must be inline JSON (a request body or a list of rows), a .json or .csv file, or @file; got ${JSON.stringify(value.slice(0, 40))}`);
   }
   return dataFromJson(parseJson(value, '--data'), target);
 }

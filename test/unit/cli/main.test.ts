@@ -354,6 +354,14 @@ void describe('slipway CLI: predict', () => {
     assert.equal(r.stderr, 'slipway: input x takes 4 values per row; the data has 5 columns — is one of them the label? drop it with --target COLUMN [CLI_INVALID_DATA]\n');
   });
 
+  void test('reads a request body from a plain .json path, as from @file', async () => {
+    const body = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
+    writeFileSync(join(h.dir, 'request.json'), JSON.stringify(body));
+    const r = await h.run(['predict', 'adder', '--data', 'request.json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.inferRequests.at(-1)?.body, body);
+  });
+
   void test('exits 2 for --data that is neither JSON nor a file, and 3 for a missing file', async () => {
     const garbage = await h.run(['predict', 'adder', '--data', 'hello']);
     assert.equal(garbage.code, 2);
