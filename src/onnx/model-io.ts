@@ -99,7 +99,8 @@ export function assertSelfContained(model: onnx.IModelProto): void {
  * Throws ONNX_INVALID_MODEL when the message does not fit the schema (a field of the wrong type).
  */
 export function writeModel(model: onnx.IModelProto): Uint8Array {
-  const problem = onnx.ModelProto.verify(model);
+  // a shallow copy: verify() takes a plain indexable object, and only reads fields
+  const problem = onnx.ModelProto.verify({ ...model });
   if (problem !== null) {
     throw OnnxErrors.ONNX_INVALID_MODEL(`cannot write the model: ${problem}`, { details: { problem } });
   }

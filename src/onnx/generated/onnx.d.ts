@@ -169,14 +169,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates an AttributeProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns AttributeProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.AttributeProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.AttributeProto;
 
         /**
          * Creates a plain object from an AttributeProto message. Also converts values to other types if specified.
@@ -184,13 +184,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.AttributeProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.AttributeProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this AttributeProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for AttributeProto
@@ -415,14 +415,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a ValueInfoProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns ValueInfoProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.ValueInfoProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.ValueInfoProto;
 
         /**
          * Creates a plain object from a ValueInfoProto message. Also converts values to other types if specified.
@@ -430,13 +430,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.ValueInfoProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.ValueInfoProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this ValueInfoProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for ValueInfoProto
@@ -574,14 +574,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a NodeProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns NodeProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.NodeProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.NodeProto;
 
         /**
          * Creates a plain object from a NodeProto message. Also converts values to other types if specified.
@@ -589,13 +589,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.NodeProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.NodeProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this NodeProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for NodeProto
@@ -733,14 +733,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates an IntIntListEntryProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns IntIntListEntryProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.IntIntListEntryProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.IntIntListEntryProto;
 
         /**
          * Creates a plain object from an IntIntListEntryProto message. Also converts values to other types if specified.
@@ -748,13 +748,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.IntIntListEntryProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.IntIntListEntryProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this IntIntListEntryProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for IntIntListEntryProto
@@ -859,14 +859,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a NodeDeviceConfigurationProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns NodeDeviceConfigurationProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.NodeDeviceConfigurationProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.NodeDeviceConfigurationProto;
 
         /**
          * Creates a plain object from a NodeDeviceConfigurationProto message. Also converts values to other types if specified.
@@ -874,13 +874,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.NodeDeviceConfigurationProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.NodeDeviceConfigurationProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this NodeDeviceConfigurationProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for NodeDeviceConfigurationProto
@@ -996,14 +996,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a ShardingSpecProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns ShardingSpecProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.ShardingSpecProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.ShardingSpecProto;
 
         /**
          * Creates a plain object from a ShardingSpecProto message. Also converts values to other types if specified.
@@ -1011,13 +1011,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.ShardingSpecProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.ShardingSpecProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this ShardingSpecProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for ShardingSpecProto
@@ -1131,14 +1131,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a ShardedDimProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns ShardedDimProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.ShardedDimProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.ShardedDimProto;
 
         /**
          * Creates a plain object from a ShardedDimProto message. Also converts values to other types if specified.
@@ -1146,13 +1146,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.ShardedDimProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.ShardedDimProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this ShardedDimProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for ShardedDimProto
@@ -1264,14 +1264,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a SimpleShardedDimProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns SimpleShardedDimProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.SimpleShardedDimProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.SimpleShardedDimProto;
 
         /**
          * Creates a plain object from a SimpleShardedDimProto message. Also converts values to other types if specified.
@@ -1279,13 +1279,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.SimpleShardedDimProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.SimpleShardedDimProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this SimpleShardedDimProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for SimpleShardedDimProto
@@ -1406,14 +1406,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a TrainingInfoProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns TrainingInfoProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.TrainingInfoProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.TrainingInfoProto;
 
         /**
          * Creates a plain object from a TrainingInfoProto message. Also converts values to other types if specified.
@@ -1421,13 +1421,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.TrainingInfoProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.TrainingInfoProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this TrainingInfoProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for TrainingInfoProto
@@ -1571,14 +1571,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a ModelProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns ModelProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.ModelProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.ModelProto;
 
         /**
          * Creates a plain object from a ModelProto message. Also converts values to other types if specified.
@@ -1586,13 +1586,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.ModelProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.ModelProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this ModelProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for ModelProto
@@ -1741,14 +1741,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a DeviceConfigurationProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns DeviceConfigurationProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.DeviceConfigurationProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.DeviceConfigurationProto;
 
         /**
          * Creates a plain object from a DeviceConfigurationProto message. Also converts values to other types if specified.
@@ -1756,13 +1756,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.DeviceConfigurationProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.DeviceConfigurationProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this DeviceConfigurationProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for DeviceConfigurationProto
@@ -1867,14 +1867,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a StringStringEntryProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns StringStringEntryProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.StringStringEntryProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.StringStringEntryProto;
 
         /**
          * Creates a plain object from a StringStringEntryProto message. Also converts values to other types if specified.
@@ -1882,13 +1882,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.StringStringEntryProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.StringStringEntryProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this StringStringEntryProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for StringStringEntryProto
@@ -1990,14 +1990,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a TensorAnnotation message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns TensorAnnotation
          */
-        static fromObject(object: { [k: string]: any }): onnx.TensorAnnotation;
+        static fromObject(object: { [k: string]: unknown }): onnx.TensorAnnotation;
 
         /**
          * Creates a plain object from a TensorAnnotation message. Also converts values to other types if specified.
@@ -2005,13 +2005,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.TensorAnnotation, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.TensorAnnotation, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this TensorAnnotation to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for TensorAnnotation
@@ -2137,14 +2137,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a GraphProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns GraphProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.GraphProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.GraphProto;
 
         /**
          * Creates a plain object from a GraphProto message. Also converts values to other types if specified.
@@ -2152,13 +2152,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.GraphProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.GraphProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this GraphProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for GraphProto
@@ -2335,14 +2335,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a TensorProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns TensorProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.TensorProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.TensorProto;
 
         /**
          * Creates a plain object from a TensorProto message. Also converts values to other types if specified.
@@ -2350,13 +2350,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.TensorProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.TensorProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this TensorProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for TensorProto
@@ -2581,14 +2581,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a Segment message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Segment
              */
-            static fromObject(object: { [k: string]: any }): onnx.TensorProto.Segment;
+            static fromObject(object: { [k: string]: unknown }): onnx.TensorProto.Segment;
 
             /**
              * Creates a plain object from a Segment message. Also converts values to other types if specified.
@@ -2596,13 +2596,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TensorProto.Segment, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TensorProto.Segment, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Segment to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Segment
@@ -2718,14 +2718,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a SparseTensorProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns SparseTensorProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.SparseTensorProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.SparseTensorProto;
 
         /**
          * Creates a plain object from a SparseTensorProto message. Also converts values to other types if specified.
@@ -2733,13 +2733,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.SparseTensorProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.SparseTensorProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this SparseTensorProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for SparseTensorProto
@@ -2841,14 +2841,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a TensorShapeProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns TensorShapeProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.TensorShapeProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.TensorShapeProto;
 
         /**
          * Creates a plain object from a TensorShapeProto message. Also converts values to other types if specified.
@@ -2856,13 +2856,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.TensorShapeProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.TensorShapeProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this TensorShapeProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for TensorShapeProto
@@ -2969,14 +2969,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a Dimension message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Dimension
              */
-            static fromObject(object: { [k: string]: any }): onnx.TensorShapeProto.Dimension;
+            static fromObject(object: { [k: string]: unknown }): onnx.TensorShapeProto.Dimension;
 
             /**
              * Creates a plain object from a Dimension message. Also converts values to other types if specified.
@@ -2984,13 +2984,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TensorShapeProto.Dimension, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TensorShapeProto.Dimension, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Dimension to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Dimension
@@ -3124,14 +3124,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a TypeProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns TypeProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.TypeProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.TypeProto;
 
         /**
          * Creates a plain object from a TypeProto message. Also converts values to other types if specified.
@@ -3139,13 +3139,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.TypeProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.TypeProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this TypeProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for TypeProto
@@ -3275,14 +3275,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a Tensor message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Tensor
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Tensor;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.Tensor;
 
             /**
              * Creates a plain object from a Tensor message. Also converts values to other types if specified.
@@ -3290,13 +3290,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.Tensor, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.Tensor, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Tensor to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Tensor
@@ -3399,14 +3399,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a Sequence message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Sequence
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Sequence;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.Sequence;
 
             /**
              * Creates a plain object from a Sequence message. Also converts values to other types if specified.
@@ -3414,13 +3414,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.Sequence, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.Sequence, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Sequence to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Sequence
@@ -3522,14 +3522,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a Map message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Map
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Map;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.Map;
 
             /**
              * Creates a plain object from a Map message. Also converts values to other types if specified.
@@ -3537,13 +3537,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.Map, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.Map, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Map to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Map
@@ -3646,14 +3646,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates an Optional message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Optional
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Optional;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.Optional;
 
             /**
              * Creates a plain object from an Optional message. Also converts values to other types if specified.
@@ -3661,13 +3661,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.Optional, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.Optional, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Optional to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Optional
@@ -3769,14 +3769,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates a SparseTensor message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns SparseTensor
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.SparseTensor;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.SparseTensor;
 
             /**
              * Creates a plain object from a SparseTensor message. Also converts values to other types if specified.
@@ -3784,13 +3784,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.SparseTensor, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.SparseTensor, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this SparseTensor to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for SparseTensor
@@ -3896,14 +3896,14 @@ export namespace onnx {
              * @param message Plain object to verify
              * @returns `null` if valid, otherwise the reason why it is not
              */
-            static verify(message: { [k: string]: any }): (string|null);
+            static verify(message: { [k: string]: unknown }): (string|null);
 
             /**
              * Creates an Opaque message from a plain object. Also converts values to their respective internal types.
              * @param object Plain object
              * @returns Opaque
              */
-            static fromObject(object: { [k: string]: any }): onnx.TypeProto.Opaque;
+            static fromObject(object: { [k: string]: unknown }): onnx.TypeProto.Opaque;
 
             /**
              * Creates a plain object from an Opaque message. Also converts values to other types if specified.
@@ -3911,13 +3911,13 @@ export namespace onnx {
              * @param [options] Conversion options
              * @returns Plain object
              */
-            static toObject(message: onnx.TypeProto.Opaque, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            static toObject(message: onnx.TypeProto.Opaque, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
             /**
              * Converts this Opaque to JSON.
              * @returns JSON object
              */
-            toJSON(): { [k: string]: any };
+            toJSON(): { [k: string]: unknown };
 
             /**
              * Gets the type url for Opaque
@@ -4020,14 +4020,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates an OperatorSetIdProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns OperatorSetIdProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.OperatorSetIdProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.OperatorSetIdProto;
 
         /**
          * Creates a plain object from an OperatorSetIdProto message. Also converts values to other types if specified.
@@ -4035,13 +4035,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.OperatorSetIdProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.OperatorSetIdProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this OperatorSetIdProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for OperatorSetIdProto
@@ -4183,14 +4183,14 @@ export namespace onnx {
          * @param message Plain object to verify
          * @returns `null` if valid, otherwise the reason why it is not
          */
-        static verify(message: { [k: string]: any }): (string|null);
+        static verify(message: { [k: string]: unknown }): (string|null);
 
         /**
          * Creates a FunctionProto message from a plain object. Also converts values to their respective internal types.
          * @param object Plain object
          * @returns FunctionProto
          */
-        static fromObject(object: { [k: string]: any }): onnx.FunctionProto;
+        static fromObject(object: { [k: string]: unknown }): onnx.FunctionProto;
 
         /**
          * Creates a plain object from a FunctionProto message. Also converts values to other types if specified.
@@ -4198,13 +4198,13 @@ export namespace onnx {
          * @param [options] Conversion options
          * @returns Plain object
          */
-        static toObject(message: onnx.FunctionProto, options?: $protobuf.IConversionOptions): { [k: string]: any };
+        static toObject(message: onnx.FunctionProto, options?: $protobuf.IConversionOptions): { [k: string]: unknown };
 
         /**
          * Converts this FunctionProto to JSON.
          * @returns JSON object
          */
-        toJSON(): { [k: string]: any };
+        toJSON(): { [k: string]: unknown };
 
         /**
          * Gets the type url for FunctionProto
