@@ -24,6 +24,9 @@ export interface ServeOptions {
 /** The running server as `slipway serve` sees it. */
 export interface RunningServer {
   readonly url: string;
+  /** Endpoints of the example models deployed at start (with --examples). */
+  readonly examples?: readonly string[];
+  readonly config?: { readonly dataDir: string };
   close(): Promise<void>;
 }
 

@@ -38,7 +38,17 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         ...(flags.examples === true ? { examples: true } : {}),
         env: io.env,
       });
-      ctx.out.result({ url: server.url }, () => ctx.out.line(`Slipway is listening on ${server.url} (stop with Ctrl-C)`));
+      ctx.out.result({ url: server.url, examples: server.examples ?? [] }, () => {
+        ctx.out.line(`Slipway is listening on ${server.url} (stop with Ctrl-C)`);
+        if (server.config !== undefined) ctx.out.line(`  data directory:  ${server.config.dataDir}`);
+        // said plainly until the security release switches authentication on
+        ctx.out.line('  authentication:  off: every request acts as the anonymous principal');
+        const examples = server.examples ?? [];
+        if (examples.length > 0) {
+          ctx.out.line(`  example endpoints: ${examples.join(', ')}`);
+          ctx.out.line(`  try: curl -s ${server.url}/v2/models/${examples[0] ?? ''}`);
+        }
+      });
       const signal = await io.waitForStop();
       ctx.out.note(`${signal}: finishing in-flight requests, then stopping`);
       await server.close();
