@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem } from '../core/index.js';
+import { availableParallelism } from 'node:os';
+import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem, type PlatformError } from '../core/index.js';
+import { AUTOSCALER_OPTION_KEYS, compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,6 +32,18 @@ export interface SlipwayConfig {
     /** 0 = automatic (cores / replicas). */
     readonly intraOpThreads: number;
     readonly warmup: boolean;
+    /** Dynamic batching per deployed version (docs/batching.md). */
+    readonly batching: {
+      readonly enabled: boolean;
+      readonly maxBatchSize: number;
+      /** 0 = adaptive: dispatch as soon as a replica is free. */
+      readonly maxQueueDelayMicros: number;
+      readonly maxQueueSize: number;
+      /** 0 = no queue timeout. */
+      readonly queueTimeoutMs: number;
+    };
+    /** An autoscaler per deployed version (docs/autoscaling.md); undefined when switched off. */
+    readonly autoscaling: AutoscalerConfig | undefined;
   };
   readonly examples: {
     /** Build (if missing), register and deploy the example models at start. */
@@ -48,6 +62,9 @@ interface KeySpec {
   readonly envAliases?: readonly string[];
 }
 
+/** Keys of serving.autoscaling besides `enabled` (maxEvents stays internal). */
+const AUTOSCALER_CONFIG_KEYS = AUTOSCALER_OPTION_KEYS.filter((k) => k !== 'maxEvents');
+
 /** Every configuration key. The env name is SLIPWAY_ + the path in UPPER_SNAKE (serving.holdTimeoutMs → SLIPWAY_SERVING_HOLD_TIMEOUT_MS). */
 export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'server.host', envAliases: ['SLIPWAY_HOST'] },
@@ -61,6 +78,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'serving.replicas' },
   { path: 'serving.intraOpThreads' },
   { path: 'serving.warmup' },
+  { path: 'serving.batching.enabled' },
+  { path: 'serving.batching.maxBatchSize' },
+  { path: 'serving.batching.maxQueueDelayMicros' },
+  { path: 'serving.batching.maxQueueSize' },
+  { path: 'serving.batching.queueTimeoutMs' },
+  { path: 'serving.autoscaling.enabled' },
+  ...AUTOSCALER_CONFIG_KEYS.map((key) => ({ path: `serving.autoscaling.${key}` })),
   { path: 'examples.deploy' },
   { path: 'log.level', envAliases: ['SLIPWAY_LOG_LEVEL'] },
 ];
@@ -79,7 +103,12 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
   const server = r.object(root.server, 'server');
   r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs']);
   const serving = r.object(root.serving, 'serving');
-  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'warmup']);
+  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'warmup', 'batching', 'autoscaling']);
+  const autoscaling = r.object(serving.autoscaling, 'serving.autoscaling');
+  r.onlyKeys(autoscaling, 'serving.autoscaling', ['enabled', ...AUTOSCALER_CONFIG_KEYS]);
+  const autoscalingEnabled = r.boolean(autoscaling.enabled, 'serving.autoscaling.enabled', true);
+  const batching = r.object(serving.batching, 'serving.batching');
+  r.onlyKeys(batching, 'serving.batching', ['enabled', 'maxBatchSize', 'maxQueueDelayMicros', 'maxQueueSize', 'queueTimeoutMs']);
   const examples = r.object(root.examples, 'examples');
   r.onlyKeys(examples, 'examples', ['deploy']);
   const log = r.object(root.log, 'log');
@@ -100,12 +129,38 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       replicas: r.integer(serving.replicas, 'serving.replicas', 1, 1, 64),
       intraOpThreads: r.integer(serving.intraOpThreads, 'serving.intraOpThreads', 0, 0, 256),
       warmup: r.boolean(serving.warmup, 'serving.warmup', true),
+      batching: {
+        enabled: r.boolean(batching.enabled, 'serving.batching.enabled', true),
+        maxBatchSize: r.integer(batching.maxBatchSize, 'serving.batching.maxBatchSize', 32, 1, 1_000_000),
+        maxQueueDelayMicros: r.integer(batching.maxQueueDelayMicros, 'serving.batching.maxQueueDelayMicros', 0, 0, 60_000_000),
+        maxQueueSize: r.integer(batching.maxQueueSize, 'serving.batching.maxQueueSize', 1024, 1),
+        queueTimeoutMs: r.integer(batching.queueTimeoutMs, 'serving.batching.queueTimeoutMs', 0, 0),
+      },
+      autoscaling: autoscalingEnabled ? readAutoscaling(r, autoscaling) : undefined,
     },
     examples: { deploy: r.boolean(examples.deploy, 'examples.deploy', false) },
     log: { level: r.oneOf(log.level, 'log.level', 'info', LOG_LEVELS) },
   };
   r.finish('configuration');
   return deepFreeze(config);
+}
+
+/**
+ * Slipway's defaults differ from the library's (Knative's) in two places: at least one replica
+ * stays up (scale to zero is opt-in with minReplicas: 0, as in KServe), and no more replicas than
+ * cores, since replicas beyond the cores of one machine only contend.
+ */
+function readAutoscaling(r: ConfigReader, input: Record<string, unknown>): AutoscalerConfig | undefined {
+  const { enabled: _enabled, ...options } = input;
+  const withDefaults = { minReplicas: 1, maxReplicas: Math.max(1, Math.min(4, availableParallelism())), ...options };
+  try {
+    return compileAutoscalerOptions(withDefaults, { path: 'serving.autoscaling', what: 'serving.autoscaling' });
+  } catch (error) {
+    const problems = (error as PlatformError).details?.problems;
+    if (!Array.isArray(problems)) throw error;
+    for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
+    return undefined;
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

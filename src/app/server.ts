@@ -102,6 +102,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       ...(config.serving.intraOpThreads > 0 ? { intraOpThreads: config.serving.intraOpThreads } : {}),
       warmup: config.serving.warmup,
       holdTimeoutMs: config.serving.holdTimeoutMs,
+      batching: config.serving.batching,
+      ...(config.serving.autoscaling === undefined ? {} : { autoscaling: config.serving.autoscaling }),
     });
     cleanups.push(() => deployments.close());
     const dataPlane = createDataPlane({ registry, deployments, clock, inferTimeoutMs: config.serving.inferTimeoutMs });

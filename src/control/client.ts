@@ -19,6 +19,7 @@ import type {
   CreateEndpointBody,
   EndpointDeletedResponse,
   EndpointHistoryResponse,
+  EndpointScalingResponse,
   EndpointResponse,
   EndpointsListResponse,
   InferenceRequestBody,
@@ -66,6 +67,8 @@ export interface ControlClient {
   updateEndpoint(name: string, body: UpdateEndpointBody): Promise<EndpointResponse>;
   deleteEndpoint(name: string, reason?: string): Promise<EndpointDeletedResponse>;
   endpointHistory(name: string): Promise<EndpointHistoryResponse>;
+  /** The endpoint's autoscaler state and recent decisions (null when autoscaling is off). */
+  endpointScaling(name: string): Promise<EndpointScalingResponse>;
   /** GET /v2/models/{endpoint}[/versions/{version}]: the Open Inference Protocol model metadata. */
   modelMetadata(endpoint: string, version?: number): Promise<OipModelMetadata>;
   /** POST /v2/models/{endpoint}[/versions/{version}]/infer. */
@@ -315,6 +318,7 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     updateEndpoint: (name, body) => call('PUT', endpointPath(name), body),
     deleteEndpoint: (name, reason) => call('DELETE', `${endpointPath(name)}${query({ reason })}`),
     endpointHistory: (name) => call('GET', `${endpointPath(name)}/history`),
+    endpointScaling: (name) => call('GET', `${endpointPath(name)}/scaling`),
     modelMetadata: (endpoint, version) => call('GET', oip(endpoint, version)),
     infer: (endpoint, request, version) => call('POST', `${oip(endpoint, version)}/infer`, request),
   };

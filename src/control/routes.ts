@@ -24,6 +24,7 @@ import type {
   AliasResponse,
   EndpointDeletedResponse,
   EndpointHistoryResponse,
+  EndpointScalingResponse,
   EndpointResponse,
   EndpointsListResponse,
   EndpointView,
@@ -240,6 +241,12 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
     app.get<{ Params: EndpointParams }>('/endpoints/:name/history', { config: read }, async (req): Promise<EndpointHistoryResponse> => ({
       history: await registry.endpointHistory(nameParam('endpoint', req.params.name)),
     }));
+
+    app.get<{ Params: EndpointParams }>('/endpoints/:name/scaling', { config: read }, async (req): Promise<EndpointScalingResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      await registry.getEndpoint(name); // 404 for an unknown endpoint
+      return { scaling: deployments.scaling?.(name) ?? null };
+    });
     done();
   };
 

@@ -4,7 +4,7 @@
  */
 import type { PushVersionInput } from '../registry/index.js';
 import type { Alias, AliasEvent, Endpoint, EndpointEvent, Model, ModelVersion } from '../registry/index.js';
-import type { EndpointDeployment } from '../serving/types.js';
+import type { EndpointDeployment, EndpointScaling } from '../serving/types.js';
 
 /** GET /models */
 export interface ModelsListResponse {
@@ -84,6 +84,11 @@ export interface EndpointDeletedResponse {
 }
 
 /** GET /endpoints/:name/history, oldest first. */
+/** GET /api/v1/endpoints/{name}/scaling: null when autoscaling is off or nothing is deployed yet. */
+export interface EndpointScalingResponse {
+  readonly scaling: EndpointScaling | null;
+}
+
 export interface EndpointHistoryResponse {
   readonly history: readonly EndpointEvent[];
 }

@@ -65,6 +65,13 @@ export interface LoadedModel {
   stats(): ReplicaStats[];
   /** Waits for in-flight calls to finish, then stops every replica. Idempotent. */
   unload(): Promise<void>;
+  /**
+   * Changes the number of replicas: the autoscaler's hook. 0 is allowed; calls made meanwhile are
+   * held until a later resize starts a replica. Absent for runtimes that cannot scale.
+   */
+  resize?(replicas: number): Promise<void>;
+  /** Replicas wanted now (started or starting). */
+  replicaCount?(): number;
 }
 
 export interface ModelRuntime {

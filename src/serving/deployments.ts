@@ -8,8 +8,11 @@
 import { toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../core/index.js';
 import type { Registry } from '../registry/index.js';
 import type { LoadedModel, ModelRuntime } from '../runtime/index.js';
+import type { AutoscalerConfig } from '../scaling/index.js';
+import { attachAutoscaler, type VersionAutoscaling } from './autoscaling.js';
+import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
 import { ServingErrors } from './errors.js';
-import type { DeployedVersion, DeploymentStatusView, EndpointDeployment } from './types.js';
+import type { DeployedVersion, DeploymentStatusView, EndpointDeployment, EndpointScaling } from './types.js';
 
 export interface DeploymentManagerOptions {
   readonly registry: Registry;
@@ -22,6 +25,10 @@ export interface DeploymentManagerOptions {
   readonly warmup: boolean;
   /** How long a request waits for a loading version before 503. */
   readonly holdTimeoutMs: number;
+  /** Dynamic batching in front of every loaded version (see docs/batching.md); off when undefined or `enabled` is false. */
+  readonly batching?: BatchSchedulerOptions & { readonly enabled: boolean };
+  /** An autoscaler per loaded version (see docs/autoscaling.md); off when undefined. */
+  readonly autoscaling?: AutoscalerConfig;
 }
 
 /** A request's hold on one deployed version; release it when the answer is sent. */
@@ -39,6 +46,10 @@ type State = 'loading' | 'ready' | 'failed' | 'draining';
 class VersionDeployment {
   state: State = 'loading';
   loaded: LoadedModel | undefined;
+  /** What requests call: `loaded`, or `loaded` behind its batch scheduler. */
+  served: LoadedModel | undefined;
+  scheduler: BatchScheduler | undefined;
+  scaling: VersionAutoscaling | undefined;
   error: PlatformError | undefined;
   inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -128,13 +139,20 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     void (async () => {
       await dep.whenIdle();
       try {
-        await dep.loaded?.unload();
+        await stopVersion(dep);
       } catch (error) {
         logger.warn({ endpoint: slot.name, version: dep.version, err: toPlatformError(error).message }, 'unload failed');
       }
       slot.retiring.delete(dep);
       logger.info({ endpoint: slot.name, model: dep.model, version: dep.version }, 'version unloaded');
     })();
+  };
+
+  /** Stops what runs beside a version (autoscaler ticks, scheduler timers), then unloads it. */
+  const stopVersion = async (dep: VersionDeployment): Promise<void> => {
+    await dep.scaling?.stop();
+    dep.scheduler?.close();
+    await dep.loaded?.unload();
   };
 
   const load = async (slot: EndpointSlot, dep: VersionDeployment): Promise<void> => {
@@ -148,6 +166,13 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
         warmup: options.warmup,
       });
+      const batching = options.batching;
+      dep.scheduler = batching?.enabled === true ? createBatchScheduler(loaded, batching, clock, logger) : undefined;
+      dep.served = dep.scheduler === undefined ? loaded : withBatching(loaded, dep.scheduler);
+      if (options.autoscaling !== undefined) {
+        // leases count requests (queued in the batcher or the pool, or running), which is the demand
+        dep.scaling = attachAutoscaler({ endpoint: slot.name, loaded, inFlight: () => dep.inFlight, config: options.autoscaling, clock, logger });
+      }
       dep.settle(loaded, undefined);
       logger.info({ endpoint: slot.name, model: dep.model, version: dep.version, loadMs: Math.round(clock.monotonicMs() - started) }, 'version ready');
     } catch (error) {
@@ -187,7 +212,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     }
     await load(slot, dep);
     if (closed) {
-      await dep.loaded?.unload();
+      await stopVersion(dep);
       return;
     }
     if (!replacing) {
@@ -226,6 +251,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     state: dep.state,
     ...(dep.error === undefined ? {} : { error: { code: dep.error.code, message: dep.error.message } }),
     replicas: dep.loaded?.stats() ?? [],
+    ...(dep.scheduler === undefined ? {} : { batching: dep.scheduler.stats() }),
   });
 
   /** Waits for `settled`, the hold timeout (measured from `startedMs`) or the client leaving, whichever is first. */
@@ -313,7 +339,9 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         throw error;
       }
       const held = dep;
-      const loaded = dep.loaded;
+      const loaded = dep.served ?? dep.loaded;
+      // counts the arrival, and starts a replica if the version had scaled to zero (the request waits in the queue)
+      held.scaling?.onRequest();
       let released = false;
       return {
         endpoint,
@@ -327,6 +355,12 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
           held.release();
         },
       };
+    },
+    scaling(endpoint): EndpointScaling | undefined {
+      const dep = slots.get(endpoint)?.stable;
+      const autoscaler = dep?.scaling?.autoscaler;
+      if (dep === undefined || autoscaler === undefined) return undefined;
+      return { endpoint, model: dep.model, version: dep.version, status: autoscaler.status(), events: autoscaler.events() };
     },
     deployment(endpoint): EndpointDeployment | undefined {
       const slot = slots.get(endpoint);
@@ -348,7 +382,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       await Promise.all(
         all.map(async (d) => {
           await d.whenIdle();
-          await d.loaded?.unload().catch(() => undefined);
+          await stopVersion(d).catch(() => undefined);
         }),
       );
       slots.clear();

@@ -20,4 +20,12 @@ export const ServingErrors = defineErrors({
   SERVING_DRAINING: { kind: 'unavailable', help: 'The server is shutting down and takes no new requests; retry against another instance or after restart.' },
   SERVING_TIMEOUT: { kind: 'timeout', help: 'The inference did not finish within serving.inferTimeoutMs.' },
   SERVING_CLIENT_GONE: { kind: 'unavailable', help: 'The client closed the connection before the answer was ready; the work was cancelled.' },
+  SERVING_QUEUE_FULL: {
+    kind: 'limited',
+    help: 'Every replica of the version is busy and its batching queue holds serving.batching.maxQueueSize requests already; retry after the Retry-After delay, add replicas, or raise maxQueueSize.',
+  },
+  SERVING_QUEUE_TIMEOUT: {
+    kind: 'limited',
+    help: 'The request waited in the batching queue longer than serving.batching.queueTimeoutMs and was never run, so retrying is safe; the version is overloaded — add replicas or raise the timeout.',
+  },
 });

@@ -3,6 +3,8 @@
  * serves right now and in what state their replicas are.
  */
 import type { ReplicaStats } from '../runtime/index.js';
+import type { AutoscalerEvent, AutoscalerStatus } from '../scaling/index.js';
+import type { BatchStats } from './batching/index.js';
 
 export type DeploymentState = 'loading' | 'ready' | 'failed' | 'draining';
 
@@ -18,6 +20,8 @@ export interface DeployedVersion {
   /** Why the version failed to load, when state is `failed`. */
   readonly error?: { readonly code: string; readonly message: string };
   readonly replicas: readonly ReplicaStats[];
+  /** The version's batch scheduler figures (queue depth, batches, mean batch size, …), when batching is on. */
+  readonly batching?: BatchStats;
 }
 
 export interface EndpointDeployment {
@@ -27,7 +31,18 @@ export interface EndpointDeployment {
   readonly versions: readonly DeployedVersion[];
 }
 
+/** The autoscaler of an endpoint's stable version: its state now and its recent decisions, oldest first. */
+export interface EndpointScaling {
+  readonly endpoint: string;
+  readonly model: string;
+  readonly version: number;
+  readonly status: AutoscalerStatus;
+  readonly events: readonly AutoscalerEvent[];
+}
+
 export interface DeploymentStatusView {
   /** The live state of one endpoint's deployment, or undefined if the data plane has none. */
   deployment(endpoint: string): EndpointDeployment | undefined;
+  /** The endpoint's autoscaler, or undefined when autoscaling is off or nothing is deployed. */
+  scaling?(endpoint: string): EndpointScaling | undefined;
 }

@@ -68,6 +68,16 @@ test('moving the alias moves the endpoint, and both histories say who, from, to 
   assert.match(events.at(-1)?.reason ?? '', /alias production moved 1 → 2: better/);
 });
 
+test('endpoints scaling shows the autoscaler of the stable version', async () => {
+  const r = await slipway(['endpoints', 'scaling', 'adder']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Endpoint adder · adder:2 · mode stable/);
+  assert.match(r.stdout, /Replicas: desired \d+, applied \d+/);
+  const json = await slipway(['--json', 'endpoints', 'scaling', 'adder']);
+  const body = JSON.parse(json.stdout) as { scaling: { status: { endpoint: string } } };
+  assert.equal(body.scaling.status.endpoint, 'adder');
+});
+
 test('exit codes: 3 for an unknown endpoint, 5 for a file that is not ONNX, 6 when no server answers', async () => {
   const unknown = await slipway(['predict', 'nope', '--data', '[[1,2,3,4]]']);
   assert.equal(unknown.code, 3);

@@ -146,6 +146,41 @@ export function registerEndpointCommands(program: Command, io: CliIo): void {
     });
 
   endpoints
+    .command('scaling')
+    .description("the endpoint's autoscaler: replicas, observed concurrency and its recent decisions with their inputs")
+    .argument('<endpoint>', 'endpoint name')
+    .option('--limit <n>', 'how many recent decisions to show', '20')
+    .action(async (name: string, options: { limit: string }, command: Command) => {
+      const ctx = commandContext(io, command);
+      const result = await ctx.client().endpointScaling(name);
+      ctx.out.result(result, () => {
+        const scaling = result.scaling;
+        if (scaling === null) {
+          ctx.out.line(`Endpoint ${name} has no autoscaler (serving.autoscaling.enabled is false, or nothing is deployed yet).`);
+          return;
+        }
+        const st = scaling.status;
+        ctx.out.line(`Endpoint ${scaling.endpoint} · ${scaling.model}:${scaling.version} · mode ${st.mode}`);
+        ctx.out.line(`Replicas: desired ${st.desiredReplicas}, applied ${st.appliedReplicas}, ready ${st.readyReplicas ?? '-'}`);
+        ctx.out.line(`Concurrency: stable window ${st.stableConcurrency.toFixed(2)}, panic window ${st.panicConcurrency.toFixed(2)}`);
+        const limit = Math.max(1, Number.parseInt(options.limit, 10) || 20);
+        ctx.out.table(
+          ['SEQ', 'AT', 'REASON', 'REPLICAS', 'CONCURRENCY', 'TIMES', 'MESSAGE'],
+          scaling.events.slice(-limit).map((e) => [
+            String(e.seq),
+            formatTime(new Date(e.atMs).toISOString()),
+            e.reason,
+            `${e.currentReplicas} → ${e.desiredReplicas}`,
+            `${e.stableConcurrency.toFixed(1)} / ${e.panicConcurrency.toFixed(1)}`,
+            String(e.count),
+            truncate(e.message),
+          ]),
+          'No decisions yet.',
+        );
+      });
+    });
+
+  endpoints
     .command('delete')
     .description('delete an endpoint (its history is kept)')
     .argument('<endpoint>', 'endpoint name')

@@ -143,6 +143,8 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
           return pool.run({ inputs, outputs: outputs === undefined ? undefined : [...outputs] }, signal);
         },
         stats: () => pool.stats(),
+        resize: (replicas) => pool.resize(replicas),
+        replicaCount: () => pool.size(),
         unload() {
           unloading ??= pool.close().finally(() => loaded.delete(model));
           return unloading;

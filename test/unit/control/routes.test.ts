@@ -524,6 +524,7 @@ void describe('control API: route table', () => {
       'GET /api/v1/endpoints models:read',
       'GET /api/v1/endpoints/:name models:read',
       'GET /api/v1/endpoints/:name/history models:read',
+      'GET /api/v1/endpoints/:name/scaling models:read',
       'GET /api/v1/models models:read',
       'GET /api/v1/models/:model models:read',
       'GET /api/v1/models/:model/aliases models:read',

@@ -1,0 +1,3 @@
+export * from './options.js';
+export * from './merge.js';
+export * from './scheduler.js';
