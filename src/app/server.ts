@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, toPlatformError, type Clock, type Logger } from '../core/index.js';
 import { controlApi } from '../control/index.js';
 import { createRegistry } from '../registry/index.js';
-import { createOnnxRuntime } from '../runtime/index.js';
+import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
 import { createFileBlobStore, createSqliteRegistryStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
@@ -26,6 +26,8 @@ export interface StartServerOptions {
   readonly overrides?: Readonly<Record<string, unknown>>;
   readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
+  /** The inference runtime; default onnxruntime in worker threads. The server closes it on stop. */
+  readonly runtime?: ModelRuntime;
 }
 
 export interface ServerHandle {
@@ -86,7 +88,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const store = createSqliteRegistryStore({ path: dataDir.dbPath });
     cleanups.push(() => store.close());
     const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir });
-    const runtime = createOnnxRuntime();
+    const runtime = options.runtime ?? createOnnxRuntime();
     cleanups.push(() => runtime.close());
 
 

@@ -63,6 +63,11 @@ export interface ReplicaPoolOptions<TRequest, TResponse> {
   readonly maxRestartDelayMs?: number;
   /** How long stopping waits for a replica to finish gracefully before terminating it. Default 10 000. */
   readonly stopTimeoutMs?: number;
+  /**
+   * Re-queues, once, a request that was in flight on a replica that crashed, instead of failing it.
+   * Only for requests that are safe to run twice (inference is: it has no side effects). Default false.
+   */
+  readonly retryOnCrash?: boolean;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -124,6 +129,8 @@ interface Call<TRequest, TResponse> {
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   settled: boolean;
+  /** Already re-queued after a crash once. */
+  retried: boolean;
 }
 
 interface Slot<TRequest, TResponse> {
@@ -162,6 +169,7 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
   const restartDelayMs = options.restartDelayMs ?? 1_000;
   const maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const retryOnCrash = options.retryOnCrash === true;
   checkCount(options.replicas, `${label}: replicas`);
   if (!(hangTimeoutMs > 0)) throw RuntimeErrors.RUNTIME_INVALID_OPTIONS(`${label}: hangTimeoutMs must be > 0 (Infinity disables it), got ${hangTimeoutMs}`);
 
@@ -250,6 +258,19 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
       (value) => complete(slot, call, { value }),
       (error: unknown) => complete(slot, call, { error: toPlatformError(error) }),
     );
+  };
+
+  /** Puts a call in the waiting queue (at the front when it is a retry), leaving it when its signal aborts. */
+  const hold = (call: Call<TRequest, TResponse>, first: boolean): void => {
+    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
+    call.onAbort = () => {
+      const i = waiting.indexOf(call);
+      if (i >= 0) waiting.splice(i, 1);
+      settle(call, { error: abortedError() });
+    };
+    call.signal?.addEventListener('abort', call.onAbort, { once: true });
+    if (first) waiting.unshift(call);
+    else waiting.push(call);
   };
 
   const flushWaiting = (): void => {
@@ -358,12 +379,18 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
     logger.warn({ pool: label, replica: slot.id, inFlight: slot.inflight.size, code: error.code, err: error.message }, `replica ${why}`);
     const calls = [...slot.inflight];
     slot.inflight.clear();
-    for (const call of calls) settle(call, { error });
+    for (const call of calls) {
+      if (why === 'crashed' && retryOnCrash && !call.retried && !call.settled && call.signal?.aborted !== true) {
+        call.retried = true;
+        hold(call, true);
+      } else settle(call, { error });
+    }
     if (why === 'hung') void slot.handle?.terminate(error).catch(() => undefined);
     slot.stopped = Promise.resolve();
     slot.markStopped();
     removeSlot(slot);
     if (!wasDraining) replace();
+    flushWaiting(); // re-queued calls go to another ready replica at once, if there is one
     failWaitingIfHopeless();
     notifyIdle();
   };
@@ -439,16 +466,10 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
       }
       if (signal?.aborted === true) return Promise.reject(abortedError());
       return new Promise<TResponse>((resolve, reject) => {
-        const call: Call<TRequest, TResponse> = { request, resolve, reject, signal, onAbort: undefined, settled: false };
+        const call: Call<TRequest, TResponse> = { request, resolve, reject, signal, onAbort: undefined, settled: false, retried: false };
         const slot = pick();
         if (slot !== undefined) return dispatch(slot, call);
-        call.onAbort = () => {
-          const i = waiting.indexOf(call);
-          if (i >= 0) waiting.splice(i, 1);
-          settle(call, { error: abortedError() });
-        };
-        signal?.addEventListener('abort', call.onAbort, { once: true });
-        waiting.push(call);
+        hold(call, false);
         failWaitingIfHopeless();
       });
     },

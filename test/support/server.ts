@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type ServerHandle } from '../../src/app/index.js';
+import type { ModelRuntime } from '../../src/runtime/index.js';
 
 export interface TestServer extends ServerHandle {
   readonly dataDir: string;
@@ -20,7 +21,7 @@ export interface TestServer extends ServerHandle {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { overrides?: Record<string, unknown>; examples?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { overrides?: Record<string, unknown>; examples?: boolean; runtime?: ModelRuntime } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-it-'));
   const handle = await startServer({
     host: '127.0.0.1',
@@ -29,6 +30,7 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
     examples: options.examples ?? false,
     env: {},
     overrides: { 'log.level': 'silent', ...options.overrides },
+    ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
   });
   const call: TestServer['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(handle.url + path, {

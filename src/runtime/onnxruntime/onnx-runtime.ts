@@ -118,6 +118,8 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
         label,
         replicas,
         hangTimeoutMs: loadOptions.hangTimeoutMs ?? defaultHangTimeoutMs,
+        // inference has no side effects: a request caught in a crash is run once more on another replica
+        retryOnCrash: true,
         clock,
         logger,
         start: async (id, signal) => {

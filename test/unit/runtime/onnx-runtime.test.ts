@@ -175,17 +175,16 @@ describe('onnxruntime runtime: serving', () => {
 });
 
 describe('onnxruntime runtime: failures', () => {
-  test('fails the in-flight requests of a crashed replica fast and serves the next request from a replacement', async () => {
+  test('runs the in-flight requests of a crashed replica once more on its replacement', async () => {
     const model = await runtime.load({ label: 'crash', artifactPath: path('multi-io'), replicas: 1, warmup: false, hangTimeoutMs: 120_000 });
     try {
       const doomed = replicaOf(model);
-      // the worker blocks (as in a long native call), then dies; the requests queued behind it never run
+      // the worker blocks (as in a long native call), then dies with the two requests still in flight
       doomed.test({ hook: 'block', ms: 200, exitCode: 7 });
-      const inFlight = [model.infer(pair(), undefined), model.infer(pair(), undefined)];
+      const inFlight = [model.infer(pair(), ['sum']), model.infer(pair(), ['sum'])];
       for (const p of inFlight) {
-        const error = await failure(p, 'RUNTIME_REPLICA_CRASHED');
-        assert.equal(error.kind, 'unavailable');
-        assert.match(error.message, /exited with code 7/);
+        const [answer] = await p;
+        assert.deepEqual(Array.from(answer?.data as Float32Array), [3, 4, 5, 6], 'answered by the replacement');
       }
       const [sum] = await model.infer(pair(), ['sum']);
       assert.deepEqual(Array.from(sum?.data as Float32Array), [3, 4, 5, 6]);
@@ -196,13 +195,13 @@ describe('onnxruntime runtime: failures', () => {
     }
   });
 
-  test('treats an uncaught error in a replica as a crash and says what it was', async () => {
+  test('treats an uncaught error in a replica as a crash and answers from the replacement', async () => {
     const model = await runtime.load({ label: 'throw', artifactPath: path('multi-io'), replicas: 1, warmup: false });
     try {
       // the throw is scheduled before the request can run, so the request meets a dying replica
       replicaOf(model).test({ hook: 'throw', message: 'boom in the worker' });
-      const error = await failure(model.infer(pair(), undefined), 'RUNTIME_REPLICA_CRASHED');
-      assert.match(error.message, /boom in the worker/);
+      const [first] = await model.infer(pair(), ['sum']);
+      assert.equal((first?.data as Float32Array)[0], 3);
       const [sum] = await model.infer(pair(), ['sum']);
       assert.equal((sum?.data as Float32Array)[0], 3);
       assert.equal(model.pool.counters().crashed, 1);

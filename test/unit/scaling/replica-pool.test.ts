@@ -162,6 +162,62 @@ describe('replica pool', () => {
     await pool.close();
   });
 
+  test('with retryOnCrash, runs a crashed replica\'s in-flight requests once more on another replica', async () => {
+    const h = harness({ replicas: 2, retryOnCrash: true });
+    const pool = createReplicaPool(h.options);
+    await pool.start();
+    const [r1, r2] = h.replicas as [FakeReplica, FakeReplica];
+    const a = pool.run('a'); // least outstanding: r1 or r2
+    const b = pool.run('b'); // the other one
+    await tick();
+    const victim = r1.calls.length === 1 ? r1 : r2;
+    const survivor = victim === r1 ? r2 : r1;
+    victim.crash();
+    await tick();
+    assert.equal(survivor.calls.length, 2, 'the crashed request went to the surviving replica at once');
+    survivor.answerNext();
+    survivor.answerNext();
+    assert.deepEqual((await Promise.all([a, b])).map((v) => v.split(':').at(-1)).sort(), ['a', 'b']);
+    assert.equal(pool.counters().crashed, 1);
+    await pool.close();
+  });
+
+  test('with retryOnCrash, a request caught in a second crash fails instead of looping', async () => {
+    const h = harness({ replicas: 1, retryOnCrash: true });
+    const pool = createReplicaPool(h.options);
+    await pool.start();
+    const p = pool.run('x');
+    await tick();
+    (h.replicas[0] as FakeReplica).crash();
+    // held until the replacement is up, then dispatched to it
+    for (let i = 0; i < 10 && (h.replicas[1]?.calls.length ?? 0) === 0; i++) await tick();
+    const replacement = h.replicas[1] as FakeReplica;
+    assert.equal(replacement.calls.length, 1, 'the retry reached the replacement');
+    replacement.crash();
+    const error = await rejectsWith(p, 'RUNTIME_REPLICA_CRASHED');
+    assert.equal(error.kind, 'unavailable');
+    assert.equal(pool.counters().crashed, 2);
+    await pool.close();
+  });
+
+  test('a request whose client left is not retried after a crash', async () => {
+    const h = harness({ replicas: 2, retryOnCrash: true });
+    const pool = createReplicaPool(h.options);
+    await pool.start();
+    const controller = new AbortController();
+    const p = pool.run('gone', controller.signal);
+    await tick();
+    controller.abort();
+    await rejectsWith(p, 'RUNTIME_ABORTED');
+    const victim = h.replicas.find((r) => r.calls.length === 1);
+    assert.ok(victim);
+    victim.crash();
+    await tick();
+    const others = h.replicas.filter((r) => r !== victim);
+    assert.ok(others.length >= 1 && others.every((r) => r.calls.length === 0), 'nothing was re-run for a client that left');
+    await pool.close();
+  });
+
   test('terminates and replaces a replica that answers nothing within hangTimeoutMs', async () => {
     const h = harness({ replicas: 1, hangTimeoutMs: 1_000 });
     const pool = createReplicaPool(h.options);
