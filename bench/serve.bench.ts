@@ -1,179 +1,394 @@
 /**
- * `npm run bench`: how close serving over HTTP gets to raw onnxruntime calls, measured in one run.
- *  (a) raw: onnxruntime-node InferenceSession.run in this process, batch 1, back to back;
- *  (b) served: `slipway serve` in a child process, autocannon POSTing OIP JSON at several concurrencies.
- * Prints a table and writes it to docs/benchmarks.md with the date and command.
+ * `npm run bench`: the data-plane benchmark of issue [2 of 6], every figure in one run on this machine.
+ *  1. raw in-process throughput of each model (bench/raw.ts): one thread at batch 1, and all cores batched;
+ *  2. the HTTP ceiling: a bare Fastify server answering a fixed JSON body (bench/ceiling-server.ts);
+ *  3. the baseline "what a user would write instead" (bench/baseline/server.ts), one process per model;
+ *  4. Slipway (`slipway serve` compiled from src/ into bench/out/dist) with batching off, then on, on the
+ *     small model (breast-cancer), the heavy one (heavy-conv) and a no-op Identity model;
+ *  5. time from creating an endpoint to its model being ready;
+ *  6. RSS after 10 and after 1,000 deploy/undeploy cycles of a tiny model, after a forced GC.
+ * Every server and every load generator (autocannon's CLI) runs in its own process; traffic stays
+ * on 127.0.0.1. Each figure is the median of BENCH_RUNS runs (default 5) of BENCH_SECONDS (default 3).
+ * BENCH_QUICK=1 does one run of 2 s and 50 cycles, for development (docs go to bench/out/ then).
+ * Prints the tables and writes docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import * as ort from 'onnxruntime-node';
 import { ensureExampleModels } from '../src/app/examples.js';
+import { createControlClient, type ControlClient } from '../src/control/client.js';
 import { silentLogger } from '../src/core/index.js';
+import { ensureSyntheticExamples } from '../src/examples/index.js';
+import { buildModel } from '../src/onnx/builder.js';
+import { forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from './lib/harness.js';
+import { renderReport, type MemoryReading, type RawFigure, type Report, type Series } from './lib/report.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const MODEL = process.env.BENCH_MODEL ?? 'digits';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,4,16,64').split(',').map(Number);
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
+const RAW_SECONDS = QUICK ? 1 : 1.5;
+const CYCLES = Number(process.env.BENCH_CYCLES ?? (QUICK ? 50 : 1000));
+const CONCURRENCY = [1, 16, 64, 256];
+const OVERHEAD_CONCURRENCY = [1, 64];
+const CORES = cpus().length;
+const RAW_BATCH = 32;
+const TSX = ['--import', 'tsx'];
 
-interface Row {
-  mode: string;
-  concurrency: number;
-  reqPerSec: number;
+interface BenchModel {
+  readonly name: 'breast-cancer' | 'heavy-conv';
+  readonly role: 'small' | 'heavy';
+  readonly modelPath: string;
+  readonly requestPath: string;
+  /** A one-row OIP request body, written to a file for the load generator. */
+  readonly bodyFile: string;
+}
+
+function series(runs: readonly LoadResult[]): Series {
+  const rates = runs.map((r) => r.reqPerSec);
+  return {
+    runs,
+    reqPerSec: median(rates),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    ...spread(rates),
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** Writes a one-row request body for `requestPath` into `file`; returns the file. */
+function oneRowBody(requestPath: string, file: string): string {
+  const parsed = JSON.parse(readFileSync(requestPath, 'utf8')) as { inputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
+  const first = parsed.inputs[0];
+  if (first === undefined) throw new Error(`${requestPath} has no input`);
+  const rowSize = first.shape.slice(1).reduce((a, b) => a * b, 1);
+  writeFileSync(file, JSON.stringify({ inputs: [{ ...first, shape: [1, ...first.shape.slice(1)], data: first.data.slice(0, rowSize) }] }));
+  return file;
+}
+
+/** An Identity graph on [batch, 30] FP32: the no-op model that shows the serving stack's own cost. */
+function identityModel(file: string): string {
+  writeFileSync(
+    file,
+    buildModel({
+      graph: {
+        name: 'identity',
+        inputs: [{ name: 'input', elemType: 'FLOAT', shape: ['batch', 30] }],
+        outputs: [{ name: 'output', elemType: 'FLOAT', shape: ['batch', 30] }],
+        nodes: [{ opType: 'Identity', inputs: ['input'], outputs: ['output'] }],
+      },
+    }),
+  );
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. raw in-process throughput
+
+interface RawRun {
+  rows: number;
+  seconds: number;
   p50Ms: number;
   p99Ms: number;
-  errors: number;
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i] ?? NaN;
+/** Runs `processes` copies of bench/raw.ts over the same window; returns their summed rows/s and the first one's latencies. */
+async function rawOnce(model: BenchModel, processes: number, batch: number, threads: number): Promise<{ rowsPerSec: number; p50Ms: number; p99Ms: number }> {
+  const startAt = Date.now() + 1200;
+  const runs = await Promise.all(
+    Array.from({ length: processes }, async () => {
+      const child = spawn(process.execPath, [...TSX, join(root, 'bench', 'raw.ts'), model.modelPath, model.requestPath, String(batch), String(threads), String(RAW_SECONDS), String(startAt)], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`raw.ts exited with ${code}`);
+      return JSON.parse(out.trim()) as RawRun;
+    }),
+  );
+  return {
+    rowsPerSec: runs.reduce((a, r) => a + r.rows / r.seconds, 0),
+    p50Ms: runs[0]?.p50Ms ?? NaN,
+    p99Ms: runs[0]?.p99Ms ?? NaN,
+  };
 }
 
-async function raw(modelPath: string, row: Float32Array, features: number): Promise<Row> {
-  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
-  const input = session.inputNames[0] ?? 'input';
-  const feeds = { [input]: new ort.Tensor('float32', row, [1, features]) };
-  for (let i = 0; i < 200; i++) await session.run(feeds);
-  const latencies: number[] = [];
-  const end = performance.now() + SECONDS * 1000;
-  while (performance.now() < end) {
-    const t = performance.now();
-    await session.run(feeds);
-    latencies.push(performance.now() - t);
+async function rawFigure(model: BenchModel, label: string, processes: number, batch: number, threads: number): Promise<RawFigure> {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await rawOnce(model, processes, batch, threads));
+  const rates = runs.map((r) => r.rowsPerSec);
+  log(`raw ${model.name} ${label}: ${median(rates).toFixed(0)} rows/s`);
+  return { label, rowsPerSec: median(rates), ...spread(rates), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// load against a server
+
+/** Warms `url` up for one second at 16 connections (not reported), then runs `RUNS` rounds over `concurrencies`. */
+async function measure(url: string, bodyFile: string, concurrencies: readonly number[], what: string): Promise<Map<number, Series>> {
+  await runLoad(url, 16, 1, bodyFile);
+  const runs = new Map<number, LoadResult[]>(concurrencies.map((c) => [c, []]));
+  for (let round = 0; round < RUNS; round++) {
+    for (const c of concurrencies) runs.get(c)?.push(await runLoad(url, c, SECONDS, bodyFile));
   }
-  await session.release();
-  latencies.sort((a, b) => a - b);
-  return { mode: 'raw onnxruntime (in-process, 1 thread)', concurrency: 1, reqPerSec: latencies.length / SECONDS, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), errors: 0 };
+  const out = new Map<number, Series>();
+  for (const [c, r] of runs) {
+    const s = series(r);
+    out.set(c, s);
+    log(`${what} c=${c}: ${s.reqPerSec.toFixed(0)} req/s, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, errors ${s.errors}`);
+  }
+  return out;
 }
 
-async function startChildServer(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'slipway.js'), 'serve', '--examples', '--port', '0', '--data-dir', dataDir], {
+async function withServer<T>(start: () => Promise<ServerProcess>, body: (server: ServerProcess) => Promise<T>): Promise<T> {
+  const server = await start();
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Where the benchmark compiles src/ (gitignored), so the server runs compiled code as in production. */
+const BUILD_DIR = join(root, 'bench', 'out', 'dist');
+
+/** Compiles src/ into {@link BUILD_DIR} (tsc emits even if a file elsewhere has type errors) and copies the generated codec. */
+async function buildSlipway(): Promise<string> {
+  const child = spawn(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SLIPWAY_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${buffer}`)), 120_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const m = buffer.match(/https?:\/\/127\.0\.0\.1:\d+/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${buffer}`)));
-  });
-  child.stdout.resume();
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) log(`warning: tsc reported problems (exit ${code}); using what it emitted:\n${out.slice(0, 2000)}`);
+  mkdirSync(join(BUILD_DIR, 'onnx', 'generated'), { recursive: true });
+  copyFileSync(join(root, 'src', 'onnx', 'generated', 'onnx.js'), join(BUILD_DIR, 'onnx', 'generated', 'onnx.js'));
+  const entry = join(BUILD_DIR, 'cli', 'main.js');
+  if (!existsSync(entry)) throw new Error(`compiling src/ did not produce ${entry}`);
+  return entry;
 }
 
-async function waitReady(url: string, endpoint: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
+let slipwayEntry = '';
+
+function startSlipway(dataDir: string, env: NodeJS.ProcessEnv, exposeGc = false): Promise<ServerProcess> {
+  return startServerProcess([...(exposeGc ? ['--expose-gc'] : []), join(root, 'bench', 'slipway-main.mjs'), slipwayEntry, 'serve', '--port', '0', '--data-dir', dataDir], {
+    SLIPWAY_LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+async function waitReady(url: string, endpoint: string, timeoutMs = 60_000): Promise<number> {
+  const started = performance.now();
+  // bounded by the timeout; polls every 2 ms so the figure's resolution stays small against load times
+  for (let i = 0; i < timeoutMs / 2; i++) {
     const r = await fetch(`${url}/v2/models/${endpoint}/ready`).catch(() => undefined);
-    if (r?.status === 200) return;
-    await new Promise((res) => setTimeout(res, 100));
+    await r?.arrayBuffer();
+    if (r?.status === 200) return performance.now() - started;
+    await sleep(2);
+    if (performance.now() - started > timeoutMs) break;
   }
-  throw new Error(`${endpoint} never became ready`);
+  throw new Error(`${endpoint} was not ready after ${timeoutMs} ms`);
 }
 
-async function served(url: string, body: string | undefined, concurrency: number): Promise<Row> {
-  const result = await autocannon({
-    url: body === undefined ? `${url}/v2/health/live` : `${url}/v2/models/${MODEL}/infer`,
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body }),
-    connections: concurrency,
-    duration: SECONDS,
-  });
-  return {
-    mode: body === undefined ? 'HTTP only: GET /v2/health/live (no inference, no JSON body)' : 'served over HTTP (OIP JSON)',
-    concurrency,
-    reqPerSec: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.non2xx,
+async function waitGone(url: string, endpoint: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    const r = await fetch(`${url}/v2/models/${endpoint}/ready`).catch(() => undefined);
+    await r?.arrayBuffer();
+    if (r?.status === 404) return;
+    await sleep(2);
+  }
+  throw new Error(`${endpoint} was still there after deletion`);
+}
+
+async function pushAll(client: ControlClient, models: readonly { name: string; path: string }[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const m of models) {
+    const { version } = await client.pushVersion(m.name, m.path, { description: 'benchmark model' });
+    versions.set(m.name, version.version);
+  }
+  return versions;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Share of all cores busy over `ms` (from /proc/stat), to show whether something else was using the machine. */
+async function cpuBusy(ms: number): Promise<number> {
+  const read = (): { busy: number; total: number } => {
+    try {
+      const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+      const total = fields.reduce((a, b) => a + b, 0);
+      return { busy: total - idle, total };
+    } catch {
+      return { busy: NaN, total: NaN };
+    }
   };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return (b.busy - a.busy) / (b.total - a.total);
 }
 
 async function main(): Promise<void> {
+  const started = performance.now();
+  const busyBefore = await cpuBusy(2000);
+  if (busyBefore > 0.15) log(`warning: the machine was ${(busyBefore * 100).toFixed(0)} % busy before the run; figures will be lower`);
   const modelsDir = await ensureExampleModels(join(root, 'examples'), silentLogger);
-  const dir = join(modelsDir, MODEL);
-  const request = readFileSync(join(dir, 'request.json'), 'utf8');
-  const parsed = JSON.parse(request) as { inputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
-  const first = parsed.inputs[0];
-  if (first === undefined) throw new Error('request.json has no input');
-  const features = first.shape[1] ?? 1;
-  const oneRow = first.data.slice(0, features);
-  const body = JSON.stringify({ inputs: [{ ...first, shape: [1, features], data: oneRow }] });
-
-  const rows: Row[] = [];
-  rows.push(await raw(join(dir, 'model.onnx'), Float32Array.from(oneRow), features));
-  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
-  const server = await startChildServer(dataDir);
+  await ensureSyntheticExamples(modelsDir, ['heavy-conv']);
+  log('compiling src/ into bench/out/dist');
+  slipwayEntry = await buildSlipway();
+  const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   try {
-    await waitReady(server.url, MODEL);
-    await served(server.url, body, 4); // warm-up, not reported
-    for (const c of CONCURRENCY) rows.push(await served(server.url, body, c));
-    rows.push(await served(server.url, undefined, 16));
-  } finally {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    const models: BenchModel[] = (['breast-cancer', 'heavy-conv'] as const).map((name) => ({
+      name,
+      role: name === 'heavy-conv' ? 'heavy' : 'small',
+      modelPath: join(modelsDir, name, 'model.onnx'),
+      requestPath: join(modelsDir, name, 'request.json'),
+      bodyFile: oneRowBody(join(modelsDir, name, 'request.json'), join(tmp, `${name}.json`)),
+    }));
+    const small = models[0] as BenchModel;
+    const identityPath = identityModel(join(tmp, 'identity.onnx'));
 
-  const rawRate = rows[0]?.reqPerSec ?? NaN;
-  // autocannon records whole milliseconds; the raw loop measures with performance.now()
-  const ms = (r: Row, v: number): string => (r.mode.startsWith('raw') ? v.toFixed(3) : v < 1 ? '<1' : v.toFixed(0));
-  const table = [
-    '| mode | concurrency | req/s | p50 ms | p99 ms | errors | served/raw |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.mode} | ${r.concurrency} | ${r.reqPerSec.toFixed(0)} | ${ms(r, r.p50Ms)} | ${ms(r, r.p99Ms)} | ${r.errors} | ${(r.reqPerSec / rawRate).toFixed(2)} |`),
-  ].join('\n');
-  const date = new Date().toISOString().slice(0, 10);
-  const at16 = rows.find((r) => r.mode.startsWith('served') && r.concurrency === 16);
-  const ceiling = rows.find((r) => r.mode.startsWith('HTTP only'));
-  const reading =
-    at16 !== undefined && ceiling !== undefined
-      ? [
-          `Reading: at 16 connections the served rate is ${(at16.reqPerSec / ceiling.reqPerSec).toFixed(2)} of the HTTP-only ceiling measured in the`,
-          'same run. What bounds it: every request is parsed from JSON, validated, copied to a worker thread and back',
-          '(one postMessage each way) and encoded to JSON again, one request per model run. Dynamic batching and the',
-          'idle-replica dispatcher of issue [2 of 6] amortise the worker hop; the raw row shows how little of the time',
-          'the model itself takes.',
-          '',
-        ]
-      : [];
-  const section = [
-    `## Serving overhead: ${MODEL}, batch 1`,
-    '',
-    `Measured ${date} with \`npm run bench\` (BENCH_SECONDS=${SECONDS}) on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`,
-    'Raw is onnxruntime-node `session.run` back to back in one process with one intra-op thread. Served is `slipway serve`',
-    '(one replica, default config) in a child process, loaded by autocannon from this process over loopback with one',
-    'row of OIP JSON per request. Both share the same 2 cores, so the served figures include the load generator\'s cost.',
-    'autocannon records latency in whole milliseconds (`<1` is below one); the raw loop times each call with performance.now().',
-    'The HTTP-only row is the same server answering its liveness route: the ceiling that HTTP handling alone sets on this machine.',
-    '',
-    table,
-    '',
-    ...reading,
-  ].join('\n');
-  console.log(table);
-  const path = join(root, 'docs', 'benchmarks.md');
-  writeFileSync(path, `# Benchmarks\n\nEvery figure here was produced by the command named with it; rerun it to refresh.\n\n${section}`);
-  console.log(`\nwrote ${path}`);
+    // 1. raw
+    const raw = new Map<string, { single: RawFigure; allCore: RawFigure[] }>();
+    for (const m of models) {
+      const single = await rawFigure(m, '1 thread, batch 1', 1, 1, 1);
+      const allCore = [
+        await rawFigure(m, `${CORES} processes × 1 thread, batch 1`, CORES, 1, 1),
+        await rawFigure(m, `${CORES} processes × 1 thread, batch ${RAW_BATCH}`, CORES, RAW_BATCH, 1),
+        await rawFigure(m, `1 process × ${CORES} threads, batch ${RAW_BATCH}`, 1, RAW_BATCH, CORES),
+      ];
+      raw.set(m.name, { single, allCore });
+    }
+
+    // 2. HTTP ceiling
+    log('HTTP ceiling (bare Fastify, fixed JSON body)');
+    const ceiling = await withServer(
+      () => startServerProcess([...TSX, join(root, 'bench', 'ceiling-server.ts')]),
+      (s) => measure(`${s.url}/v2/models/ceiling/infer`, small.bodyFile, OVERHEAD_CONCURRENCY, 'ceiling'),
+    );
+
+    // 3. baseline
+    const baseline = new Map<string, Map<number, Series>>();
+    for (const m of models) {
+      log(`baseline server: ${m.name}`);
+      baseline.set(
+        m.name,
+        await withServer(
+          () => startServerProcess([...TSX, join(root, 'bench', 'baseline', 'server.ts'), m.modelPath]),
+          (s) => measure(`${s.url}/v2/models/${m.name}/infer`, m.bodyFile, CONCURRENCY, `baseline ${m.name}`),
+        ),
+      );
+    }
+
+    // 4. Slipway, batching off then on; 5. deploy → ready on the default (batching on) server
+    const slipway = new Map<string, Map<string, Map<number, Series>>>();
+    let identity = new Map<number, Series>();
+    const deployMs = new Map<string, number[]>();
+    for (const batching of ['off', 'on'] as const) {
+      const dataDir = join(tmp, `data-${batching}`);
+      log(`Slipway, batching ${batching}`);
+      await withServer(
+        () => startSlipway(dataDir, { SLIPWAY_SERVING_BATCHING_ENABLED: batching === 'on' ? 'true' : 'false' }),
+        async (s) => {
+          const client = createControlClient({ baseUrl: s.url });
+          const all = [...models.map((m) => ({ name: m.name, path: m.modelPath })), { name: 'identity', path: identityPath }];
+          const versions = await pushAll(client, all);
+          for (const m of all) {
+            await client.createEndpoint({ name: m.name, model: m.name, version: versions.get(m.name) ?? 1 });
+            await waitReady(s.url, m.name);
+          }
+          const byModel = new Map<string, Map<number, Series>>();
+          for (const m of models) byModel.set(m.name, await measure(`${s.url}/v2/models/${m.name}/infer`, m.bodyFile, CONCURRENCY, `slipway batching ${batching} ${m.name}`));
+          slipway.set(batching, byModel);
+          if (batching === 'on') {
+            identity = await measure(`${s.url}/v2/models/identity/infer`, small.bodyFile, OVERHEAD_CONCURRENCY, 'slipway identity');
+            for (const m of models) {
+              const times: number[] = [];
+              for (let i = 0; i < RUNS; i++) {
+                const t = performance.now();
+                await client.createEndpoint({ name: 'deploy-probe', model: m.name, version: versions.get(m.name) ?? 1 });
+                await waitReady(s.url, 'deploy-probe');
+                times.push(performance.now() - t);
+                await client.deleteEndpoint('deploy-probe');
+                await waitGone(s.url, 'deploy-probe');
+              }
+              deployMs.set(m.name, times);
+              log(`deploy → ready ${m.name}: median ${median(times).toFixed(1)} ms`);
+            }
+          }
+        },
+      );
+    }
+
+    // 6. memory across deploy/undeploy cycles
+    log(`memory: ${CYCLES} deploy/undeploy cycles of the Identity model`);
+    const memory = await withServer(
+      () => startSlipway(join(tmp, 'data-memory'), {}, true),
+      async (s) => {
+        const client = createControlClient({ baseUrl: s.url });
+        const versions = await pushAll(client, [{ name: 'identity', path: identityPath }]);
+        const version = versions.get('identity') ?? 1;
+        const startedAt = performance.now();
+        const probe = async (): Promise<MemoryReading> => {
+          await sleep(1000);
+          const gc = await forceGc(s);
+          await sleep(300);
+          return { rssMiB: rssKiB(s.child.pid ?? -1) / 1024, ...gc };
+        };
+        let after10: MemoryReading = { rssMiB: NaN, gc: false, heapUsedMiB: NaN, externalMiB: NaN };
+        for (let i = 1; i <= CYCLES; i++) {
+          await client.createEndpoint({ name: 'mem-probe', model: 'identity', version });
+          await waitReady(s.url, 'mem-probe');
+          await client.deleteEndpoint('mem-probe');
+          await waitGone(s.url, 'mem-probe');
+          if (i === 10) after10 = await probe();
+          if (i % 100 === 0) log(`  ${i} cycles, RSS ${(rssKiB(s.child.pid ?? -1) / 1024).toFixed(1)} MiB`);
+        }
+        const cycleMs = (performance.now() - startedAt) / CYCLES;
+        const afterAll = await probe();
+        return { cycles: CYCLES, after10, afterAll, cycleMs };
+      },
+    );
+
+    const busyAfter = await cpuBusy(2000);
+    const report: Report = {
+      date: new Date().toISOString(),
+      command: QUICK ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
+      machine: `${CORES} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${process.platform}`,
+      runs: RUNS,
+      seconds: SECONDS,
+      rawSeconds: RAW_SECONDS,
+      concurrency: CONCURRENCY,
+      models: models.map((m) => ({ name: m.name, role: m.role })),
+      raw,
+      ceiling,
+      identity,
+      baseline,
+      slipway,
+      deployMs,
+      memory,
+      minutes: (performance.now() - started) / 60_000,
+      idleCheck: { busyBefore, busyAfter },
+    };
+    const { markdown, table } = renderReport(report);
+    console.log(table);
+    const outDir = QUICK ? join(root, 'bench', 'out') : join(root, 'docs');
+    mkdirSync(outDir, { recursive: true });
+    const path = join(outDir, 'benchmarks.md');
+    writeFileSync(path, markdown);
+    console.log(`\nwrote ${path} (${report.minutes.toFixed(1)} min)`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 await main();

@@ -7,6 +7,7 @@ import { BIKE_SHARING_DATASET, BREAST_CANCER_DATASET, DIGITS_DATASET, loadDatase
 import { trainDigits } from './digits.js';
 import { ExamplesErrors } from './errors.js';
 import { EXAMPLE_NAMES, type ExampleName, type TrainedExample } from './example.js';
+import { buildHeavyConv, type SyntheticExample, type SyntheticExampleName } from './heavy-conv.js';
 
 /** One example: its dataset and how to train it. */
 export interface ExampleDefinition {
@@ -21,6 +22,19 @@ export const EXAMPLES: readonly ExampleDefinition[] = [
   { name: 'digits', dataset: DIGITS_DATASET, train: (d) => trainDigits(d) },
   { name: 'bike-sharing', dataset: BIKE_SHARING_DATASET, train: (d) => trainBikeSharing(d) },
 ];
+
+/** A synthetic example (seeded weights, no dataset, no training): its name and how to build it. */
+export interface SyntheticExampleDefinition {
+  readonly name: SyntheticExampleName;
+  readonly build: () => SyntheticExample;
+}
+
+/**
+ * The synthetic examples, built by `npm run examples` after the trained ones. They are kept apart
+ * from {@link EXAMPLES} because they have no dataset, split or held-out figures, and `npm start`
+ * does not deploy them (the benchmark deploys heavy-conv itself).
+ */
+export const SYNTHETIC_EXAMPLES: readonly SyntheticExampleDefinition[] = [{ name: 'heavy-conv', build: () => buildHeavyConv() }];
 
 /** Narrows a string to an example name, or throws EXAMPLES_UNKNOWN_MODEL listing the names. */
 export function toExampleName(name: string): ExampleName {

@@ -5,8 +5,10 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeExample, type ExampleResult } from './artifacts.js';
-import { EXAMPLES, toExampleName, trainExample } from './catalog.js';
+import { EXAMPLES, SYNTHETIC_EXAMPLES, toExampleName, trainExample } from './catalog.js';
 import { EXAMPLE_NAMES, type ExampleName } from './example.js';
+import { SYNTHETIC_EXAMPLE_NAMES, writeSyntheticExample, type SyntheticExampleName, type SyntheticExampleResult } from './heavy-conv.js';
+import { ExamplesErrors } from './errors.js';
 
 /** Where to read datasets and write example folders, and optionally which examples to build. */
 export interface BuildExamplesOptions {
@@ -48,6 +50,45 @@ export async function missingExamples(outDir: string, only?: readonly string[]):
   return missing;
 }
 
+/**
+ * Builds the synthetic examples (of `only`, default all) into `<outDir>/<name>/`, replacing each
+ * folder atomically. Deterministic. An unknown name is EXAMPLES_UNKNOWN_MODEL listing the names.
+ */
+export async function buildSyntheticExamples(options: { readonly outDir: string; readonly only?: readonly string[] }): Promise<SyntheticExampleResult[]> {
+  const names = selectSynthetic(options.only);
+  const results: SyntheticExampleResult[] = [];
+  for (const name of names) {
+    const definition = SYNTHETIC_EXAMPLES.find((e) => e.name === name);
+    if (definition !== undefined) results.push(await writeSyntheticExample(definition.build(), options.outDir));
+  }
+  return results;
+}
+
+/** Builds the synthetic examples (of `only`, default all) whose folder under `outDir` lacks model.onnx or request.json; returns the built names. */
+export async function ensureSyntheticExamples(outDir: string, only?: readonly string[]): Promise<SyntheticExampleName[]> {
+  const missing: SyntheticExampleName[] = [];
+  for (const name of selectSynthetic(only)) {
+    try {
+      await access(join(outDir, name, 'model.onnx'));
+      await access(join(outDir, name, 'request.json'));
+    } catch {
+      missing.push(name);
+    }
+  }
+  if (missing.length > 0) await buildSyntheticExamples({ outDir, only: missing });
+  return missing;
+}
+
+function selectSynthetic(only: readonly string[] | undefined): SyntheticExampleName[] {
+  if (only === undefined) return [...SYNTHETIC_EXAMPLE_NAMES];
+  for (const name of only) {
+    if (!(SYNTHETIC_EXAMPLE_NAMES as readonly string[]).includes(name)) {
+      throw ExamplesErrors.EXAMPLES_UNKNOWN_MODEL(`no synthetic example model named "${name}"; the synthetic examples are ${SYNTHETIC_EXAMPLE_NAMES.join(', ')}`);
+    }
+  }
+  return SYNTHETIC_EXAMPLE_NAMES.filter((n) => only.includes(n));
+}
+
 function selectExamples(only: readonly string[] | undefined): ExampleName[] {
   if (only === undefined) return EXAMPLES.map((e) => e.name);
   const wanted = new Set(only.map(toExampleName));
@@ -56,8 +97,19 @@ function selectExamples(only: readonly string[] | undefined): ExampleName[] {
 
 export { EXAMPLE_FILES, exampleFiles, exampleMetrics, exampleRequest, writeExample } from './artifacts.js';
 export type { ExampleMetricsFile, ExampleResult } from './artifacts.js';
-export { EXAMPLES, toExampleName, trainExample } from './catalog.js';
-export type { ExampleDefinition } from './catalog.js';
+export { EXAMPLES, SYNTHETIC_EXAMPLES, toExampleName, trainExample } from './catalog.js';
+export type { ExampleDefinition, SyntheticExampleDefinition } from './catalog.js';
+export {
+  HEAVY_CONV_CLASSES,
+  HEAVY_CONV_INPUT_SHAPE,
+  HEAVY_CONV_SEED,
+  SYNTHETIC_EXAMPLE_FILES,
+  SYNTHETIC_EXAMPLE_NAMES,
+  buildHeavyConv,
+  syntheticMetrics,
+  writeSyntheticExample,
+} from './heavy-conv.js';
+export type { SyntheticExample, SyntheticExampleName, SyntheticExampleResult } from './heavy-conv.js';
 export { EXAMPLE_INPUT_NAME, EXAMPLE_NAMES, REFERENCE_SAMPLE_SIZE, deriveSeed } from './example.js';
 export type { ExampleName, ExamplePrediction, ExampleSplit, ExampleTask, MetricCheck, TrainedExample } from './example.js';
 export { EXAMPLE_IR_VERSION, EXAMPLE_OPSET, exportExampleModel } from './onnx-export.js';
