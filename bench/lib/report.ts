@@ -209,7 +209,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   md.push(
     `- Method: each figure is the median of ${report.runs} run(s) of ${report.seconds} s (raw: ${report.rawSeconds} s), after a 1 s warm-up per server and model. ` +
       'Every server runs in its own process, and the load generator (autocannon\'s CLI, one row of Open Inference Protocol JSON per POST) in another, all on 127.0.0.1 and on the same cores: ' +
-      'every served figure includes the load generator\'s own CPU use. Slipway runs `slipway serve` compiled from src/ by the benchmark (bench/out/dist) with its default configuration (one replica, intra-op threads = cores / replicas), ' +
+      'every served figure includes the load generator\'s own CPU use. Slipway runs `slipway serve` compiled from src/ by the benchmark (bench/out/dist) with its default configuration (one replica at start, intra-op threads = cores / replicas; the autoscaler, on by default, may add a replica up to the number of cores under load), ' +
       'batching switched by SLIPWAY_SERVING_BATCHING_ENABLED. Latencies from autocannon are whole milliseconds as it records them (`<1` is below one millisecond), so at concurrency 1 small differences do not show.',
   );
   md.push('- Models: `breast-cancer` (small: 30 features, a small dense classifier) and `heavy-conv` (compute-heavy: five 3×3 convolutions on 1×32×32, synthetic seeded weights, built by `npm run examples`); `identity` (an Identity graph on [batch, 30]) for the stack\'s own cost.', '');

@@ -72,6 +72,8 @@ export interface LoadedModel {
   resize?(replicas: number): Promise<void>;
   /** Replicas wanted now (started or starting). */
   replicaCount?(): number;
+  /** Replicas ready to serve now; cheap, for the request path. Falls back to counting `stats()`. */
+  readyReplicas?(): number;
 }
 
 export interface ModelRuntime {
@@ -84,4 +86,12 @@ export interface ModelRuntime {
   probe(artifactPath: string): Promise<void>;
   /** Stops every worker this runtime started. */
   close(): Promise<void>;
+}
+
+/** Replicas of a loaded model that are ready now, by its cheap counter when it has one. */
+export function readyReplicasOf(model: LoadedModel): number {
+  if (model.readyReplicas !== undefined) return model.readyReplicas();
+  let ready = 0;
+  for (const r of model.stats()) if (r.state === 'ready') ready++;
+  return ready;
 }

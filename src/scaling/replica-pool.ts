@@ -105,6 +105,8 @@ export interface ReplicaPool<TRequest, TResponse> {
   resize(replicas: number): Promise<void>;
   /** The number of replicas the pool aims for. */
   size(): number;
+  /** Replicas ready to serve now; cheap enough for the request path (no allocation). */
+  readyCount(): number;
   /** Requests held because no replica is ready. */
   queued(): number;
   /** Requests dispatched to replicas and not yet answered by them. */
@@ -503,6 +505,11 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
 
     size: () => target,
     queued: () => waiting.length,
+    readyCount() {
+      let ready = 0;
+      for (const s of slots) if (s.state === 'ready') ready++;
+      return ready;
+    },
     inFlight: inFlightTotal,
 
     stats() {

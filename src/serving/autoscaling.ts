@@ -5,7 +5,7 @@
  * not rejecting").
  */
 import type { Clock, Logger } from '../core/index.js';
-import type { LoadedModel } from '../runtime/index.js';
+import { readyReplicasOf, type LoadedModel } from '../runtime/index.js';
 import { createAutoscaler, type Autoscaler, type AutoscalerConfig } from '../scaling/index.js';
 
 export interface VersionAutoscaling {
@@ -40,7 +40,7 @@ export function attachAutoscaler(options: AttachAutoscalerOptions): VersionAutos
       const sample = {
         inFlight: options.inFlight(),
         queued: 0,
-        readyReplicas: loaded.stats().filter((s) => s.state === 'ready').length,
+        readyReplicas: readyReplicasOf(loaded),
         arrivals,
       };
       arrivals = 0;

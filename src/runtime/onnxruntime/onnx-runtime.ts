@@ -147,6 +147,7 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
         stats: () => pool.stats(),
         resize: (replicas) => pool.resize(replicas),
         replicaCount: () => pool.size(),
+        readyReplicas: () => pool.readyCount(),
         unload() {
           unloading ??= pool.close().finally(() => loaded.delete(model));
           return unloading;

@@ -18,7 +18,7 @@
 import { silentLogger, toPlatformError, type Clock, type Logger, type PlatformError, type Tensor, type TimerHandle } from '../../core/index.js';
 // A leaf import: the runtime's index also loads the onnxruntime adapter, which serving does not need.
 import { RuntimeErrors } from '../../runtime/errors.js';
-import type { LoadedModel } from '../../runtime/index.js';
+import { readyReplicasOf, type LoadedModel } from '../../runtime/index.js';
 import { ServingErrors } from '../errors.js';
 import { batchKeyOf, canMergeSignature, concatInputs, splitOutputs } from './merge.js';
 import { compileBatchSchedulerOptions, type BatchSchedulerOptions, type CompiledBatchSchedulerOptions } from './options.js';
@@ -98,12 +98,8 @@ export function createBatchScheduler(loaded: LoadedModel, options: BatchSchedule
   const delayMode = maxQueueDelayMicros > 0;
   const concurrency =
     options.concurrency ??
-    ((): number => {
-      // at least one: with no replica ready (scale from zero) the pool holds the run until one is
-      let ready = 0;
-      for (const r of loaded.stats()) if (r.state === 'ready') ready++;
-      return Math.max(1, ready);
-    });
+    // at least one: with no replica ready (scale from zero) the pool holds the run until one is
+    ((): number => Math.max(1, readyReplicasOf(loaded)));
 
   let merging = canMergeSignature(loaded.signature);
   let queue: Pending[] = [];

@@ -218,6 +218,17 @@ describe('replica pool', () => {
     await pool.close();
   });
 
+  test('readyCount counts only replicas ready to serve, and agrees with stats()', async () => {
+    const h = harness({ replicas: 2 });
+    const pool = createReplicaPool(h.options);
+    await pool.start();
+    assert.equal(pool.readyCount(), 2);
+    (h.replicas[0] as FakeReplica).crash();
+    assert.equal(pool.readyCount(), 1, 'the crashed replica is gone and its replacement is not ready yet');
+    assert.equal(pool.readyCount(), pool.stats().filter((r) => r.state === 'ready').length);
+    await pool.close();
+  });
+
   test('terminates and replaces a replica that answers nothing within hangTimeoutMs', async () => {
     const h = harness({ replicas: 1, hangTimeoutMs: 1_000 });
     const pool = createReplicaPool(h.options);
