@@ -29,6 +29,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
 const RAW_SECONDS = QUICK ? 1 : 1.5;
 const CYCLES = Number(process.env.BENCH_CYCLES ?? (QUICK ? 50 : 1000));
+/** Warm-up per server and model, at 64 connections: long enough for an autoscaler's panic window to act and its new replicas to load. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (QUICK ? 2 : 8));
 const CONCURRENCY = [1, 16, 64, 256];
 const OVERHEAD_CONCURRENCY = [1, 64];
 const CORES = cpus().length;
@@ -130,9 +132,9 @@ async function rawFigure(model: BenchModel, label: string, processes: number, ba
 // ---------------------------------------------------------------------------------------------
 // load against a server
 
-/** Warms `url` up for one second at 16 connections (not reported), then runs `RUNS` rounds over `concurrencies`. */
+/** Warms `url` up for WARMUP_SECONDS at 64 connections (not reported), then runs `RUNS` rounds over `concurrencies`. */
 async function measure(url: string, bodyFile: string, concurrencies: readonly number[], what: string): Promise<Map<number, Series>> {
-  await runLoad(url, 16, 1, bodyFile);
+  await runLoad(url, 64, WARMUP_SECONDS, bodyFile);
   const runs = new Map<number, LoadResult[]>(concurrencies.map((c) => [c, []]));
   for (let round = 0; round < RUNS; round++) {
     for (const c of concurrencies) runs.get(c)?.push(await runLoad(url, c, SECONDS, bodyFile));
@@ -196,6 +198,19 @@ async function waitReady(url: string, endpoint: string, timeoutMs = 60_000): Pro
     if (performance.now() - started > timeoutMs) break;
   }
   throw new Error(`${endpoint} was not ready after ${timeoutMs} ms`);
+}
+
+/** Waits (bounded) until the endpoint's autoscaler has taken it to zero replicas and it is idle. */
+async function waitScaledToZero(url: string, endpoint: string, timeoutMs = 120_000): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const r = await fetch(`${url}/api/v1/endpoints/${endpoint}/scaling`);
+    const body = (await r.json()) as { scaling?: { status?: { appliedReplicas?: number; readyReplicas?: number } } };
+    const status = body.scaling?.status;
+    if (status?.appliedReplicas === 0 && status.readyReplicas === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`${endpoint} did not scale to zero within ${timeoutMs} ms`);
 }
 
 async function waitGone(url: string, endpoint: string): Promise<void> {
@@ -329,7 +344,42 @@ async function main(): Promise<void> {
       );
     }
 
-    // 6. memory across deploy/undeploy cycles
+    // 6. a request held through scale-from-zero: endpoints allowed to scale to zero after a short idle time
+    log('scale from zero');
+    const scaleFromZero = await withServer(
+      () =>
+        startSlipway(join(tmp, 'data-zero'), {
+          SLIPWAY_SERVING_AUTOSCALING_MIN_REPLICAS: '0',
+          SLIPWAY_SERVING_AUTOSCALING_STABLE_WINDOW_SECONDS: '6',
+          SLIPWAY_SERVING_AUTOSCALING_PANIC_WINDOW_SECONDS: '6',
+          SLIPWAY_SERVING_AUTOSCALING_SCALE_TO_ZERO_GRACE_PERIOD_SECONDS: '2',
+          SLIPWAY_SERVING_AUTOSCALING_TICK_INTERVAL_MS: '250',
+        }),
+      async (s) => {
+        const client = createControlClient({ baseUrl: s.url });
+        const versions = await pushAll(client, models.map((m) => ({ name: m.name, path: m.modelPath })));
+        const out = new Map<string, number[]>();
+        for (const m of models) {
+          await client.createEndpoint({ name: m.name, model: m.name, version: versions.get(m.name) ?? 1 });
+          await waitReady(s.url, m.name);
+          const body = readFileSync(m.bodyFile);
+          const times: number[] = [];
+          for (let i = 0; i < RUNS; i++) {
+            await waitScaledToZero(s.url, m.name);
+            const t = performance.now();
+            const r = await fetch(`${s.url}/v2/models/${m.name}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+            await r.arrayBuffer();
+            if (r.status !== 200) throw new Error(`scale-from-zero request to ${m.name} answered ${r.status}`);
+            times.push(performance.now() - t);
+          }
+          out.set(m.name, times);
+          log(`scale from zero ${m.name}: median ${median(times).toFixed(1)} ms`);
+        }
+        return out;
+      },
+    );
+
+    // 7. memory across deploy/undeploy cycles
     log(`memory: ${CYCLES} deploy/undeploy cycles of the Identity model`);
     const memory = await withServer(
       () => startSlipway(join(tmp, 'data-memory'), {}, true),
@@ -367,6 +417,7 @@ async function main(): Promise<void> {
       runs: RUNS,
       seconds: SECONDS,
       rawSeconds: RAW_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
       concurrency: CONCURRENCY,
       models: models.map((m) => ({ name: m.name, role: m.role })),
       raw,
@@ -375,6 +426,7 @@ async function main(): Promise<void> {
       baseline,
       slipway,
       deployMs,
+      scaleFromZero,
       memory,
       minutes: (performance.now() - started) / 60_000,
       idleCheck: { busyBefore, busyAfter },

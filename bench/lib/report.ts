@@ -49,7 +49,10 @@ export interface Report {
   readonly baseline: ReadonlyMap<string, ReadonlyMap<number, Series>>;
   /** By batching mode ('off', 'on'), then model, then concurrency. */
   readonly slipway: ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<number, Series>>>;
+  readonly warmupSeconds: number;
   readonly deployMs: ReadonlyMap<string, readonly number[]>;
+  /** End-to-end latency of one request sent to an endpoint at zero replicas (held while a replica loads). */
+  readonly scaleFromZero: ReadonlyMap<string, readonly number[]>;
   readonly memory: {
     readonly cycles: number;
     readonly after10: MemoryReading;
@@ -113,7 +116,7 @@ function targets(report: Report): TargetRow[] {
     met: r1 >= 0.8,
     bound:
       `The no-op Identity model through the same stack reaches ${n0(identity64)} req/s = ${n2(identity64 / ceiling64)} × the ceiling, so the stack's own per-request ` +
-      'work (OIP JSON decode and validation, the hop to the replica worker thread and back, OIP JSON encode) bounds the small model there, whatever the model costs.',
+      'work on the one HTTP thread (OIP JSON decode and validation, routing and batching bookkeeping, OIP JSON encode; a model this small runs on that thread too, placement auto) bounds the small model there, whatever the model costs.',
   });
 
   // 2. heavy model at c64 vs the raw all-core limit
@@ -161,7 +164,7 @@ function targets(report: Report): TargetRow[] {
       target: `${m.name} at concurrency 1: p99 ≤ 1.2 × the baseline's p99`,
       measured: `${ms(ours)} ms vs ${ms(base)} ms (${n2(ours / base)} ×)`,
       met: ours <= 1.2 * base,
-      bound: `At concurrency 1 a request waits for nothing but itself; the no-op Identity model through Slipway has p99 ${ms(report.identity.get(1)?.p99Ms)} ms against the bare ceiling's ${ms(report.ceiling.get(1)?.p99Ms)} ms, so the stack's own path (JSON, validation, worker-thread hop) bounds it. autocannon reports whole milliseconds.`,
+      bound: `At concurrency 1 a request waits for nothing but itself; the no-op Identity model through Slipway has p99 ${ms(report.identity.get(1)?.p99Ms)} ms against the bare ceiling's ${ms(report.ceiling.get(1)?.p99Ms)} ms, so the stack's own path (JSON, validation, and for a model in worker threads the hop there and back) bounds it. autocannon reports whole milliseconds.`,
     });
   }
 
@@ -207,9 +210,9 @@ export function renderReport(report: Report): { markdown: string; table: string 
       '(other work on the machine lowers every figure and widens the spread).',
   );
   md.push(
-    `- Method: each figure is the median of ${report.runs} run(s) of ${report.seconds} s (raw: ${report.rawSeconds} s), after a 1 s warm-up per server and model. ` +
+    `- Method: each figure is the median of ${report.runs} run(s) of ${report.seconds} s (raw: ${report.rawSeconds} s), after a ${report.warmupSeconds} s warm-up at 64 connections per server and model (long enough for Slipway's autoscaler to act and its new replicas to load; every server gets the same). ` +
       'Every server runs in its own process, and the load generator (autocannon\'s CLI, one row of Open Inference Protocol JSON per POST) in another, all on 127.0.0.1 and on the same cores: ' +
-      'every served figure includes the load generator\'s own CPU use. Slipway runs `slipway serve` compiled from src/ by the benchmark (bench/out/dist) with its default configuration (one replica at start, intra-op threads = cores / replicas; the autoscaler, on by default, may add a replica up to the number of cores under load), ' +
+      'every served figure includes the load generator\'s own CPU use. Slipway runs `slipway serve` compiled from src/ by the benchmark (bench/out/dist) with its default configuration (placement auto: models cheaper than a thread hop run on the main thread, others in worker threads, one replica at start; the autoscaler, on by default, may add worker replicas up to the number of cores under load, and intra-op threads follow the replica count: cores / replicas), ' +
       'batching switched by SLIPWAY_SERVING_BATCHING_ENABLED. Latencies from autocannon are whole milliseconds as it records them (`<1` is below one millisecond), so at concurrency 1 small differences do not show.',
   );
   md.push('- Models: `breast-cancer` (small: 30 features, a small dense classifier) and `heavy-conv` (compute-heavy: five 3×3 convolutions on 1×32×32, synthetic seeded weights, built by `npm run examples`); `identity` (an Identity graph on [batch, 30]) for the stack\'s own cost.', '');
@@ -257,7 +260,14 @@ export function renderReport(report: Report): { markdown: string; table: string 
   for (const [model, times] of report.deployMs) md.push(`| ${model} | ${n1(median(times))} | ${n1(Math.min(...times))}–${n1(Math.max(...times))} | ${times.length} |`);
   md.push('');
   md.push('## Latency of a request held through scale-from-zero', '');
-  md.push('Not measured: the autoscaler is not wired into the server yet, so no endpoint scales to zero. This row will be filled when it is; nothing here is estimated.', '');
+  md.push(
+    'A server whose autoscaler may scale to zero after a short idle time (minReplicas 0, 6 s stable window, 2 s grace, 250 ms ticks): the benchmark waits until the endpoint reports 0 replicas, then times one inference request from send to full answer. The request is held (never answered 4xx/5xx) while the autoscaler starts a replica, which loads and warms the model — the same work as deploy → ready above, plus the autoscaler noticing the request.',
+    '',
+    '| model | median ms | min–max ms | runs |',
+    '|---|---:|---:|---:|',
+  );
+  for (const [model, times] of report.scaleFromZero) md.push(`| ${model} | ${n1(median(times))} | ${n1(Math.min(...times))}–${n1(Math.max(...times))} | ${times.length} |`);
+  md.push('');
 
   md.push('## Memory across deploy/undeploy cycles', '');
   const mem = report.memory;

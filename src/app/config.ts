@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { availableParallelism } from 'node:os';
 import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem, type PlatformError } from '../core/index.js';
+import type { Placement } from '../runtime/index.js';
 import { AUTOSCALER_OPTION_KEYS, compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -31,6 +32,10 @@ export interface SlipwayConfig {
     readonly replicas: number;
     /** 0 = automatic (cores / replicas). */
     readonly intraOpThreads: number;
+    /** Where sessions run: `auto` moves models cheaper than a thread hop to the main thread (docs/runtime.md). */
+    readonly placement: Placement;
+    /** Let onnxruntime's idle intra-op threads busy-wait (its own default; off here). */
+    readonly allowSpinning: boolean;
     readonly warmup: boolean;
     /** Dynamic batching per deployed version (docs/batching.md). */
     readonly batching: {
@@ -77,6 +82,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'serving.inferTimeoutMs' },
   { path: 'serving.replicas' },
   { path: 'serving.intraOpThreads' },
+  { path: 'serving.placement' },
+  { path: 'serving.allowSpinning' },
   { path: 'serving.warmup' },
   { path: 'serving.batching.enabled' },
   { path: 'serving.batching.maxBatchSize' },
@@ -103,7 +110,7 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
   const server = r.object(root.server, 'server');
   r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs']);
   const serving = r.object(root.serving, 'serving');
-  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'warmup', 'batching', 'autoscaling']);
+  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'placement', 'allowSpinning', 'warmup', 'batching', 'autoscaling']);
   const autoscaling = r.object(serving.autoscaling, 'serving.autoscaling');
   r.onlyKeys(autoscaling, 'serving.autoscaling', ['enabled', ...AUTOSCALER_CONFIG_KEYS]);
   const autoscalingEnabled = r.boolean(autoscaling.enabled, 'serving.autoscaling.enabled', true);
@@ -128,6 +135,8 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       inferTimeoutMs: r.integer(serving.inferTimeoutMs, 'serving.inferTimeoutMs', 60_000, 0),
       replicas: r.integer(serving.replicas, 'serving.replicas', 1, 1, 64),
       intraOpThreads: r.integer(serving.intraOpThreads, 'serving.intraOpThreads', 0, 0, 256),
+      placement: r.oneOf<Placement>(serving.placement, 'serving.placement', 'auto', ['auto', 'worker', 'main-thread']),
+      allowSpinning: r.boolean(serving.allowSpinning, 'serving.allowSpinning', false),
       warmup: r.boolean(serving.warmup, 'serving.warmup', true),
       batching: {
         enabled: r.boolean(batching.enabled, 'serving.batching.enabled', true),

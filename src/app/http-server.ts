@@ -54,6 +54,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     logger: { level: options.logLevel },
     // per-request log lines cost throughput; errors are logged by the error handler
     logController: new LogController({ disableRequestLogging: true }),
+    // no child logger per request (it costs a pino child on every inference): handlers that log
+    // name the request id themselves, as the error handler does
+    childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimitBytes,
     // our own lifecycle gate answers 503 in the protocol's error shape
     return503OnClosing: false,
@@ -115,7 +118,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const platform = fastifyErrorToPlatform(error);
     const http = toHttpError(platform ?? error);
-    if (http.status >= 500 && http.status !== 503) req.log.error({ err: error, code: http.body.code }, 'request failed');
+    if (http.status >= 500 && http.status !== 503) req.log.error({ reqId: req.id, err: error, code: http.body.code }, 'request failed');
     if (http.status === 413) {
       void reply.header('connection', 'close');
       // the client may still be sending: drain what arrives so it can read the 413 instead of a reset

@@ -88,12 +88,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const store = createSqliteRegistryStore({ path: dataDir.dbPath });
     cleanups.push(() => store.close());
     const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir });
-    const runtime = options.runtime ?? createOnnxRuntime();
-    cleanups.push(() => runtime.close());
-
-
     const http = createHttpServer({ bodyLimitBytes: config.server.bodyLimitBytes, logLevel: config.log.level, lifecycle: () => lifecycle });
     const logger = asLogger(http.log);
+    const runtime = options.runtime ?? createOnnxRuntime({ logger });
+    cleanups.push(() => runtime.close());
     const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger });
     const deployments = createDeploymentManager({
       registry,
@@ -102,6 +100,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       logger,
       replicas: config.serving.replicas,
       ...(config.serving.intraOpThreads > 0 ? { intraOpThreads: config.serving.intraOpThreads } : {}),
+      placement: config.serving.placement,
+      sessionOptions: { allowSpinning: config.serving.allowSpinning },
       warmup: config.serving.warmup,
       holdTimeoutMs: config.serving.holdTimeoutMs,
       batching: config.serving.batching,

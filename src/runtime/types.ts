@@ -21,7 +21,19 @@ export interface LoadOptions {
   readonly hangTimeoutMs?: number;
   /** Engine session settings passed through to every replica. */
   readonly sessionOptions?: RuntimeSessionOptions;
+  /**
+   * Where sessions run. `worker` (default): each replica in a worker thread. `main-thread`: one
+   * session on the calling thread, no hop. `auto`: the first replica starts in a worker and times
+   * the model at warm-up; a model that runs within the main-thread budget at batch 1 and at
+   * `batchSizeHint` moves to the main thread (docs/runtime.md, "Placement").
+   */
+  readonly placement?: Placement;
+  /** The largest batch callers will send (the batcher's maxBatchSize); `auto` times it. Default 1. */
+  readonly batchSizeHint?: number;
 }
+
+/** Where a version's sessions run. */
+export type Placement = 'auto' | 'worker' | 'main-thread';
 
 /** Engine session settings (a safe subset of onnxruntime's SessionOptions). */
 export interface RuntimeSessionOptions {
@@ -33,6 +45,11 @@ export interface RuntimeSessionOptions {
   readonly interOpThreads?: number;
   readonly enableCpuMemArena?: boolean;
   readonly enableMemPattern?: boolean;
+  /**
+   * Let idle intra-op threads busy-wait for the next run (onnxruntime's default). Default false:
+   * on a server, spinning threads take the cores that HTTP handling and other replicas need.
+   */
+  readonly allowSpinning?: boolean;
   /** Fixes symbolic dimensions by name, e.g. `{ batch: 1 }`. */
   readonly freeDimensionOverrides?: Readonly<Record<string, number>>;
 }
@@ -74,6 +91,10 @@ export interface LoadedModel {
   replicaCount?(): number;
   /** Replicas ready to serve now; cheap, for the request path. Falls back to counting `stats()`. */
   readyReplicas?(): number;
+  /** Where its sessions run, once decided. */
+  readonly placement?: 'worker' | 'main-thread';
+  /** Most replicas worth running (1 on the main thread: more sessions on one thread add nothing). */
+  readonly maxReplicas?: number;
 }
 
 export interface ModelRuntime {

@@ -47,7 +47,7 @@ export interface ReplicaHandle<TRequest, TResponse> {
  * Starts one replica and resolves once it is ready to serve (loaded and warm). Rejects with a
  * PlatformError. When `signal` aborts, the starter stops what it started and rejects.
  */
-export type ReplicaStarter<TRequest, TResponse> = (id: string, signal: AbortSignal) => Promise<ReplicaHandle<TRequest, TResponse>>;
+export type ReplicaStarter<TRequest, TResponse> = (id: string, signal: AbortSignal, fit: number | undefined) => Promise<ReplicaHandle<TRequest, TResponse>>;
 
 export interface ReplicaPoolOptions<TRequest, TResponse> {
   /** Names the pool in logs, errors and replica ids (`<label>/r<n>`). */
@@ -68,6 +68,13 @@ export interface ReplicaPoolOptions<TRequest, TResponse> {
    * Only for requests that are safe to run twice (inference is: it has no side effects). Default false.
    */
   readonly retryOnCrash?: boolean;
+  /**
+   * How a replica started for a pool of `replicas` should be configured (the onnxruntime adapter:
+   * intra-op threads = cores / replicas), passed to the starter as `fit`. After every resize, ready
+   * replicas started for another fit are replaced one at a time — the new one starts first, then
+   * the old one drains — so replicas never fight over the cores and a lone replica uses them all.
+   */
+  readonly fit?: (replicas: number) => number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -82,6 +89,8 @@ export interface ReplicaPoolCounters {
   readonly hung: number;
   /** Replica starts that failed. */
   readonly startFailures: number;
+  /** Replicas replaced because the pool's size changed what they should be (see `fit`). */
+  readonly refitted: number;
 }
 
 export interface ReplicaPool<TRequest, TResponse> {
@@ -147,6 +156,8 @@ interface Slot<TRequest, TResponse> {
   restartTimer: TimerHandle | undefined;
   restartAttempts: number;
   lastError: PlatformError | undefined;
+  /** The fit the replica was started with. */
+  fit: number | undefined;
   /** Set once stopping has begun; resolves when the replica has stopped. */
   stopped: Promise<void> | undefined;
   /** Resolves once the slot has stopped, however it stopped (retired, ejected, closed). */
@@ -184,7 +195,9 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
   const slots: Slot<TRequest, TResponse>[] = [];
   const waiting: Call<TRequest, TResponse>[] = [];
   let idleWaiters: (() => void)[] = [];
-  const counters = { started: 0, crashed: 0, hung: 0, startFailures: 0 };
+  const counters = { started: 0, crashed: 0, hung: 0, startFailures: 0, refitted: 0 };
+  const fitFor = options.fit;
+  let refitting: Promise<void> | undefined;
 
   const inFlightTotal = (): number => slots.reduce((n, s) => n + s.inflight.size, 0);
 
@@ -315,6 +328,7 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
       restartTimer: undefined,
       restartAttempts: 0,
       lastError: undefined,
+      fit: undefined,
       stopped: undefined,
       whenStopped,
       markStopped,
@@ -332,9 +346,10 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
   const startSlot = async (slot: Slot<TRequest, TResponse>): Promise<PlatformError | undefined> => {
     slot.state = 'loading';
     slot.restartTimer = undefined;
+    slot.fit = fitFor?.(Math.max(1, target));
     let handle: ReplicaHandle<TRequest, TResponse>;
     try {
-      handle = await starter(slot.id, slot.startAbort.signal);
+      handle = await starter(slot.id, slot.startAbort.signal, slot.fit);
     } catch (error) {
       const e = toPlatformError(error);
       counters.startFailures++;
@@ -445,6 +460,49 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
 
   const activeSlots = (): Slot<TRequest, TResponse>[] => slots.filter((s) => s.state !== 'draining' && s.state !== 'stopped');
 
+  /** Retires a replica: at once when idle, else once its outstanding requests are answered. */
+  const retireSlot = (slot: Slot<TRequest, TResponse>): Promise<void> => {
+    if (slot.state === 'ready' && slot.inflight.size > 0) {
+      // complete() stops it when its last outstanding request is answered
+      slot.state = 'draining';
+      return slot.whenStopped;
+    }
+    return stopSlot(slot);
+  };
+
+  /**
+   * Replaces, one at a time, ready replicas started for another pool size (see `fit`): the
+   * replacement starts first and only then does the misfit drain, so capacity never drops.
+   * A failed start leaves the misfit serving. One refit runs at a time; it re-reads the target
+   * after every replacement, so a resize meanwhile is honoured.
+   */
+  const refit = (): Promise<void> => {
+    if (fitFor === undefined || refitting !== undefined) return refitting ?? Promise.resolve();
+    refitting = (async () => {
+      for (;;) {
+        if (closing || target === 0) return;
+        const want = fitFor(target);
+        const misfit = slots.find((s) => s.state === 'ready' && s.fit !== want);
+        if (misfit === undefined) return;
+        const fresh = newSlot();
+        await startSlot(fresh);
+        if (fresh.state !== 'ready') {
+          // the replacement failed (it retries on its own, and stays counted) or was retired meanwhile
+          if (fresh.state === 'failed') void stopSlot(fresh);
+          return;
+        }
+        if (misfit.state === 'ready') {
+          counters.refitted++;
+          logger.debug({ pool: label, replaced: misfit.id, by: fresh.id, fit: want }, 'replica refitted');
+          void retireSlot(misfit);
+        }
+      }
+    })().finally(() => {
+      refitting = undefined;
+    });
+    return refitting;
+  };
+
   // ---- the pool ----
 
   const pool: ReplicaPool<TRequest, TResponse> = {
@@ -485,22 +543,15 @@ export function createReplicaPool<TRequest, TResponse>(options: ReplicaPoolOptio
       if (replicas > active.length) {
         const fresh = Array.from({ length: replicas - active.length }, () => newSlot());
         await Promise.all(fresh.map((s) => startSlot(s)));
-        return;
+      } else if (replicas < active.length) {
+        const order: Record<SlotState, number> = { failed: 0, loading: 1, ready: 2, draining: 3, stopped: 3 };
+        const victims = [...active]
+          .sort((a, b) => order[a.state] - order[b.state] || a.inflight.size - b.inflight.size)
+          .slice(0, active.length - replicas);
+        await Promise.all(victims.map((slot) => retireSlot(slot)));
+        failWaitingIfHopeless();
       }
-      const order: Record<SlotState, number> = { failed: 0, loading: 1, ready: 2, draining: 3, stopped: 3 };
-      const victims = [...active]
-        .sort((a, b) => order[a.state] - order[b.state] || a.inflight.size - b.inflight.size)
-        .slice(0, active.length - replicas);
-      const stops = victims.map((slot) => {
-        if (slot.state === 'ready' && slot.inflight.size > 0) {
-          // complete() stops it when its last outstanding request is answered
-          slot.state = 'draining';
-          return slot.whenStopped;
-        }
-        return stopSlot(slot);
-      });
-      await Promise.all(stops);
-      failWaitingIfHopeless();
+      await refit();
     },
 
     size: () => target,

@@ -33,7 +33,9 @@ export function attachAutoscaler(options: AttachAutoscalerOptions): VersionAutos
   if (resize === undefined || replicaCount === undefined) return undefined;
   let arrivals = 0;
   const observedLoadMs = Math.max(0, ...loaded.stats().map((s) => s.loadMs));
-  const autoscaler = createAutoscaler(options.config, {
+  // a runtime may run fewer replicas than configured (one session on the main thread): scale within that
+  const config = loaded.maxReplicas === undefined ? options.config : capReplicas(options.config, loaded.maxReplicas);
+  const autoscaler = createAutoscaler(config, {
     endpoint: options.endpoint,
     observe: () => {
       // arrivals since the last sample: a request that starts and ends between two ticks still counts as traffic
@@ -61,4 +63,9 @@ export function attachAutoscaler(options: AttachAutoscalerOptions): VersionAutos
     },
     stop: () => autoscaler.stop(),
   };
+}
+
+function capReplicas(config: AutoscalerConfig, most: number): AutoscalerConfig {
+  const maxReplicas = Math.min(config.maxReplicas, most);
+  return { ...config, maxReplicas, minReplicas: Math.min(config.minReplicas, maxReplicas) };
 }

@@ -83,17 +83,13 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     },
     async infer(endpoint, version, decode, ctx) {
       const lease = await deployments.acquire(endpoint, version, ctx.signal);
-      // one signal for the run: the client leaving or the timeout both take the request out of any queue
-      const controller = new AbortController();
-      const onClientGone = (): void => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener('abort', onClientGone, { once: true });
       try {
         const request = decode(lease.signature);
-        const run = lease.loaded.infer(request.inputs, request.outputs, controller.signal);
-        const outputs = options.inferTimeoutMs > 0 ? await withTimeout(run, options.inferTimeoutMs, clock, controller) : await run;
+        // the client leaving or the timeout both abort ctx.signal, which takes the request out of any queue
+        const run = lease.loaded.infer(request.inputs, request.outputs, ctx.signal);
+        const outputs = options.inferTimeoutMs > 0 ? await withTimeout(run, options.inferTimeoutMs, clock, ctx) : await run;
         return { endpoint, model: lease.model, version: lease.version, outputs, request };
       } finally {
-        ctx.signal.removeEventListener('abort', onClientGone);
         lease.release();
       }
     },
@@ -102,17 +98,21 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
 
 /**
  * Answers 504 after `ms` or 503 when the client leaves, even if the replica keeps working; on
- * timeout it aborts the run's signal so a request still queued never runs.
+ * timeout it aborts the request's signal so a request still queued never runs.
  */
-function withTimeout<T>(work: Promise<T>, ms: number, clock: Clock, controller: AbortController): Promise<T> {
-  const signal = controller.signal;
+function withTimeout<T>(work: Promise<T>, ms: number, clock: Clock, ctx: InferenceContext): Promise<T> {
+  const signal = ctx.signal;
   return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
     const timer = clock.setTimeout(() => {
+      timedOut = true;
       const timeout = ServingErrors.SERVING_TIMEOUT(`inference did not finish within ${ms} ms`);
       reject(timeout);
-      controller.abort(timeout);
+      ctx.abort(timeout);
     }, ms);
-    const onAbort = (): void => reject(ServingErrors.SERVING_CLIENT_GONE('the client went away before the answer was ready'));
+    const onAbort = (): void => {
+      if (!timedOut) reject(ServingErrors.SERVING_CLIENT_GONE('the client went away before the answer was ready'));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {

@@ -7,7 +7,7 @@
  */
 import { toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../core/index.js';
 import type { Registry } from '../registry/index.js';
-import type { LoadedModel, ModelRuntime } from '../runtime/index.js';
+import type { LoadedModel, ModelRuntime, Placement, RuntimeSessionOptions } from '../runtime/index.js';
 import type { AutoscalerConfig } from '../scaling/index.js';
 import { attachAutoscaler, type VersionAutoscaling } from './autoscaling.js';
 import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
@@ -22,6 +22,10 @@ export interface DeploymentManagerOptions {
   /** Replicas per deployed version. */
   readonly replicas: number;
   readonly intraOpThreads?: number;
+  /** Where sessions run (LoadOptions.placement); the runtime's default when undefined. */
+  readonly placement?: Placement;
+  /** Engine session settings for every version. */
+  readonly sessionOptions?: RuntimeSessionOptions;
   readonly warmup: boolean;
   /** How long a request waits for a loading version before 503. */
   readonly holdTimeoutMs: number;
@@ -164,6 +168,10 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         artifactPath,
         replicas: options.replicas,
         ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
+        ...(options.placement === undefined ? {} : { placement: options.placement }),
+        ...(options.sessionOptions === undefined ? {} : { sessionOptions: options.sessionOptions }),
+        // `auto` placement times the largest batch the batcher may send
+        batchSizeHint: options.batching?.enabled === true ? options.batching.maxBatchSize : 1,
         warmup: options.warmup,
       });
       const batching = options.batching;
@@ -251,6 +259,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     state: dep.state,
     ...(dep.error === undefined ? {} : { error: { code: dep.error.code, message: dep.error.message } }),
     replicas: dep.loaded?.stats() ?? [],
+    ...(dep.loaded?.placement === undefined ? {} : { placement: dep.loaded.placement }),
     ...(dep.scheduler === undefined ? {} : { batching: dep.scheduler.stats() }),
   });
 

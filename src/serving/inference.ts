@@ -19,6 +19,11 @@ export interface InferenceContext {
   readonly requestId: string;
   /** Aborted when the client goes away or the server gives up. */
   readonly signal: AbortSignal;
+  /**
+   * Aborts `signal` (the data plane gives up on a timeout). The protocol layer owns one controller
+   * per request and hands over its abort, so a request costs one AbortController, not two.
+   */
+  readonly abort: (reason: unknown) => void;
 }
 
 export interface InferenceResult {

@@ -20,6 +20,8 @@ export interface DeployedVersion {
   /** Why the version failed to load, when state is `failed`. */
   readonly error?: { readonly code: string; readonly message: string };
   readonly replicas: readonly ReplicaStats[];
+  /** Where its sessions run (`worker` threads, or the `main-thread` for models cheaper than a thread hop), once loaded. */
+  readonly placement?: 'worker' | 'main-thread';
   /** The version's batch scheduler figures (queue depth, batches, mean batch size, …), when batching is on. */
   readonly batching?: BatchStats;
 }

@@ -22,7 +22,7 @@ test('a replica killed under load: the server keeps answering every request, and
     probe: (path) => base.probe(path),
     close: () => base.close(),
   };
-  const s = await startTestServer({ runtime, overrides: { 'serving.replicas': 2, 'serving.autoscaling.enabled': false } });
+  const s = await startTestServer({ runtime, overrides: { 'serving.replicas': 2, 'serving.placement': 'worker', 'serving.autoscaling.enabled': false } });
   try {
     const v = await s.push('sturdy', addModel(1));
     await s.deploy('sturdy', 'sturdy', v);

@@ -9,6 +9,8 @@ import { createReplicaPool, type ReplicaPool } from '../../scaling/index.js';
 import { RuntimeErrors } from '../errors.js';
 import type { LoadedModel, LoadOptions, ModelRuntime, RuntimeSessionOptions } from '../types.js';
 import { signatureFromOrt } from './metadata.js';
+import { startMainThreadReplica } from './main-thread-replica.js';
+import type { RunTiming } from './session.js';
 import { startWorkerReplica, type InferRequest, type WorkerReplica } from './worker-replica.js';
 
 export interface OnnxRuntimeOptions {
@@ -26,8 +28,11 @@ export interface OnnxRuntimeOptions {
 export interface OnnxLoadedModel extends LoadedModel {
   /** The replica pool (the autoscaler resizes it; tests reach the replicas through it). */
   readonly pool: ReplicaPool<InferRequest, Tensor[]>;
-  /** onnxruntime intra-op threads per replica. */
+  /** onnxruntime intra-op threads of replicas started now (cores / replicas unless fixed at load). */
   readonly intraOpThreads: number;
+  readonly placement: 'worker' | 'main-thread';
+  /** Run times measured at load when placement was `auto`. */
+  readonly timing: RunTiming | undefined;
   /** Warm-up failures of the replicas started so far (zero-filled inputs the model refused). */
   warmupFailures(): { readonly replica: string; readonly code: string; readonly message: string }[];
 }
@@ -43,6 +48,18 @@ export interface OnnxModelRuntime extends ModelRuntime {
 }
 
 const DEFAULT_HANG_TIMEOUT_MS = 60_000;
+
+/**
+ * The main-thread budget of `placement: auto`: a model moves to the main thread only when a run at
+ * batch 1 takes at most `singleMs` (fastest of 15) — about what a worker-thread round trip costs —
+ * and its largest batch at most `batchMs` (median of 3), the longest Slipway lets one run hold the
+ * event loop.
+ */
+export const MAIN_THREAD_BUDGET = { singleMs: 0.1, batchMs: 1 } as const;
+
+function fitsMainThread(timing: RunTiming): boolean {
+  return timing.singleMs <= MAIN_THREAD_BUDGET.singleMs && timing.batchMs <= MAIN_THREAD_BUDGET.batchMs;
+}
 
 function checkOptions(options: LoadOptions): void {
   const problems: string[] = [];
@@ -89,6 +106,7 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
     warmup: boolean,
     accept: (signature: ModelSignature) => void,
     signal: AbortSignal,
+    measureBatch?: number,
   ): Promise<WorkerReplica> =>
     startWorkerReplica({
       id,
@@ -96,6 +114,7 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
       intraOpThreads,
       sessionOptions,
       warmup,
+      ...(measureBatch === undefined ? {} : { measureBatch, stopAboveMs: MAIN_THREAD_BUDGET.batchMs }),
       accept: (info) => accept(signatureFromOrt(info, id)),
       signal,
       testHooks: options.testHooks === true,
@@ -107,12 +126,33 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
     async load(loadOptions) {
       if (closing !== undefined) throw RuntimeErrors.RUNTIME_UNLOADED(`the runtime is closing; cannot load ${loadOptions.label}`);
       checkOptions(loadOptions);
-      const { label, artifactPath, replicas } = loadOptions;
-      const intraOpThreads = loadOptions.intraOpThreads ?? defaultIntraOpThreads(cores, replicas);
+      const { label, artifactPath } = loadOptions;
+      // unless fixed by the caller, intra-op threads follow the pool's size (the pool refits replicas on resize)
+      const fit = loadOptions.intraOpThreads === undefined ? (n: number) => defaultIntraOpThreads(cores, n) : undefined;
+      const intraOpThreads = loadOptions.intraOpThreads ?? defaultIntraOpThreads(cores, loadOptions.replicas);
       const sessionOptions = loadOptions.sessionOptions ?? {};
       const warmup = loadOptions.warmup ?? true;
       let signature: ModelSignature | undefined;
       const warmupFailures: { replica: string; code: string; message: string }[] = [];
+      const noteWarmup = (id: string, replica: WorkerReplica): WorkerReplica => {
+        if (replica.warmupError !== undefined) warmupFailures.push({ replica: id, code: replica.warmupError.code, message: replica.warmupError.message });
+        return replica;
+      };
+
+      // `auto`: the first replica starts in a worker and times the model; a cheap one moves to the main thread
+      let placement: 'worker' | 'main-thread' = loadOptions.placement === 'main-thread' ? 'main-thread' : 'worker';
+      let timing: RunTiming | undefined;
+      let adopt: WorkerReplica | undefined;
+      if (loadOptions.placement === 'auto' && warmup) {
+        const never = new AbortController().signal;
+        const first = await startReplica(`${label}/probe`, artifactPath, intraOpThreads, sessionOptions, true, (s) => (signature ??= s), never, Math.max(1, loadOptions.batchSizeHint ?? 1));
+        timing = first.timing;
+        if (timing !== undefined && fitsMainThread(timing)) {
+          placement = 'main-thread';
+          await first.close();
+        } else adopt = noteWarmup(first.id, first);
+      }
+      const replicas = placement === 'main-thread' ? Math.min(1, loadOptions.replicas) : loadOptions.replicas;
 
       const pool = createReplicaPool<InferRequest, Tensor[]>({
         label,
@@ -120,14 +160,20 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
         hangTimeoutMs: loadOptions.hangTimeoutMs ?? defaultHangTimeoutMs,
         // inference has no side effects: a request caught in a crash is run once more on another replica
         retryOnCrash: true,
+        ...(fit !== undefined && placement === 'worker' ? { fit } : {}),
         clock,
         logger,
-        start: async (id, signal) => {
-          const replica = await startReplica(id, artifactPath, intraOpThreads, sessionOptions, warmup, (s) => (signature ??= s), signal);
-          if (replica.warmupError !== undefined) {
-            warmupFailures.push({ replica: id, code: replica.warmupError.code, message: replica.warmupError.message });
+        start: async (id, signal, threads) => {
+          if (adopt !== undefined) {
+            // the replica that timed the model is already loaded and warm: it becomes the first one
+            const first = adopt;
+            adopt = undefined;
+            return first;
           }
-          return replica;
+          if (placement === 'main-thread') {
+            return noteWarmup(id, await startMainThreadReplica({ id, artifactPath, sessionOptions, warmup, accept: (info) => (signature ??= signatureFromOrt(info, id)), signal, clock }));
+          }
+          return noteWarmup(id, await startReplica(id, artifactPath, threads ?? intraOpThreads, sessionOptions, warmup, (s) => (signature ??= s), signal));
         },
       });
 
@@ -138,14 +184,19 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
           return signature ?? { inputs: [], outputs: [] };
         },
         pool,
-        intraOpThreads,
+        get intraOpThreads(): number {
+          return placement === 'main-thread' ? 1 : (fit?.(Math.max(1, pool.size())) ?? intraOpThreads);
+        },
+        placement,
+        timing,
+        ...(placement === 'main-thread' ? { maxReplicas: 1 } : {}),
         warmupFailures: () => [...warmupFailures],
         infer(inputs, outputs, signal) {
           if (unloading !== undefined) return Promise.reject(RuntimeErrors.RUNTIME_UNLOADED(`${label} is unloading and takes no new requests`, { retryAfterSeconds: 1 }));
           return pool.run({ inputs, outputs: outputs === undefined ? undefined : [...outputs] }, signal);
         },
         stats: () => pool.stats(),
-        resize: (replicas) => pool.resize(replicas),
+        resize: (n) => pool.resize(placement === 'main-thread' ? Math.min(1, n) : n),
         replicaCount: () => pool.size(),
         readyReplicas: () => pool.readyCount(),
         unload() {
@@ -159,9 +210,13 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
         await pool.start();
       } catch (error) {
         loaded.delete(model);
+        if (adopt !== undefined) await adopt.close();
         throw error;
       }
-      logger.info({ model: label, replicas, intraOpThreads, loadMs: Math.round(clock.monotonicMs() - started) }, 'model loaded');
+      logger.info(
+        { model: label, replicas, placement, intraOpThreads: model.intraOpThreads, ...(timing === undefined ? {} : { timing }), loadMs: Math.round(clock.monotonicMs() - started) },
+        'model loaded',
+      );
       return model;
     },
 

@@ -6,6 +6,7 @@
 import type { SerializedPlatformError, Tensor, TensorData } from '../../core/index.js';
 import type { RuntimeSessionOptions } from '../types.js';
 import type { OrtModelInfo } from './metadata.js';
+import type { RunTiming } from './session.js';
 
 /** Session settings a load passes through to onnxruntime. */
 export type ReplicaSessionOptions = RuntimeSessionOptions;
@@ -33,7 +34,8 @@ export type ToReplica =
       readonly intraOpThreads: number;
       readonly sessionOptions: ReplicaSessionOptions;
     }
-  | { readonly type: 'warmup' }
+  /** Warm up; with `measureBatch`, also time runs at batch 1 and at that size (see warmSession). */
+  | { readonly type: 'warmup'; readonly measureBatch?: number; readonly stopAboveMs?: number }
   | { readonly type: 'infer'; readonly id: number; readonly inputs: readonly Tensor[]; readonly outputs: readonly string[] | undefined }
   | { readonly type: 'close' }
   | { readonly type: 'test'; readonly test: ReplicaTestHook };
@@ -41,7 +43,7 @@ export type ToReplica =
 export type FromReplica =
   | { readonly type: 'loaded'; readonly info: OrtModelInfo; readonly loadMs: number; readonly heapBytes: number }
   | { readonly type: 'load-failed'; readonly error: SerializedPlatformError; readonly heapBytes: number }
-  | { readonly type: 'warmed'; readonly warmupMs: number; readonly error?: SerializedPlatformError; readonly heapBytes: number }
+  | { readonly type: 'warmed'; readonly warmupMs: number; readonly timing?: RunTiming; readonly error?: SerializedPlatformError; readonly heapBytes: number }
   | { readonly type: 'result'; readonly id: number; readonly outputs: Tensor[]; readonly runMs: number; readonly heapBytes: number }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerializedPlatformError; readonly runMs: number; readonly heapBytes: number }
   | { readonly type: 'closed'; readonly heapBytes: number };

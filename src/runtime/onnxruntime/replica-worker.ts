@@ -5,12 +5,12 @@
  */
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { PlatformError, toPlatformError, type Tensor } from '../../core/index.js';
 import { RuntimeErrors } from '../errors.js';
-import type { OrtModelInfo, OrtValueInfo } from './metadata.js';
+import type { OrtModelInfo } from './metadata.js';
 import { forTransfer, type FromReplica, type ReplicaTestHook, type ReplicaWorkerData, type ToReplica } from './protocol.js';
-import { fromOrtTensor, toOrtTensor, zeroInputs } from './tensors.js';
+import { createSession, describeError, runSession, warmSession } from './session.js';
 
 const port = parentPort;
 if (port === null) throw new Error('replica-worker must run inside a worker thread');
@@ -19,22 +19,23 @@ const data = workerData as ReplicaWorkerData;
 let session: ort.InferenceSession | undefined;
 let info: OrtModelInfo | undefined;
 
+// V8 heap statistics cost microseconds per call: read them at most every 100 ms, not per reply
+let heapAt = -Infinity;
+let heapCached = 0;
+
 /** V8 heap in use plus memory held outside it by ArrayBuffers, for this worker's isolate. */
 function heapBytes(): number {
-  const h = v8.getHeapStatistics();
-  return h.used_heap_size + h.external_memory;
+  const now = performance.now();
+  if (now - heapAt >= 100) {
+    const h = v8.getHeapStatistics();
+    heapCached = h.used_heap_size + h.external_memory;
+    heapAt = now;
+  }
+  return heapCached;
 }
 
 function post(message: FromReplica, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function valueInfo(meta: ort.InferenceSession.ValueMetadata): OrtValueInfo {
-  return meta.isTensor ? { name: meta.name, isTensor: true, type: meta.type, shape: [...meta.shape] } : { name: meta.name, isTensor: false };
 }
 
 function requireSession(): ort.InferenceSession {
@@ -42,57 +43,28 @@ function requireSession(): ort.InferenceSession {
   return session;
 }
 
-async function run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<Tensor[]> {
-  const s = requireSession();
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const t of inputs) feeds[t.name] = toOrtTensor(t);
-  const names = outputs ?? s.outputNames;
-  let results: ort.InferenceSession.ReturnType;
-  try {
-    results = await s.run(feeds, [...names]);
-  } catch (error) {
-    throw RuntimeErrors.RUNTIME_INFERENCE_FAILED(`onnxruntime refused the request: ${describeError(error)}`);
-  }
-  return names.map((name) => {
-    const value = results[name];
-    if (!(value instanceof ort.Tensor)) {
-      throw RuntimeErrors.RUNTIME_UNSUPPORTED_MODEL(`output "${name}" is not a tensor`);
-    }
-    return fromOrtTensor(name, value);
-  });
+function run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<Tensor[]> {
+  return runSession(requireSession(), inputs, outputs);
 }
 
 async function load(message: Extract<ToReplica, { type: 'load' }>): Promise<void> {
   const started = performance.now();
-  const o = message.sessionOptions;
   try {
-    session = await ort.InferenceSession.create(message.artifactPath, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: message.intraOpThreads,
-      interOpNumThreads: o.interOpThreads ?? 1,
-      executionMode: o.executionMode ?? 'sequential',
-      graphOptimizationLevel: o.graphOptimizationLevel ?? 'all',
-      ...(o.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: o.enableCpuMemArena }),
-      ...(o.enableMemPattern === undefined ? {} : { enableMemPattern: o.enableMemPattern }),
-      ...(o.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: o.freeDimensionOverrides }),
-      logSeverityLevel: 3,
-    });
-    info = { inputs: session.inputMetadata.map(valueInfo), outputs: session.outputMetadata.map(valueInfo) };
+    const created = await createSession(message.artifactPath, message.intraOpThreads, message.sessionOptions);
+    session = created.session;
+    info = created.info;
   } catch (error) {
-    const e = RuntimeErrors.RUNTIME_LOAD_FAILED(`onnxruntime could not create a session: ${describeError(error)}`, {
-      details: { artifactPath: message.artifactPath },
-    });
-    post({ type: 'load-failed', error: e.toJSON(), heapBytes: heapBytes() });
+    post({ type: 'load-failed', error: toPlatformError(error).toJSON(), heapBytes: heapBytes() });
     return;
   }
   post({ type: 'loaded', info, loadMs: performance.now() - started, heapBytes: heapBytes() });
 }
 
-async function warmup(): Promise<void> {
+async function warmup(message: Extract<ToReplica, { type: 'warmup' }>): Promise<void> {
   const started = performance.now();
   try {
-    await run(zeroInputs(info?.inputs ?? []), undefined);
-    post({ type: 'warmed', warmupMs: performance.now() - started, heapBytes: heapBytes() });
+    const timing = await warmSession(requireSession(), info ?? { inputs: [], outputs: [] }, message.measureBatch, message.stopAboveMs);
+    post({ type: 'warmed', warmupMs: performance.now() - started, ...(timing === undefined ? {} : { timing }), heapBytes: heapBytes() });
   } catch (error) {
     post({ type: 'warmed', warmupMs: performance.now() - started, error: toPlatformError(error).toJSON(), heapBytes: heapBytes() });
   }
@@ -147,7 +119,7 @@ async function handle(message: ToReplica): Promise<void> {
     case 'load':
       return load(message);
     case 'warmup':
-      return warmup();
+      return warmup(message);
     case 'infer':
       return infer(message);
     case 'close':

@@ -124,16 +124,16 @@ export function fromOrtTensor(name: string, value: ort.Tensor): Tensor {
 }
 
 /**
- * Zero-filled tensors for a model's inputs, used for warm-up: dynamic and symbolic dimensions
- * become 1, numbers 0, BOOL false and BYTES the empty string.
+ * Zero-filled tensors for a model's inputs, used for warm-up: a dynamic first dimension becomes
+ * `batch`, other dynamic and symbolic dimensions 1; numbers 0, BOOL false and BYTES the empty string.
  */
-export function zeroInputs(inputs: readonly OrtValueInfo[]): Tensor[] {
+export function zeroInputs(inputs: readonly OrtValueInfo[], batch = 1): Tensor[] {
   const out: Tensor[] = [];
   for (const info of inputs) {
     if (!info.isTensor) continue;
     const datatype = datatypeOfOrtType(info.type);
     if (datatype === undefined) continue;
-    const shape = info.shape.map((d) => (typeof d === 'number' ? d : 1));
+    const shape = info.shape.map((d, i) => (typeof d === 'number' && d >= 0 ? d : i === 0 ? batch : 1));
     const n = elementCount(shape);
     const data: TensorData = datatype === 'BYTES' ? new Array<string>(n).fill('') : new ARRAY_TYPE[datatype](n);
     out.push({ name: info.name, datatype, shape, data });

@@ -17,6 +17,7 @@ import type { ReplicaHandle, ReplicaUsage } from '../../scaling/index.js';
 import { RuntimeErrors } from '../errors.js';
 import type { RuntimeSessionOptions } from '../types.js';
 import type { OrtModelInfo } from './metadata.js';
+import type { RunTiming } from './session.js';
 import { forTransfer, type FromReplica, type ReplicaTestHook, type ReplicaWorkerData, type ToReplica } from './protocol.js';
 
 /** One inference as the pool carries it to a replica. */
@@ -33,6 +34,10 @@ export interface WorkerReplicaOptions {
   readonly sessionOptions: RuntimeSessionOptions;
   /** Run one zero-filled inference before reporting ready. */
   readonly warmup: boolean;
+  /** With warm-up: also time the model at batch 1 and at this batch size (see {@link WorkerReplica.timing}). */
+  readonly measureBatch?: number;
+  /** Stop timing once a run takes longer than this (ms). */
+  readonly stopAboveMs?: number;
   /**
    * Called with the model as onnxruntime reports it, before warm-up. Throw (a PlatformError) to
    * refuse the model: the replica is stopped and the start rejects with that error.
@@ -52,6 +57,8 @@ export interface WorkerReplica extends ReplicaHandle<InferRequest, Tensor[]> {
   readonly info: OrtModelInfo;
   /** Why warm-up failed, when it ran and onnxruntime refused the zero-filled inputs. */
   readonly warmupError: PlatformError | undefined;
+  /** Run times measured at warm-up, when `measureBatch` asked for them and warm-up succeeded. */
+  readonly timing: RunTiming | undefined;
   /** Sends a test-only message (ignored unless started with `testHooks`). */
   test(hook: ReplicaTestHook): void;
 }
@@ -94,6 +101,7 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
   let phase: Phase = 'loading';
   let info: OrtModelInfo | undefined;
   let warmupError: PlatformError | undefined;
+  let timing: RunTiming | undefined;
   let workerError: string | undefined;
   let exitListener: ((error: PlatformError) => void) | undefined;
   let crash: PlatformError | undefined;
@@ -144,6 +152,9 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
       },
       get warmupError() {
         return warmupError;
+      },
+      get timing() {
+        return timing;
       },
       call(request) {
         if (phase !== 'ready') {
@@ -199,7 +210,11 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
           }
           if (options.warmup) {
             phase = 'warming';
-            post({ type: 'warmup' });
+            post({
+              type: 'warmup',
+              ...(options.measureBatch === undefined ? {} : { measureBatch: options.measureBatch }),
+              ...(options.stopAboveMs === undefined ? {} : { stopAboveMs: options.stopAboveMs }),
+            });
             return;
           }
           break;
@@ -207,6 +222,7 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
         case 'load-failed':
           return failStart(revive(message.error, () => RuntimeErrors.RUNTIME_LOAD_FAILED(`replica ${id} could not load the model`)));
         case 'warmed':
+          timing = message.timing;
           if (message.error !== undefined) {
             // zero-filled inputs are not every model's idea of a valid input: serve anyway, say so
             warmupError = revive(message.error, () => RuntimeErrors.RUNTIME_INFERENCE_FAILED('warm-up failed'));

@@ -50,12 +50,13 @@ function toOipMetadata(m: ModelMetadata): OipModelMetadata {
 }
 
 /** Aborts when the client disconnects before the answer is written. */
-function clientGoneSignal(reply: FastifyReply): AbortSignal {
+/** One controller per request: aborted when the client closes the connection before the answer (or by the data plane on timeout). */
+function requestController(reply: FastifyReply): AbortController {
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(ServingErrors.SERVING_CLIENT_GONE('the client closed the connection'));
   });
-  return controller.signal;
+  return controller;
 }
 
 export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
@@ -112,10 +113,11 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
     const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<OipInferenceResponse> => {
       const { name } = req.params;
       const version = parseVersion(name, req.params.version);
-      const signal = clientGoneSignal(reply);
+      const controller = requestController(reply);
       const result = await dataPlane.infer(name, version, (signature) => decodeInferenceRequest(req.body, signature), {
         requestId: req.id,
-        signal,
+        signal: controller.signal,
+        abort: (reason) => controller.abort(reason),
       });
       return {
         model_name: name,

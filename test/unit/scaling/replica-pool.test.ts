@@ -286,7 +286,7 @@ describe('replica pool', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const h = harness({ replicas: 1 });
-    const pool = createReplicaPool({ ...h.options, start: async (id, signal) => (await gate, h.options.start(id, signal)) });
+    const pool = createReplicaPool({ ...h.options, start: async (id, signal, fit) => (await gate, h.options.start(id, signal, fit)) });
     const starting = pool.start();
     const ac = new AbortController();
     const dropped = pool.run('dropped', ac.signal);
@@ -446,5 +446,80 @@ describe('replica pool', () => {
     await pool.start();
     await rejectsWith(pool.resize(1.5), 'RUNTIME_INVALID_OPTIONS');
     await pool.close();
+  });
+  describe('refit on resize', () => {
+    /** A harness whose starter records the fit each replica was started with. */
+    const fitted = (replicas: number) => {
+      const fits = new Map<string, number | undefined>();
+      const h = harness({ replicas, fit: (n) => 4 / n });
+      const start = h.options.start;
+      const options: ReplicaPoolOptions<string, string> = {
+        ...h.options,
+        start: (id, signal, fit) => {
+          fits.set(id, fit);
+          return start(id, signal, fit);
+        },
+      };
+      return { ...h, options, fits };
+    };
+
+    test('growing replaces a replica started for the smaller pool, new one first, and no request fails', async () => {
+      const h = fitted(1);
+      const pool = createReplicaPool(h.options);
+      await pool.start();
+      assert.deepEqual([...h.fits], [['m:1/r1', 4]]);
+      const first = h.replicas[0] as FakeReplica;
+      const busy = pool.run('in-flight');
+      await pool.resize(2);
+      // r2 started for a pool of 2; r3 replaced r1, which drains its outstanding request
+      assert.deepEqual([...h.fits], [['m:1/r1', 4], ['m:1/r2', 2], ['m:1/r3', 2]]);
+      assert.equal(pool.counters().refitted, 1);
+      assert.equal(first.closed, false, 'a replica with a request outstanding is not stopped under it');
+      first.answerNext();
+      assert.equal(await busy, 'm:1/r1:in-flight');
+      await tick();
+      assert.equal(first.closed, true, 'the misfit stops once drained');
+      assert.deepEqual(pool.stats().filter((s) => s.state === 'ready').map((s) => s.id), ['m:1/r2', 'm:1/r3']);
+      await pool.close();
+    });
+
+    test('shrinking to one replica refits the survivor to use the whole machine again', async () => {
+      const h = fitted(2);
+      const pool = createReplicaPool(h.options);
+      await pool.start();
+      await pool.resize(1);
+      const ready = pool.stats().filter((s) => s.state === 'ready');
+      assert.equal(ready.length, 1);
+      assert.equal(h.fits.get(ready[0]!.id), 4);
+      assert.equal(pool.counters().refitted, 1);
+      await pool.close();
+    });
+
+    test('a replacement that fails to start leaves the misfit serving', async () => {
+      const fits = new Map<string, number | undefined>();
+      const h = harness({ replicas: 1, fit: (n) => 4 / n }, (n) => n === 2);
+      const start = h.options.start;
+      const pool = createReplicaPool({ ...h.options, start: (id, signal, fit) => (fits.set(id, fit), start(id, signal, fit)) });
+      await pool.start();
+      await pool.resize(2);
+      // r2 (a new replica) started; r3, r1's replacement, failed: r1 still serves
+      assert.equal(pool.counters().refitted, 0);
+      const ready = pool.stats().filter((s) => s.state === 'ready').map((s) => s.id);
+      assert.deepEqual(ready, ['m:1/r1', 'm:1/r2']);
+      const answer = pool.run('x');
+      for (const r of h.replicas) if (r.calls.length > 0) r.answerNext();
+      assert.match(await answer, /^m:1\/r[12]:x$/);
+      await pool.close();
+    });
+
+    test('without a fit function replicas are never replaced', async () => {
+      const h = harness({ replicas: 1 });
+      const pool = createReplicaPool(h.options);
+      await pool.start();
+      await pool.resize(2);
+      assert.deepEqual(h.starts, ['m:1/r1', 'm:1/r2']);
+      assert.equal(pool.counters().refitted, 0);
+      await pool.close();
+    });
   });
 });

@@ -34,7 +34,8 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 test('a timed-out inference answers SERVING_TIMEOUT and aborts its run so a queued request never runs', async () => {
   const { clock, signals, plane, request, released } = setup(100);
-  const answer = plane.infer('ep', undefined, () => request, { requestId: 'r', signal: new AbortController().signal });
+  const ctl = new AbortController();
+  const answer = plane.infer('ep', undefined, () => request, { requestId: 'r', signal: ctl.signal, abort: (why) => ctl.abort(why) });
   await tick();
   assert.equal(signals.length, 1);
   assert.equal(signals[0]!.aborted, false);
@@ -48,7 +49,7 @@ test('a timed-out inference answers SERVING_TIMEOUT and aborts its run so a queu
 test('a client that goes away aborts its run and answers SERVING_CLIENT_GONE', async () => {
   const { signals, plane, request, released } = setup(60_000);
   const client = new AbortController();
-  const answer = plane.infer('ep', undefined, () => request, { requestId: 'r', signal: client.signal });
+  const answer = plane.infer('ep', undefined, () => request, { requestId: 'r', signal: client.signal, abort: (why) => client.abort(why) });
   await tick();
   client.abort(new Error('gone'));
   await assert.rejects(answer, (e: unknown) => e instanceof PlatformError && e.code === 'SERVING_CLIENT_GONE');
