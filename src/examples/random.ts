@@ -3,6 +3,7 @@
  * initial weights, mini-batch order — draws from one of these, so the same seed gives the same
  * model bytes on every run.
  */
+import { createSeededRandom } from '../stats/random.js';
 import { ExamplesErrors } from './errors.js';
 
 /** A seeded stream of pseudo-random numbers. */
@@ -18,32 +19,21 @@ export interface Random {
 }
 
 /**
- * Creates a mulberry32 generator from a 32-bit seed. mulberry32 is tiny, passes the usual
- * statistical batteries at the sample sizes used here, and is easy to re-implement anywhere.
+ * Creates a mulberry32 generator from a 32-bit seed: src/stats's seeded generator (the same stream,
+ * so example models stay byte-identical) plus a Fisher–Yates shuffle. mulberry32 is tiny, passes
+ * the usual statistical batteries at the sample sizes used here, and is easy to re-implement anywhere.
  */
 export function createRandom(seed: number): Random {
   if (!Number.isInteger(seed)) throw ExamplesErrors.EXAMPLES_TRAINING_INVALID(`random: seed must be an integer, got ${seed}`);
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = createSeededRandom(seed);
   const int = (n: number): number => {
     if (!Number.isInteger(n) || n <= 0) throw ExamplesErrors.EXAMPLES_TRAINING_INVALID(`random: int(n) needs a positive integer n, got ${n}`);
-    return Math.floor(next() * n);
+    return stream.int(n);
   };
   return {
-    next,
+    next: stream.next,
     int,
-    normal() {
-      // 1 - u keeps the logarithm's argument in (0, 1].
-      const u = 1 - next();
-      const v = next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    },
+    normal: stream.normal,
     shuffle<T>(items: T[]): T[] {
       for (let i = items.length - 1; i > 0; i--) {
         const j = int(i + 1);
