@@ -109,6 +109,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     });
     cleanups.push(() => deployments.close());
     const dataPlane = createDataPlane({ registry, deployments, clock, inferTimeoutMs: config.serving.inferTimeoutMs });
+    cleanups.push(() => dataPlane.close());
 
     await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
     await http.register(
@@ -120,6 +121,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
         maxJsonBodyBytes: config.server.bodyLimitBytes,
         clock,
         principal: (req) => req.principal.id,
+        traffic: {
+          get: (endpoint) => deployments.traffic(endpoint),
+          set: async (endpoint, policy) => {
+            await deployments.setTraffic(endpoint, policy);
+            // figures describe one policy: a new split starts them afresh
+            dataPlane.resetTrafficFigures(endpoint);
+          },
+          figures: (endpoint) => dataPlane.trafficFigures(endpoint),
+        },
       }),
       { prefix: '/api/v1' },
     );

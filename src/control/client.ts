@@ -20,6 +20,7 @@ import type {
   EndpointDeletedResponse,
   EndpointHistoryResponse,
   EndpointScalingResponse,
+  EndpointTrafficResponse,
   EndpointResponse,
   EndpointsListResponse,
   InferenceRequestBody,
@@ -69,6 +70,10 @@ export interface ControlClient {
   endpointHistory(name: string): Promise<EndpointHistoryResponse>;
   /** The endpoint's autoscaler state and recent decisions (null when autoscaling is off). */
   endpointScaling(name: string): Promise<EndpointScalingResponse>;
+  /** GET /api/v1/endpoints/{name}/traffic: the traffic policy and per-variant figures. */
+  endpointTraffic(name: string): Promise<EndpointTrafficResponse>;
+  /** PUT /api/v1/endpoints/{name}/traffic (a policy body), or DELETE with undefined to clear it. */
+  setEndpointTraffic(name: string, body: Record<string, unknown> | undefined): Promise<EndpointTrafficResponse>;
   /** GET /v2/models/{endpoint}[/versions/{version}]: the Open Inference Protocol model metadata. */
   modelMetadata(endpoint: string, version?: number): Promise<OipModelMetadata>;
   /** POST /v2/models/{endpoint}[/versions/{version}]/infer. */
@@ -319,6 +324,8 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     deleteEndpoint: (name, reason) => call('DELETE', `${endpointPath(name)}${query({ reason })}`),
     endpointHistory: (name) => call('GET', `${endpointPath(name)}/history`),
     endpointScaling: (name) => call('GET', `${endpointPath(name)}/scaling`),
+    endpointTraffic: (name) => call('GET', `${endpointPath(name)}/traffic`),
+    setEndpointTraffic: (name, body) => (body === undefined ? call('DELETE', `${endpointPath(name)}/traffic`) : call('PUT', `${endpointPath(name)}/traffic`, body)),
     modelMetadata: (endpoint, version) => call('GET', oip(endpoint, version)),
     infer: (endpoint, request, version) => call('POST', `${oip(endpoint, version)}/infer`, request),
   };

@@ -25,6 +25,7 @@ import type {
   EndpointDeletedResponse,
   EndpointHistoryResponse,
   EndpointScalingResponse,
+  EndpointTrafficResponse,
   EndpointResponse,
   EndpointsListResponse,
   EndpointView,
@@ -45,6 +46,7 @@ import {
   versionParam,
   type TargetChoice,
 } from './validate.js';
+import { readTrafficBody, type TrafficControl } from './traffic.js';
 
 /** What the control API needs from the rest of the app. */
 export interface ControlApiDeps {
@@ -61,6 +63,8 @@ export interface ControlApiDeps {
   readonly principal?: (req: FastifyRequest) => string;
   /** Times the lingering close after an early answer to an upload. Default: the system clock. */
   readonly clock?: Clock;
+  /** Reads and sets endpoints' traffic policies; without it the traffic routes answer 404. */
+  readonly traffic?: TrafficControl;
 }
 
 const DEFAULT_MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -241,6 +245,30 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
     app.get<{ Params: EndpointParams }>('/endpoints/:name/history', { config: read }, async (req): Promise<EndpointHistoryResponse> => ({
       history: await registry.endpointHistory(nameParam('endpoint', req.params.name)),
     }));
+
+    const trafficControl = (): TrafficControl => {
+      if (deps.traffic === undefined) throw HttpErrors.HTTP_ROUTE_NOT_FOUND('traffic policies are not available on this server');
+      return deps.traffic;
+    };
+    const trafficView = (name: string): EndpointTrafficResponse => ({ traffic: trafficControl().get(name) ?? null, figures: trafficControl().figures(name) ?? null });
+    app.get<{ Params: EndpointParams }>('/endpoints/:name/traffic', { config: read }, async (req): Promise<EndpointTrafficResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      await registry.getEndpoint(name); // 404 for an unknown endpoint
+      return trafficView(name);
+    });
+    app.put<{ Params: EndpointParams }>('/endpoints/:name/traffic', { config: writeEndpoints }, async (req): Promise<EndpointTrafficResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      const endpoint = await registry.getEndpoint(name);
+      const policy = readTrafficBody(req.body, name, endpoint.version);
+      await trafficControl().set(name, policy);
+      return trafficView(name);
+    });
+    app.delete<{ Params: EndpointParams }>('/endpoints/:name/traffic', { config: writeEndpoints }, async (req): Promise<EndpointTrafficResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      await registry.getEndpoint(name);
+      await trafficControl().set(name, undefined);
+      return trafficView(name);
+    });
 
     app.get<{ Params: EndpointParams }>('/endpoints/:name/scaling', { config: read }, async (req): Promise<EndpointScalingResponse> => {
       const name = nameParam('endpoint', req.params.name);

@@ -4,6 +4,8 @@
  */
 import type { PushVersionInput } from '../registry/index.js';
 import type { Alias, AliasEvent, Endpoint, EndpointEvent, Model, ModelVersion } from '../registry/index.js';
+import type { TrafficFigures } from '../serving/dataplane.js';
+import type { TrafficPolicy } from '../serving/routing/index.js';
 import type { EndpointDeployment, EndpointScaling } from '../serving/types.js';
 
 /** GET /models */
@@ -85,6 +87,12 @@ export interface EndpointDeletedResponse {
 
 /** GET /endpoints/:name/history, oldest first. */
 /** GET /api/v1/endpoints/{name}/scaling: null when autoscaling is off or nothing is deployed yet. */
+/** An endpoint's traffic policy and the per-variant figures since they were last reset. */
+export interface EndpointTrafficResponse {
+  readonly traffic: TrafficPolicy | null;
+  readonly figures: TrafficFigures | null;
+}
+
 export interface EndpointScalingResponse {
   readonly scaling: EndpointScaling | null;
 }

@@ -3,11 +3,14 @@
  * readiness and inference, in terms of endpoints and versions. Thin protocol layers (OIP REST
  * today, gRPC later) translate wire formats to and from it.
  */
-import { SLIPWAY_VERSION, toPlatformError, type Clock, type ModelSignature } from '../core/index.js';
+import { PlatformError, SLIPWAY_VERSION, toPlatformError, type Clock, type ModelSignature, type Tensor } from '../core/index.js';
+import { createLatencyArm, createRateArm, type LatencyArmAccumulator, type RateArmAccumulator } from '../rollout/analysis/arms.js';
+import type { LatencyArm, RateArm } from '../rollout/analysis/types.js';
 import type { Registry } from '../registry/index.js';
 import type { DeploymentManager } from './deployments.js';
 import { ServingErrors } from './errors.js';
 import type { InferenceContext, InferenceRequest, InferenceResult } from './inference.js';
+import { compareResponses, createMirror, createShadowAggregate, type Mirror, type MirrorStats, type ShadowAggregate, type ShadowSummary } from './routing/index.js';
 
 export interface DataPlaneOptions {
   readonly registry: Registry;
@@ -36,6 +39,34 @@ export interface DataPlane {
    * signature is known (it throws the protocol's validation errors).
    */
   infer(endpoint: string, version: number | undefined, decode: (signature: ModelSignature) => InferenceRequest, ctx: InferenceContext): Promise<InferenceResult & { request: InferenceRequest }>;
+  /**
+   * Requests, errors and latency per variant of an endpoint since its traffic figures were last
+   * reset (the rollout analysis reads them), and the shadow comparison when a policy mirrors.
+   */
+  trafficFigures(endpoint: string): TrafficFigures | undefined;
+  /** Starts the endpoint's figures afresh (a new rollout step, a new policy). */
+  resetTrafficFigures(endpoint: string): void;
+  /** Stops mirroring (pending shadow calls are abandoned). */
+  close(): Promise<void>;
+}
+
+/** One variant's figures: error rate and latency as the analysis engine's arm summaries. */
+export interface VariantFigures {
+  readonly variant: string;
+  readonly version: number;
+  readonly requests: number;
+  /** Failed requests (any error but the client leaving), as a rate arm: successes = failures. */
+  readonly errors: RateArm;
+  /** Latency of answered requests, milliseconds. */
+  readonly latency: LatencyArm;
+}
+
+export interface TrafficFigures {
+  readonly endpoint: string;
+  readonly sinceMs: number;
+  readonly variants: readonly VariantFigures[];
+  /** Shadow comparisons per shadow version, with the mirror's own counters. */
+  readonly shadow?: { readonly version: number; readonly summary: ShadowSummary; readonly mirror: MirrorStats };
 }
 
 export function createDataPlane(options: DataPlaneOptions): DataPlane {
@@ -61,6 +92,65 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     }
   };
 
+  // ---- per-variant figures and the shadow mirror, per endpoint ----
+
+  interface VariantAccumulator {
+    readonly variant: string;
+    readonly version: number;
+    requests: number;
+    readonly errors: RateArmAccumulator;
+    readonly latency: LatencyArmAccumulator;
+  }
+  interface EndpointTraffic {
+    sinceMs: number;
+    readonly variants: Map<string, VariantAccumulator>;
+    shadow?: { readonly version: number; readonly aggregate: ShadowAggregate; readonly mirror: Mirror<MirrorRequest, readonly Tensor[]> };
+  }
+  const traffic = new Map<string, EndpointTraffic>();
+  const trafficOf = (endpoint: string): EndpointTraffic => {
+    let t = traffic.get(endpoint);
+    if (t === undefined) {
+      t = { sinceMs: clock.now(), variants: new Map() };
+      traffic.set(endpoint, t);
+    }
+    return t;
+  };
+  const count = (endpoint: string, variant: string, version: number, ok: boolean, latencyMs: number): void => {
+    const t = trafficOf(endpoint);
+    const key = `${variant}\n${version}`;
+    let v = t.variants.get(key);
+    if (v === undefined) {
+      v = { variant, version, requests: 0, errors: createRateArm(), latency: createLatencyArm() };
+      t.variants.set(key, v);
+    }
+    v.requests++;
+    v.errors.add(!ok);
+    if (ok) v.latency.add(latencyMs);
+  };
+
+  const mirrorFor = (endpoint: string, version: number): Mirror<MirrorRequest, readonly Tensor[]> => {
+    const t = trafficOf(endpoint);
+    if (t.shadow?.version === version) return t.shadow.mirror;
+    void t.shadow?.mirror.close();
+    const aggregate = createShadowAggregate();
+    const mirror = createMirror<MirrorRequest, readonly Tensor[]>({
+      maxQueue: MIRROR_QUEUE,
+      concurrency: MIRROR_CONCURRENCY,
+      clock,
+      infer: async (req, signal) => {
+        const lease = await deployments.acquire(endpoint, version, signal);
+        try {
+          return await lease.loaded.infer(req.inputs, req.outputs, signal);
+        } finally {
+          lease.release();
+        }
+      },
+      onResult: (r) => aggregate.add(compareResponses({ outputs: r.primary, latencyMs: r.primaryLatencyMs }, { outputs: r.shadow, latencyMs: r.shadowLatencyMs })),
+    });
+    t.shadow = { version, aggregate, mirror };
+    return mirror;
+  };
+
   return {
     serverName: 'slipway',
     serverVersion: SLIPWAY_VERSION,
@@ -82,19 +172,62 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       return deployments.deployment(endpoint)?.ready ?? false;
     },
     async infer(endpoint, version, decode, ctx) {
-      const lease = await deployments.acquire(endpoint, version, ctx.signal);
+      const lease = await deployments.acquire(endpoint, version, ctx.signal, ctx.headers);
+      const started = clock.monotonicMs();
+      let outcome: 'ok' | 'failed' | 'client-gone' = 'failed';
       try {
         const request = decode(lease.signature);
         // the client leaving or the timeout both abort ctx.signal, which takes the request out of any queue
         const run = lease.loaded.infer(request.inputs, request.outputs, ctx.signal);
         const outputs = options.inferTimeoutMs > 0 ? await withTimeout(run, options.inferTimeoutMs, clock, ctx) : await run;
-        return { endpoint, model: lease.model, version: lease.version, outputs, request };
+        outcome = 'ok';
+        if (lease.mirrorVersion !== undefined) {
+          // a copy for the shadow, compared later; never awaited, so it cannot delay or change this answer
+          mirrorFor(endpoint, lease.mirrorVersion).submit({ request: { inputs: request.inputs, outputs: request.outputs }, primary: outputs, primaryLatencyMs: clock.monotonicMs() - started });
+        }
+        return { endpoint, model: lease.model, version: lease.version, variant: lease.variant, outputs, request };
+      } catch (error) {
+        // a client that left says nothing about the version; every other failure counts against it
+        const reason: unknown = ctx.signal.aborted ? ctx.signal.reason : undefined;
+        if (toPlatformError(error).code === 'SERVING_CLIENT_GONE' || (reason instanceof PlatformError && reason.code === 'SERVING_CLIENT_GONE')) outcome = 'client-gone';
+        throw error;
       } finally {
         lease.release();
+        if (outcome !== 'client-gone') count(endpoint, lease.variant, lease.version, outcome === 'ok', clock.monotonicMs() - started);
       }
+    },
+    trafficFigures(endpoint) {
+      const t = traffic.get(endpoint);
+      if (t === undefined) return undefined;
+      return {
+        endpoint,
+        sinceMs: t.sinceMs,
+        variants: [...t.variants.values()].map((v) => ({ variant: v.variant, version: v.version, requests: v.requests, errors: v.errors.summary(), latency: v.latency.summary() })),
+        ...(t.shadow === undefined ? {} : { shadow: { version: t.shadow.version, summary: t.shadow.aggregate.summary(), mirror: t.shadow.mirror.stats() } }),
+      };
+    },
+    resetTrafficFigures(endpoint) {
+      const t = traffic.get(endpoint);
+      traffic.delete(endpoint);
+      void t?.shadow?.mirror.close();
+    },
+    async close() {
+      await Promise.all([...traffic.values()].map((t) => t.shadow?.mirror.close() ?? Promise.resolve()));
+      traffic.clear();
     },
   };
 }
+
+/** What the mirror sends the shadow: the decoded inputs and the outputs asked for. */
+interface MirrorRequest {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly string[] | undefined;
+}
+
+/** Shadow copies waiting at most; beyond it copies are dropped (and counted), never queued without bound. */
+const MIRROR_QUEUE = 256;
+/** Shadow calls in flight at once per endpoint. */
+const MIRROR_CONCURRENCY = 4;
 
 /**
  * Answers 504 after `ms` or 503 when the client leaves, even if the replica keeps working; on

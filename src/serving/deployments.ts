@@ -12,6 +12,7 @@ import type { AutoscalerConfig } from '../scaling/index.js';
 import { attachAutoscaler, type VersionAutoscaling } from './autoscaling.js';
 import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
 import { ServingErrors } from './errors.js';
+import { CANDIDATE_VARIANT, createRouter, STABLE_VARIANT, type RouteHeaders, type Router, type TrafficPolicy } from './routing/index.js';
 import type { DeployedVersion, DeploymentStatusView, EndpointDeployment, EndpointScaling } from './types.js';
 
 export interface DeploymentManagerOptions {
@@ -35,6 +36,9 @@ export interface DeploymentManagerOptions {
   readonly autoscaling?: AutoscalerConfig;
 }
 
+/** The variant name of a mirror-only version. */
+export const SHADOW_VARIANT = 'shadow';
+
 /** A request's hold on one deployed version; release it when the answer is sent. */
 export interface Lease {
   readonly endpoint: string;
@@ -42,6 +46,10 @@ export interface Lease {
   readonly version: number;
   readonly signature: ModelSignature;
   readonly loaded: LoadedModel;
+  /** The traffic policy's variant that answers (`stable` without a policy). */
+  readonly variant: string;
+  /** The shadow version to send a copy to, when the policy mirrors this request. */
+  readonly mirrorVersion: number | undefined;
   release(): void;
 }
 
@@ -99,6 +107,10 @@ interface EndpointSlot {
   /** The last version that failed to load while another kept serving (for status). */
   failed: VersionDeployment | undefined;
   readonly retiring: Set<VersionDeployment>;
+  /** Versions loaded beside stable for the traffic policy (candidate, variants, shadow), by number. */
+  readonly extras: Map<number, VersionDeployment>;
+  /** How requests are split between stable and the extras; undefined: everything to stable. */
+  traffic: { readonly policy: TrafficPolicy; readonly router: Router } | undefined;
   /** Reconciles run one after another per endpoint. */
   chain: Promise<void>;
   deleted: boolean;
@@ -113,13 +125,37 @@ export interface DeploymentManager extends DeploymentStatusView {
    * Picks the version that answers a request and holds it until `release`. Holds the request while
    * the endpoint's first version loads (up to holdTimeoutMs), then 503.
    */
-  acquire(endpoint: string, version: number | undefined, signal: AbortSignal): Promise<Lease>;
+  acquire(endpoint: string, version: number | undefined, signal: AbortSignal, headers?: RouteHeaders): Promise<Lease>;
+  /**
+   * Installs a traffic policy on an endpoint (or clears it with undefined): loads every version it
+   * names first, then switches routing in one step. Rejects, leaving the old policy in place, when
+   * a version fails to load, the endpoint does not exist, or `policy.stable` is not its stable version.
+   */
+  setTraffic(endpoint: string, policy: TrafficPolicy | undefined): Promise<void>;
+  /** The endpoint's traffic policy, if any. */
+  traffic(endpoint: string): TrafficPolicy | undefined;
   /** Whether the endpoint exists in the data plane. */
   has(endpoint: string): boolean;
   /** Version numbers currently deployed on an endpoint (stable first). */
   deployedVersions(endpoint: string): number[];
   /** Waits for in-flight requests, then unloads every version. */
   close(): Promise<void>;
+}
+
+const NO_HEADERS: RouteHeaders = Object.freeze({});
+
+/** The variant name a policy gives a version (`shadow` for the mirror target). */
+function variantOf(policy: TrafficPolicy, version: number): string {
+  if (policy.candidate?.version === version) return CANDIDATE_VARIANT;
+  const v = policy.variants?.find((x) => x.version === version);
+  if (v !== undefined) return v.name;
+  if (policy.mirror?.version === version) return SHADOW_VARIANT;
+  return STABLE_VARIANT;
+}
+
+/** Every version a policy routes to or mirrors to. */
+function policyVersions(policy: TrafficPolicy): number[] {
+  return [policy.stable, ...(policy.candidate === undefined ? [] : [policy.candidate.version]), ...(policy.variants ?? []).map((v) => v.version), ...(policy.mirror === undefined ? [] : [policy.mirror.version])];
 }
 
 export function createDeploymentManager(options: DeploymentManagerOptions): DeploymentManager {
@@ -130,7 +166,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
   const slotFor = (name: string): EndpointSlot => {
     let slot = slots.get(name);
     if (slot === undefined) {
-      slot = { name, stable: undefined, pending: undefined, failed: undefined, retiring: new Set(), chain: Promise.resolve(), deleted: false };
+      slot = { name, stable: undefined, pending: undefined, failed: undefined, retiring: new Set(), extras: new Map(), traffic: undefined, chain: Promise.resolve(), deleted: false };
       slots.set(name, slot);
     }
     return slot;
@@ -206,11 +242,30 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       slots.delete(slot.name);
       retire(slot, slot.stable);
       retire(slot, slot.pending);
+      for (const extra of slot.extras.values()) retire(slot, extra);
+      slot.extras.clear();
+      slot.traffic = undefined;
       slot.stable = slot.pending = undefined;
       return;
     }
     const same = (d: VersionDeployment | undefined): boolean => d !== undefined && d.model === desired.model && d.version === desired.version;
     if (same(slot.stable) && slot.stable?.state !== 'failed') return;
+    const loadedExtra = slot.extras.get(desired.version);
+    if (loadedExtra !== undefined && same(loadedExtra) && loadedExtra.state === 'ready') {
+      // promotion of a version that already serves traffic (a canary's candidate, blue-green's
+      // green): switch at once, no load; the old stable leaves with the policy that named it
+      const old = slot.stable;
+      slot.extras.delete(desired.version);
+      slot.stable = loadedExtra;
+      slot.failed = undefined;
+      slot.traffic = undefined;
+      retire(slot, old);
+      for (const extra of [...slot.extras.values()]) {
+        slot.extras.delete(extra.version);
+        retire(slot, extra);
+      }
+      return;
+    }
     const dep = new VersionDeployment(desired.model, desired.version);
     const replacing = slot.stable !== undefined && slot.stable.state === 'ready';
     if (replacing) slot.pending = dep;
@@ -233,10 +288,69 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       const old = slot.stable;
       slot.stable = dep; // the switch: every request routed from now on goes to the new version
       slot.failed = undefined;
+      // a traffic policy splits around the stable version; with another stable it no longer applies
+      slot.traffic = undefined;
+      for (const extra of [...slot.extras.values()]) {
+        slot.extras.delete(extra.version);
+        retire(slot, extra);
+      }
       retire(slot, old);
     } else {
       slot.failed = dep; // the old version keeps serving
     }
+  };
+
+  /** Loads what a policy names, then installs it (or clears the policy) and retires extras it no longer names. */
+  const applyTraffic = async (slot: EndpointSlot, policy: TrafficPolicy | undefined): Promise<void> => {
+    const stable = slot.stable;
+    if (policy !== undefined) {
+      if (stable === undefined || stable.state !== 'ready') {
+        throw ServingErrors.SERVING_TRAFFIC_REFUSED(`endpoint '${slot.name}' has no ready stable version to split traffic around`, { details: { endpoint: slot.name } });
+      }
+      if (policy.stable !== stable.version) {
+        throw ServingErrors.SERVING_TRAFFIC_REFUSED(`policy.stable is ${policy.stable} but endpoint '${slot.name}' serves version ${stable.version} as stable`, {
+          details: { endpoint: slot.name, stable: stable.version },
+        });
+      }
+      const router = createRouter(policy);
+      const wanted = new Set(policyVersions(policy).filter((v) => v !== stable.version));
+      for (const v of wanted) {
+        const have = slot.extras.get(v);
+        if (have !== undefined && have.state === 'ready') continue;
+        if (have !== undefined) {
+          slot.extras.delete(v);
+          retire(slot, have);
+        }
+        await registry.getVersion(stable.model, v); // not found → 404 naming the version
+        const dep = new VersionDeployment(stable.model, v);
+        slot.extras.set(v, dep);
+        await load(slot, dep);
+        if (dep.state !== 'ready') {
+          slot.extras.delete(v);
+          throw ServingErrors.SERVING_TRAFFIC_REFUSED(
+            `version ${v} of ${stable.model} failed to load, so the traffic policy was not applied (${dep.error?.code ?? 'unknown'}: ${dep.error?.message ?? 'no detail'})`,
+            { details: { endpoint: slot.name, version: v, loadError: dep.error?.code } },
+          );
+        }
+      }
+      if (slot.deleted || slot.stable !== stable) {
+        throw ServingErrors.SERVING_TRAFFIC_REFUSED(`endpoint '${slot.name}' changed while its traffic policy was loading; apply it again`, { details: { endpoint: slot.name } });
+      }
+      slot.traffic = { policy, router };
+      for (const [v, extra] of [...slot.extras]) {
+        if (wanted.has(v)) continue;
+        slot.extras.delete(v);
+        retire(slot, extra);
+      }
+      logger.info({ endpoint: slot.name, policy }, 'traffic policy applied');
+      return;
+    }
+    slot.traffic = undefined;
+    for (const extra of [...slot.extras.values()]) {
+      slot.extras.delete(extra.version);
+      retire(slot, extra);
+    }
+    logger.info({ endpoint: slot.name }, 'traffic policy cleared');
   };
 
   const reconcile = (endpoint: string): Promise<void> => {
@@ -296,17 +410,46 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     deployedVersions(endpoint) {
       const slot = slots.get(endpoint);
       if (slot?.stable === undefined || slot.stable.state === 'failed') return [];
-      return [slot.stable.version];
+      const extras = [...slot.extras.values()].filter((d) => d.state === 'ready').map((d) => d.version);
+      return [slot.stable.version, ...extras];
     },
-    async acquire(endpoint, version, signal) {
+    traffic: (endpoint) => slots.get(endpoint)?.traffic?.policy,
+    async setTraffic(endpoint, policy) {
+      const slot = slots.get(endpoint);
+      if (slot === undefined || slot.deleted) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });
+      // one change at a time per endpoint, in order with reconciles (a promotion cannot interleave)
+      const run = slot.chain.then(() => applyTraffic(slot, policy));
+      slot.chain = run.catch(() => undefined);
+      return run;
+    },
+    async acquire(endpoint, version, signal, headers) {
       const slot = slots.get(endpoint);
       if (slot === undefined) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });
       const startedMs = clock.monotonicMs();
       let dep = slot.stable;
+      let variant = STABLE_VARIANT;
+      let mirrorVersion: number | undefined;
       if (dep === undefined && version === undefined) {
         // the endpoint exists but its first reconcile has not picked a version yet
         await hold(slot.chain, startedMs, signal);
         dep = slot.stable;
+      }
+      const traffic = slot.traffic;
+      if (traffic !== undefined && dep !== undefined && dep.state === 'ready') {
+        if (version === undefined) {
+          const decision = traffic.router.route(headers ?? NO_HEADERS);
+          const extra = decision.version === dep.version ? undefined : slot.extras.get(decision.version);
+          if (extra?.state === 'ready') dep = extra;
+          variant = dep.version === decision.version ? decision.variant : STABLE_VARIANT;
+          if (decision.mirror) mirrorVersion = decision.mirrorVersion;
+        } else if (version !== dep.version) {
+          // /versions/N of a version the policy serves beside stable
+          const extra = slot.extras.get(version);
+          if (extra?.state === 'ready') {
+            dep = extra;
+            variant = variantOf(traffic.policy, version);
+          }
+        }
       }
       if (version !== undefined && (dep === undefined || dep.version !== version || dep.state === 'failed')) {
         const deployed = this.deployedVersions(endpoint);
@@ -358,6 +501,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         version: held.version,
         signature: loaded.signature,
         loaded,
+        variant,
+        mirrorVersion,
         release() {
           if (released) return;
           released = true;
@@ -378,15 +523,20 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       if (slot.stable !== undefined) versions.push(describe(slot.stable, 'stable'));
       if (slot.pending !== undefined) versions.push(describe(slot.pending, 'pending'));
       if (slot.failed !== undefined && slot.failed !== slot.stable) versions.push(describe(slot.failed, 'pending'));
+      const policy = slot.traffic?.policy;
+      for (const extra of slot.extras.values()) {
+        const name = policy === undefined ? undefined : variantOf(policy, extra.version);
+        versions.push({ ...describe(extra, name === SHADOW_VARIANT ? 'shadow' : 'candidate'), ...(name === undefined ? {} : { variant: name }) });
+      }
       for (const r of slot.retiring) versions.push(describe(r, 'retiring'));
-      return { endpoint, ready: slot.stable?.state === 'ready', versions };
+      return { endpoint, ready: slot.stable?.state === 'ready', versions, ...(policy === undefined ? {} : { traffic: policy }) };
     },
     async close() {
       closed = true;
       unsubscribe();
       const all: VersionDeployment[] = [];
       for (const slot of slots.values()) {
-        for (const d of [slot.stable, slot.pending, ...slot.retiring]) if (d !== undefined) all.push(d);
+        for (const d of [slot.stable, slot.pending, ...slot.extras.values(), ...slot.retiring]) if (d !== undefined) all.push(d);
       }
       await Promise.all(
         all.map(async (d) => {

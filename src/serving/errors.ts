@@ -20,6 +20,10 @@ export const ServingErrors = defineErrors({
   SERVING_DRAINING: { kind: 'unavailable', help: 'The server is shutting down and takes no new requests; retry against another instance or after restart.' },
   SERVING_TIMEOUT: { kind: 'timeout', help: 'The inference did not finish within serving.inferTimeoutMs.' },
   SERVING_CLIENT_GONE: { kind: 'unavailable', help: 'The client closed the connection before the answer was ready; the work was cancelled.' },
+  SERVING_TRAFFIC_REFUSED: {
+    kind: 'conflict',
+    help: 'The traffic policy cannot be applied now: the endpoint has no ready stable version, `stable` is not its stable version, a version it names failed to load, or the endpoint changed meanwhile; the old policy stays in place.',
+  },
   SERVING_QUEUE_FULL: {
     kind: 'limited',
     help: 'Every replica of the version is busy and its batching queue holds serving.batching.maxQueueSize requests already; retry after the Retry-After delay, add replicas, or raise maxQueueSize.',

@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../core/index.js';
 import type { OipParameters } from './protocol/oip-types.js';
+import type { RouteHeaders } from './routing/index.js';
 
 export interface InferenceRequest {
   /** The client's `id`, echoed unchanged in the response. */
@@ -24,11 +25,15 @@ export interface InferenceContext {
    * per request and hands over its abort, so a request costs one AbortController, not two.
    */
   readonly abort: (reason: unknown) => void;
+  /** Request headers, for the traffic router (sticky key, header routes). */
+  readonly headers?: RouteHeaders;
 }
 
 export interface InferenceResult {
   readonly endpoint: string;
   readonly model: string;
   readonly version: number;
+  /** The traffic policy's variant that answered (`stable` without a policy). */
+  readonly variant: string;
   readonly outputs: readonly Tensor[];
 }

@@ -5,6 +5,7 @@
 import type { ReplicaStats } from '../runtime/index.js';
 import type { AutoscalerEvent, AutoscalerStatus } from '../scaling/index.js';
 import type { BatchStats } from './batching/index.js';
+import type { TrafficPolicy } from './routing/index.js';
 
 export type DeploymentState = 'loading' | 'ready' | 'failed' | 'draining';
 
@@ -16,6 +17,8 @@ export interface DeployedVersion {
    * requests before unloading. `candidate` and `shadow` arrive with rollouts.
    */
   readonly role: 'stable' | 'pending' | 'retiring' | 'candidate' | 'shadow';
+  /** Its variant in the endpoint's traffic policy (`candidate`, an experiment variant, `shadow`). */
+  readonly variant?: string;
   readonly state: DeploymentState;
   /** Why the version failed to load, when state is `failed`. */
   readonly error?: { readonly code: string; readonly message: string };
@@ -31,6 +34,8 @@ export interface EndpointDeployment {
   /** True when a request can be answered right now. */
   readonly ready: boolean;
   readonly versions: readonly DeployedVersion[];
+  /** The traffic policy splitting requests between the versions, when one is set. */
+  readonly traffic?: TrafficPolicy;
 }
 
 /** The autoscaler of an endpoint's stable version: its state now and its recent decisions, oldest first. */

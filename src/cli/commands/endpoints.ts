@@ -6,6 +6,9 @@ import type { EndpointEvent, EndpointTarget } from '../../registry/index.js';
 import { commandContext, parseModelRef, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { formatTime, truncate } from '../output.js';
+import { CliErrors } from '../errors.js';
+import type { LatencyArm } from '../../rollout/analysis/types.js';
+import { sketchQuantile } from '../../stats/index.js';
 
 /** `fraud:3` for a pinned version, `fraud@production` for an alias. */
 export function formatTarget(target: EndpointTarget): string {
@@ -181,6 +184,61 @@ export function registerEndpointCommands(program: Command, io: CliIo): void {
     });
 
   endpoints
+    .command('traffic')
+    .description("show or set the endpoint's traffic policy: a canary split, sticky assignment, a header route, a shadow mirror; and per-variant figures")
+    .argument('<endpoint>', 'endpoint name')
+    .option('--candidate <version>', 'version that gets --weight percent of requests')
+    .option('--weight <percent>', "the candidate's share of requests, 0–100")
+    .option('--sticky-header <name>', 'keep each value of this header on one version')
+    .option('--sticky-cookie <name>', 'keep each value of this cookie on one version')
+    .option('--header-route <name=value>', 'requests with this header value always go to the candidate')
+    .option('--mirror <version>', 'send a copy of requests to this version and compare its answers (never returned)')
+    .option('--mirror-percent <percent>', 'share of requests mirrored, 0–100', '100')
+    .option('--clear', 'remove the policy: every request goes to the stable version')
+    .action(async (name: string, options: TrafficOptions, command: Command) => {
+      const ctx = commandContext(io, command);
+      const body = trafficBody(options);
+      const result = body === 'show' ? await ctx.client().endpointTraffic(name) : await ctx.client().setEndpointTraffic(name, body);
+      ctx.out.result(result, () => {
+        const t = result.traffic;
+        if (t === null) ctx.out.line(`Endpoint ${name}: no traffic policy; every request goes to the stable version.`);
+        else {
+          const parts = [`stable v${t.stable}`];
+          if (t.candidate !== undefined) parts.push(`candidate v${t.candidate.version} at ${t.candidate.weight} %`);
+          for (const v of t.variants ?? []) parts.push(`${v.name} v${v.version} weight ${v.weight}`);
+          if (t.stickiness !== undefined) parts.push(`sticky by ${t.stickiness.kind} ${t.stickiness.name}`);
+          for (const h of t.headerRoutes ?? []) parts.push(`${h.header}: ${h.value} → ${h.variant}`);
+          if (t.mirror !== undefined) parts.push(`mirror ${t.mirror.percent} % to v${t.mirror.version}`);
+          ctx.out.line(`Endpoint ${name}: ${parts.join(' · ')}`);
+        }
+        const f = result.figures;
+        ctx.out.table(
+          ['VARIANT', 'VERSION', 'REQUESTS', 'ERRORS', 'ERROR RATE', 'P50 MS', 'P99 MS'],
+          (f?.variants ?? []).map((v) => [
+            v.variant,
+            String(v.version),
+            String(v.requests),
+            String(v.errors.successes),
+            v.errors.n === 0 ? '-' : (v.errors.successes / v.errors.n).toFixed(4),
+            quantileMs(v.latency, 0.5),
+            quantileMs(v.latency, 0.99),
+          ]),
+          'No requests since the policy was set.',
+        );
+        const sh = f?.shadow;
+        if (sh !== undefined) {
+          const m = sh.summary;
+          ctx.out.line(
+            `Shadow v${sh.version}: ${m.comparisons} compared, ${sh.mirror.failed} failed, ${sh.mirror.dropped} dropped` +
+              (m.agreementRate === null ? '' : `, label agreement ${(m.agreementRate * 100).toFixed(1)} %`) +
+              (m.meanAbsDiff === null ? '' : `, mean |Δ| ${m.meanAbsDiff.toPrecision(3)}`) +
+              (m.meanLatencyDiffMs === null ? '' : `, latency Δ ${m.meanLatencyDiffMs.toFixed(2)} ms`),
+          );
+        }
+      });
+    });
+
+  endpoints
     .command('delete')
     .description('delete an endpoint (its history is kept)')
     .argument('<endpoint>', 'endpoint name')
@@ -190,4 +248,39 @@ export function registerEndpointCommands(program: Command, io: CliIo): void {
       const result = await ctx.client().deleteEndpoint(name, options.reason);
       ctx.out.result(result, () => ctx.out.line(`Deleted endpoint ${name} (was serving ${result.endpoint.model}:${result.endpoint.version})`));
     });
+}
+
+interface TrafficOptions {
+  readonly candidate?: string;
+  readonly weight?: string;
+  readonly stickyHeader?: string;
+  readonly stickyCookie?: string;
+  readonly headerRoute?: string;
+  readonly mirror?: string;
+  readonly mirrorPercent: string;
+  readonly clear?: boolean;
+}
+
+/** The PUT body from the flags; `show` when no flag changes anything, undefined to clear. The server checks the values. */
+function trafficBody(o: TrafficOptions): Record<string, unknown> | undefined | 'show' {
+  if (o.clear === true) return undefined;
+  const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : Number.isFinite(Number(v)) && v.trim() !== '' ? Number(v) : v);
+  const body: Record<string, unknown> = {};
+  if (o.candidate !== undefined || o.weight !== undefined) body.candidate = { version: num(o.candidate), weight: num(o.weight) };
+  if (o.stickyHeader !== undefined) body.stickiness = { header: o.stickyHeader };
+  if (o.stickyCookie !== undefined) body.stickiness = { ...(body.stickiness as object | undefined), cookie: o.stickyCookie };
+  if (o.headerRoute !== undefined) {
+    const eq = o.headerRoute.indexOf('=');
+    if (eq <= 0) throw CliErrors.CLI_USAGE(`--header-route must be NAME=VALUE, got ${JSON.stringify(o.headerRoute)}`);
+    body.headerRoutes = [{ header: o.headerRoute.slice(0, eq), value: o.headerRoute.slice(eq + 1), variant: 'candidate' }];
+  }
+  if (o.mirror !== undefined) body.mirror = { version: num(o.mirror), percent: num(o.mirrorPercent) };
+  return Object.keys(body).length === 0 ? 'show' : body;
+}
+
+/** A latency quantile from an arm's sketch, in ms, or `-`. */
+function quantileMs(arm: LatencyArm, q: number): string {
+  if (arm.sketch === undefined || arm.sketch === null || arm.n === 0) return '-';
+  const v = sketchQuantile(arm.sketch, q);
+  return Number.isFinite(v) ? v.toFixed(2) : '-';
 }

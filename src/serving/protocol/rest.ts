@@ -118,7 +118,10 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
         requestId: req.id,
         signal: controller.signal,
         abort: (reason) => controller.abort(reason),
+        headers: req.headers,
       });
+      // which variant of the endpoint's traffic policy answered (stable, candidate, an experiment arm)
+      void reply.header('x-slipway-variant', result.variant);
       return {
         model_name: name,
         model_version: String(result.version),

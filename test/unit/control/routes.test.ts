@@ -520,11 +520,13 @@ void describe('control API: route table', () => {
     await app.ready();
     assert.deepEqual(seen.sort(), [
       'DELETE /api/v1/endpoints/:name endpoints:write',
+      'DELETE /api/v1/endpoints/:name/traffic endpoints:write',
       'DELETE /api/v1/models/:model/aliases/:alias aliases:write',
       'GET /api/v1/endpoints models:read',
       'GET /api/v1/endpoints/:name models:read',
       'GET /api/v1/endpoints/:name/history models:read',
       'GET /api/v1/endpoints/:name/scaling models:read',
+      'GET /api/v1/endpoints/:name/traffic models:read',
       'GET /api/v1/models models:read',
       'GET /api/v1/models/:model models:read',
       'GET /api/v1/models/:model/aliases models:read',
@@ -535,6 +537,7 @@ void describe('control API: route table', () => {
       'POST /api/v1/endpoints endpoints:write',
       'POST /api/v1/models/:model/versions models:write',
       'PUT /api/v1/endpoints/:name endpoints:write',
+      'PUT /api/v1/endpoints/:name/traffic endpoints:write',
       'PUT /api/v1/models/:model/aliases/:alias aliases:write',
     ]);
     await app.close();

@@ -1,7 +1,8 @@
 /**
  * Where sessions run (`placement`) and how intra-op threads follow the replica count. The `auto`
- * cases use models far apart in cost — one Add (microseconds) against 24 chained 512×512 MatMuls
- * (milliseconds) — so the decision does not hinge on how busy the machine is.
+ * cases give the runtime a budget far from the models' costs — 50 ms for one Add (microseconds),
+ * 1 µs for 24 chained 512×512 MatMuls (milliseconds) — so a busy machine cannot change the
+ * decision; the default budget is documented in docs/runtime.md and seen in the server's log.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,16 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PlatformError, type Tensor } from '../../../src/core/index.js';
-import { createOnnxRuntime, MAIN_THREAD_BUDGET, type OnnxModelRuntime } from '../../../src/runtime/index.js';
+import { createOnnxRuntime, type OnnxModelRuntime } from '../../../src/runtime/index.js';
 import { addModel, slowModel } from '../../support/models.js';
 
 let runtime: OnnxModelRuntime;
+/** Everything fits its budget: cheap models go to the main thread however loaded the machine is. */
+let generous: OnnxModelRuntime;
+/** Nothing fits: costly models stay in workers. */
+let strict: OnnxModelRuntime;
 let scratch: string;
 let cheap: string;
 let costly: string;
 
 before(() => {
   runtime = createOnnxRuntime({ cores: 2 });
+  generous = createOnnxRuntime({ cores: 2, mainThreadBudget: { singleMs: 50, batchMs: 500 } });
+  strict = createOnnxRuntime({ cores: 2, mainThreadBudget: { singleMs: 0.001, batchMs: 0.001 } });
   scratch = mkdtempSync(join(tmpdir(), 'slipway-placement-'));
   cheap = join(scratch, 'add.onnx');
   writeFileSync(cheap, addModel(1));
@@ -26,7 +33,7 @@ before(() => {
   writeFileSync(costly, slowModel());
 });
 after(async () => {
-  await runtime.close();
+  await Promise.all([runtime.close(), generous.close(), strict.close()]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -34,10 +41,10 @@ const rows = (...values: number[][]): Tensor[] => [{ name: 'x', datatype: 'FP32'
 
 describe('placement', () => {
   test('auto moves a model cheaper than a thread hop to the main thread, and it answers correctly', async () => {
-    const model = await runtime.load({ label: 'cheap', artifactPath: cheap, replicas: 2, placement: 'auto', batchSizeHint: 32 });
+    const model = await generous.load({ label: 'cheap', artifactPath: cheap, replicas: 2, placement: 'auto', batchSizeHint: 32 });
     try {
       assert.equal(model.placement, 'main-thread');
-      assert.ok(model.timing !== undefined && model.timing.singleMs <= MAIN_THREAD_BUDGET.singleMs, JSON.stringify(model.timing));
+      assert.ok(model.timing !== undefined && model.timing.singleMs > 0, JSON.stringify(model.timing));
       assert.equal(model.timing.batchSize, 32, 'the largest batch the batcher may send was timed');
       assert.equal(model.maxReplicas, 1);
       assert.equal(model.pool.size(), 1, 'more sessions on one thread add nothing: one replica');
@@ -51,16 +58,32 @@ describe('placement', () => {
   });
 
   test('auto keeps a costly model in worker threads, and the replica that timed it serves (no second load)', async () => {
-    const model = await runtime.load({ label: 'costly', artifactPath: costly, replicas: 1, placement: 'auto', batchSizeHint: 8 });
+    const model = await strict.load({ label: 'costly', artifactPath: costly, replicas: 1, placement: 'auto', batchSizeHint: 8 });
     try {
       assert.equal(model.placement, 'worker');
-      assert.ok(model.timing !== undefined && model.timing.singleMs > MAIN_THREAD_BUDGET.singleMs, JSON.stringify(model.timing));
+      assert.ok(model.timing !== undefined, 'the model was timed');
       assert.equal(model.pool.counters().started, 1, 'the timing replica was adopted, not started twice');
       const x = Float32Array.from({ length: 512 }, (_, i) => i / 512);
       const [y] = await model.infer([{ name: 'x', datatype: 'FP32', shape: [1, 512], data: x }], undefined);
       assert.deepEqual(Array.from(y?.data as Float32Array), Array.from(x));
     } finally {
       await model.unload();
+    }
+  });
+
+  test('auto times an artifact once: loading the same bytes again reuses the timing without a timing worker', async () => {
+    const first = await generous.load({ label: 'again/1', artifactPath: cheap, replicas: 1, placement: 'auto', batchSizeHint: 16 });
+    await first.unload();
+    const second = await generous.load({ label: 'again/2', artifactPath: cheap, replicas: 1, placement: 'auto', batchSizeHint: 16 });
+    try {
+      assert.equal(second.placement, 'main-thread');
+      assert.ok(first.timing !== undefined);
+      assert.deepEqual(second.timing, first.timing, 'the same measurement, not a new one');
+      const other = await generous.load({ label: 'again/3', artifactPath: cheap, replicas: 1, placement: 'auto', batchSizeHint: 8 });
+      assert.notDeepEqual(other.timing, first.timing, 'another batch size is timed anew');
+      await other.unload();
+    } finally {
+      await second.unload();
     }
   });
 
