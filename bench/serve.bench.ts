@@ -21,10 +21,12 @@ import { createControlClient, type ControlClient } from '../src/control/client.j
 import { silentLogger } from '../src/core/index.js';
 import { ensureSyntheticExamples } from '../src/examples/index.js';
 import { buildModel } from '../src/onnx/builder.js';
+import { writeSection } from './lib/sections.js';
 import { forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from './lib/harness.js';
 import { renderReport, type MemoryReading, type RawFigure, type Report, type Series } from './lib/report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const BENCHMARKS_HEADER = '# Benchmarks\n\nEach section below is written by the benchmark named in it (`npm run bench`, `npm run bench:rollout`), from one run; rerunning one rewrites its own section only.\n';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
 const RAW_SECONDS = QUICK ? 1 : 1.5;
@@ -436,7 +438,9 @@ async function main(): Promise<void> {
     const outDir = QUICK ? join(root, 'bench', 'out') : join(root, 'docs');
     mkdirSync(outDir, { recursive: true });
     const path = join(outDir, 'benchmarks.md');
-    writeFileSync(path, markdown);
+    if (!existsSync(path)) writeFileSync(path, BENCHMARKS_HEADER);
+    // this benchmark owns its section; the rollout simulator (npm run bench:rollout) owns another
+    writeSection(path, 'serving', markdown);
     console.log(`\nwrote ${path} (${report.minutes.toFixed(1)} min)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

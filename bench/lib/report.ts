@@ -200,8 +200,8 @@ function targets(report: Report): TargetRow[] {
 export function renderReport(report: Report): { markdown: string; table: string } {
   const md: string[] = [];
   const small = report.models.find((m) => m.role === 'small')?.name ?? '';
-  md.push('# Benchmarks', '');
-  md.push('Every figure here was produced by the command named below, in one run; rerun it to refresh (it rewrites this file).', '');
+  md.push('## Data plane ([2 of 6])', '');
+  md.push('Every figure in this section was produced by the command named below, in one run; rerun it to refresh (it rewrites this section only).', '');
   md.push(`- Date: ${report.date}`);
   md.push(`- Command: \`${report.command}\` (${n1(report.minutes)} minutes)`);
   md.push(`- Machine: ${report.machine}`);
@@ -217,12 +217,12 @@ export function renderReport(report: Report): { markdown: string; table: string 
   );
   md.push('- Models: `breast-cancer` (small: 30 features, a small dense classifier) and `heavy-conv` (compute-heavy: five 3×3 convolutions on 1×32×32, synthetic seeded weights, built by `npm run examples`); `identity` (an Identity graph on [batch, 30]) for the stack\'s own cost.', '');
 
-  md.push('## Targets ([2 of 6])', '');
+  md.push('### Targets ([2 of 6])', '');
   md.push('| target | measured | met? | what bounds it |', '|---|---|---|---|');
   for (const t of targets(report)) md.push(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} | ${t.met ? '' : t.bound} |`);
   md.push('', 'Figures are Slipway with batching on (the default configuration) unless the row says otherwise.', '');
 
-  md.push('## Raw in-process throughput', '');
+  md.push('### Raw in-process throughput', '');
   md.push('onnxruntime-node `session.run` back to back (bench/raw.ts), no HTTP. "All cores" configurations run over the same window; the limit is the best of them.', '');
   md.push('| model | configuration | rows/s (median) | rows/s min–max | p50 ms per run | p99 ms per run |', '|---|---|---:|---:|---:|---:|');
   for (const m of report.models) {
@@ -235,7 +235,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   }
   md.push('');
 
-  md.push('## HTTP ceiling and the stack\'s own overhead', '');
+  md.push('### HTTP ceiling and the stack\'s own overhead', '');
   md.push(`Bare Fastify (bench/ceiling-server.ts) parses the same POST body as the ${small} requests and answers a fixed JSON body. Identity is a no-op model served by Slipway (batching on).`, '');
   md.push(...LOAD_HEADER);
   for (const [c, s] of report.ceiling) md.push(loadRow('bare Fastify, fixed JSON (ceiling)', c, s));
@@ -243,7 +243,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   md.push('');
 
   for (const m of report.models) {
-    md.push(`## ${m.name} (${m.role}) served over HTTP`, '');
+    md.push(`### ${m.name} (${m.role}) served over HTTP`, '');
     md.push(...LOAD_HEADER);
     for (const c of report.concurrency) {
       md.push(loadRow('baseline (Fastify + one default session)', c, report.baseline.get(m.name)?.get(c)));
@@ -254,12 +254,12 @@ export function renderReport(report: Report): { markdown: string; table: string 
     md.push('', `Raw all-core limit for comparison: ${n0(limit?.rowsPerSec)} rows/s; one thread at batch 1: ${n0(report.raw.get(m.name)?.single.rowsPerSec)} rows/s.`, '');
   }
 
-  md.push('## Time from deploy to ready', '');
+  md.push('### Time from deploy to ready', '');
   md.push('From `POST /api/v1/endpoints` (a registered version, pinned) until `GET /v2/models/{endpoint}/ready` answers 200 (polled every 2 ms): the replica worker starts, loads the model and warms up.', '');
   md.push('| model | median ms | min–max ms | runs |', '|---|---:|---:|---:|');
   for (const [model, times] of report.deployMs) md.push(`| ${model} | ${n1(median(times))} | ${n1(Math.min(...times))}–${n1(Math.max(...times))} | ${times.length} |`);
   md.push('');
-  md.push('## Latency of a request held through scale-from-zero', '');
+  md.push('### Latency of a request held through scale-from-zero', '');
   md.push(
     'A server whose autoscaler may scale to zero after a short idle time (minReplicas 0, 6 s stable window, 2 s grace, 250 ms ticks): the benchmark waits until the endpoint reports 0 replicas, then times one inference request from send to full answer. The request is held (never answered 4xx/5xx) while the autoscaler starts a replica, which loads and warms the model — the same work as deploy → ready above, plus the autoscaler noticing the request.',
     '',
@@ -269,7 +269,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   for (const [model, times] of report.scaleFromZero) md.push(`| ${model} | ${n1(median(times))} | ${n1(Math.min(...times))}–${n1(Math.max(...times))} | ${times.length} |`);
   md.push('');
 
-  md.push('## Memory across deploy/undeploy cycles', '');
+  md.push('### Memory across deploy/undeploy cycles', '');
   const mem = report.memory;
   md.push(
     `RSS of the Slipway server process (all its threads; /proc/<pid>/status VmRSS) after creating an endpoint for the Identity model, waiting until ready, deleting it and waiting until it is gone, ` +
