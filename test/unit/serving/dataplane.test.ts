@@ -23,7 +23,7 @@ function setup(inferTimeoutMs: number) {
     unload: async () => undefined,
   };
   const deployments = {
-    acquire: async (): Promise<Lease> => ({ endpoint: 'ep', model: 'm', version: 1, signature, loaded, release: () => void released++ }),
+    acquire: async (): Promise<Lease> => ({ endpoint: 'ep', model: 'm', version: 1, signature, loaded, variant: 'stable', mirrorVersion: undefined, release: () => void released++ }),
   } as unknown as DeploymentManager;
   const plane = createDataPlane({ registry: {} as Registry, deployments, clock, inferTimeoutMs });
   const request = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1], data: new Float32Array([1]) }] };
