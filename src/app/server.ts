@@ -9,7 +9,7 @@ import { controlApi } from '../control/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteRegistryStore, openDataDir } from '../storage/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteRegistryStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -106,6 +106,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       holdTimeoutMs: config.serving.holdTimeoutMs,
       batching: config.serving.batching,
       ...(config.serving.autoscaling === undefined ? {} : { autoscaling: config.serving.autoscaling }),
+      settings: createSqliteEndpointSettingsStore(store.db),
     });
     cleanups.push(() => deployments.close());
     const dataPlane = createDataPlane({ registry, deployments, clock, inferTimeoutMs: config.serving.inferTimeoutMs });
@@ -121,6 +122,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
         maxJsonBodyBytes: config.server.bodyLimitBytes,
         clock,
         principal: (req) => req.principal.id,
+        autoscaling: {
+          get: (endpoint) => deployments.autoscalingOf(endpoint),
+          set: (endpoint, overrides, by) => deployments.setAutoscaling(endpoint, overrides, by),
+        },
         traffic: {
           get: (endpoint) => deployments.traffic(endpoint),
           set: async (endpoint, policy) => {

@@ -70,6 +70,8 @@ export interface ControlClient {
   endpointHistory(name: string): Promise<EndpointHistoryResponse>;
   /** The endpoint's autoscaler state and recent decisions (null when autoscaling is off). */
   endpointScaling(name: string): Promise<EndpointScalingResponse>;
+  /** PUT /api/v1/endpoints/{name}/scaling (the endpoint's autoscaler options), or DELETE with undefined to reset them to the server's. */
+  setEndpointScaling(name: string, body: Record<string, unknown> | undefined): Promise<EndpointScalingResponse>;
   /** GET /api/v1/endpoints/{name}/traffic: the traffic policy and per-variant figures. */
   endpointTraffic(name: string): Promise<EndpointTrafficResponse>;
   /** PUT /api/v1/endpoints/{name}/traffic (a policy body), or DELETE with undefined to clear it. */
@@ -324,6 +326,7 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     deleteEndpoint: (name, reason) => call('DELETE', `${endpointPath(name)}${query({ reason })}`),
     endpointHistory: (name) => call('GET', `${endpointPath(name)}/history`),
     endpointScaling: (name) => call('GET', `${endpointPath(name)}/scaling`),
+    setEndpointScaling: (name, body) => (body === undefined ? call('DELETE', `${endpointPath(name)}/scaling`) : call('PUT', `${endpointPath(name)}/scaling`, body)),
     endpointTraffic: (name) => call('GET', `${endpointPath(name)}/traffic`),
     setEndpointTraffic: (name, body) => (body === undefined ? call('DELETE', `${endpointPath(name)}/traffic`) : call('PUT', `${endpointPath(name)}/traffic`, body)),
     modelMetadata: (endpoint, version) => call('GET', oip(endpoint, version)),

@@ -46,7 +46,8 @@ import {
   versionParam,
   type TargetChoice,
 } from './validate.js';
-import { readTrafficBody, type TrafficControl } from './traffic.js';
+import { readAutoscalingBody, readTrafficBody, type TrafficControl } from './traffic.js';
+import type { AutoscalingOverrides, EndpointAutoscaling } from '../serving/index.js';
 
 /** What the control API needs from the rest of the app. */
 export interface ControlApiDeps {
@@ -65,6 +66,14 @@ export interface ControlApiDeps {
   readonly clock?: Clock;
   /** Reads and sets endpoints' traffic policies; without it the traffic routes answer 404. */
   readonly traffic?: TrafficControl;
+  /** Reads and sets endpoints' autoscaler options; without it PUT/DELETE …/scaling answer 404. */
+  readonly autoscaling?: AutoscalingControl;
+}
+
+/** What the control API needs to read and set an endpoint's autoscaler options. */
+export interface AutoscalingControl {
+  get(endpoint: string): EndpointAutoscaling | undefined;
+  set(endpoint: string, overrides: AutoscalingOverrides | undefined, by: string): Promise<EndpointAutoscaling>;
 }
 
 const DEFAULT_MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -270,10 +279,27 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
       return trafficView(name);
     });
 
+    const scalingView = (name: string): EndpointScalingResponse => ({ scaling: deployments.scaling?.(name) ?? null, settings: deps.autoscaling?.get(name) ?? null });
     app.get<{ Params: EndpointParams }>('/endpoints/:name/scaling', { config: read }, async (req): Promise<EndpointScalingResponse> => {
       const name = nameParam('endpoint', req.params.name);
       await registry.getEndpoint(name); // 404 for an unknown endpoint
-      return { scaling: deployments.scaling?.(name) ?? null };
+      return scalingView(name);
+    });
+    const autoscalingControl = (): AutoscalingControl => {
+      if (deps.autoscaling === undefined) throw HttpErrors.HTTP_ROUTE_NOT_FOUND('per-endpoint autoscaler options are not available on this server');
+      return deps.autoscaling;
+    };
+    app.put<{ Params: EndpointParams }>('/endpoints/:name/scaling', { config: writeEndpoints }, async (req): Promise<EndpointScalingResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      await registry.getEndpoint(name);
+      await autoscalingControl().set(name, readAutoscalingBody(req.body), principal(req));
+      return scalingView(name);
+    });
+    app.delete<{ Params: EndpointParams }>('/endpoints/:name/scaling', { config: writeEndpoints }, async (req): Promise<EndpointScalingResponse> => {
+      const name = nameParam('endpoint', req.params.name);
+      await registry.getEndpoint(name);
+      await autoscalingControl().set(name, undefined, principal(req));
+      return scalingView(name);
     });
     done();
   };

@@ -5,6 +5,8 @@
  * the same primitive.
  */
 import { ConfigReader, join } from '../core/index.js';
+import { AUTOSCALER_OPTION_KEYS } from '../scaling/index.js';
+import type { AutoscalingOverrides } from '../serving/endpoint-settings.js';
 import type { RouteHeaders, StickinessPolicy, TrafficPolicy } from '../serving/routing/index.js';
 import type { TrafficFigures } from '../serving/dataplane.js';
 
@@ -83,4 +85,24 @@ export function readTrafficBody(body: unknown, endpoint: string, stable: number)
   }
   r.finish('traffic policy');
   return policy;
+}
+
+/**
+ * Reads a `PUT /api/v1/endpoints/{name}/scaling` body: the autoscaler options the endpoint sets
+ * (any of them; the server's fill in the rest). Keys and whole numbers are checked here, ranges and
+ * cross-field rules when the options are compiled with the server's.
+ */
+export function readAutoscalingBody(body: unknown): AutoscalingOverrides {
+  const r = new ConfigReader();
+  const o = r.object(body, '');
+  const keys = AUTOSCALER_OPTION_KEYS.filter((k) => k !== 'maxEvents');
+  r.onlyKeys(o, '', keys);
+  const out: Partial<Record<(typeof keys)[number], number>> = {};
+  for (const key of keys) {
+    if (o[key] === undefined) continue;
+    const v = r.integer(o[key], key, 0, 0);
+    out[key] = v;
+  }
+  r.finish('autoscaler options');
+  return out;
 }

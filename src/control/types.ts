@@ -6,6 +6,7 @@ import type { PushVersionInput } from '../registry/index.js';
 import type { Alias, AliasEvent, Endpoint, EndpointEvent, Model, ModelVersion } from '../registry/index.js';
 import type { TrafficFigures } from '../serving/dataplane.js';
 import type { TrafficPolicy } from '../serving/routing/index.js';
+import type { EndpointAutoscaling } from '../serving/deployments.js';
 import type { EndpointDeployment, EndpointScaling } from '../serving/types.js';
 
 /** GET /models */
@@ -95,6 +96,8 @@ export interface EndpointTrafficResponse {
 
 export interface EndpointScalingResponse {
   readonly scaling: EndpointScaling | null;
+  /** The endpoint's autoscaler options: its overrides and what applies; null when autoscaling is off. */
+  readonly settings: EndpointAutoscaling | null;
 }
 
 export interface EndpointHistoryResponse {

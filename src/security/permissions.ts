@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   'aliases:write', // move and delete aliases
   'endpoints:write', // create, re-point, delete endpoints
   'metrics:read', // /metrics
+  'feedback:write', // POST /api/v1/feedback (labels, events and values joined to predictions)
   'admin', // keys, audit, server administration
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

@@ -8,9 +8,10 @@
 import { toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../core/index.js';
 import type { Registry } from '../registry/index.js';
 import type { LoadedModel, ModelRuntime, Placement, RuntimeSessionOptions } from '../runtime/index.js';
-import type { AutoscalerConfig } from '../scaling/index.js';
+import { compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
 import { attachAutoscaler, type VersionAutoscaling } from './autoscaling.js';
 import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
+import { createMemoryEndpointSettingsStore, type AutoscalingOverrides, type EndpointSettingsStore } from './endpoint-settings.js';
 import { ServingErrors } from './errors.js';
 import { CANDIDATE_VARIANT, createRouter, STABLE_VARIANT, type RouteHeaders, type Router, type TrafficPolicy } from './routing/index.js';
 import type { DeployedVersion, DeploymentStatusView, EndpointDeployment, EndpointScaling } from './types.js';
@@ -34,6 +35,16 @@ export interface DeploymentManagerOptions {
   readonly batching?: BatchSchedulerOptions & { readonly enabled: boolean };
   /** An autoscaler per loaded version (see docs/autoscaling.md); off when undefined. */
   readonly autoscaling?: AutoscalerConfig;
+  /** Per-endpoint settings (autoscaler overrides) that outlive a restart; in memory when undefined. */
+  readonly settings?: EndpointSettingsStore;
+}
+
+/** An endpoint's autoscaler options: what it overrides and what applies (the server's options filled in). */
+export interface EndpointAutoscaling {
+  readonly overrides: AutoscalingOverrides;
+  readonly effective: AutoscalerConfig;
+  readonly updatedAt: string | null;
+  readonly updatedBy: string | null;
 }
 
 /** The variant name of a mirror-only version. */
@@ -134,6 +145,14 @@ export interface DeploymentManager extends DeploymentStatusView {
   setTraffic(endpoint: string, policy: TrafficPolicy | undefined): Promise<void>;
   /** The endpoint's traffic policy, if any. */
   traffic(endpoint: string): TrafficPolicy | undefined;
+  /** The endpoint's autoscaler options; undefined when autoscaling is off on this server. */
+  autoscalingOf(endpoint: string): EndpointAutoscaling | undefined;
+  /**
+   * Sets (or, with undefined, resets to the server's) the endpoint's autoscaler options: checks
+   * them with the server's filled in (CORE_INVALID_CONFIG naming every problem), stores them, and
+   * restarts the autoscaler of every loaded version of the endpoint with them.
+   */
+  setAutoscaling(endpoint: string, overrides: AutoscalingOverrides | undefined, by: string): Promise<EndpointAutoscaling>;
   /** Whether the endpoint exists in the data plane. */
   has(endpoint: string): boolean;
   /** Version numbers currently deployed on an endpoint (stable first). */
@@ -160,6 +179,21 @@ function policyVersions(policy: TrafficPolicy): number[] {
 
 export function createDeploymentManager(options: DeploymentManagerOptions): DeploymentManager {
   const { registry, runtime, clock, logger } = options;
+  const settings = options.settings ?? createMemoryEndpointSettingsStore();
+
+  /** The server's autoscaler options with the endpoint's overrides; undefined when autoscaling is off. */
+  const effectiveAutoscaling = (endpoint: string, overrides = settings.get(endpoint)?.autoscaling): AutoscalerConfig | undefined => {
+    const server = options.autoscaling;
+    if (server === undefined) return undefined;
+    if (overrides === undefined || Object.keys(overrides).length === 0) return server;
+    try {
+      return compileAutoscalerOptions({ ...server, ...overrides }, { what: `autoscaler options of endpoint '${endpoint}'` });
+    } catch (error) {
+      // stored overrides that the server's current options make invalid (e.g. a lower maxReplicas): serve with the server's
+      logger.warn({ endpoint, err: toPlatformError(error).message }, 'endpoint autoscaler overrides no longer valid; using the server options');
+      return server;
+    }
+  };
   const slots = new Map<string, EndpointSlot>();
   let closed = false;
 
@@ -215,7 +249,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       dep.served = dep.scheduler === undefined ? loaded : withBatching(loaded, dep.scheduler);
       if (options.autoscaling !== undefined) {
         // leases count requests (queued in the batcher or the pool, or running), which is the demand
-        dep.scaling = attachAutoscaler({ endpoint: slot.name, loaded, inFlight: () => dep.inFlight, config: options.autoscaling, clock, logger });
+        dep.scaling = attachAutoscaler({ endpoint: slot.name, loaded, inFlight: () => dep.inFlight, config: effectiveAutoscaling(slot.name) ?? options.autoscaling, clock, logger });
       }
       dep.settle(loaded, undefined);
       logger.info({ endpoint: slot.name, model: dep.model, version: dep.version, loadMs: Math.round(clock.monotonicMs() - started) }, 'version ready');
@@ -240,6 +274,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       // the endpoint was deleted: stop routing to it, then unload what it had
       slot.deleted = true;
       slots.delete(slot.name);
+      settings.delete(slot.name);
       retire(slot, slot.stable);
       retire(slot, slot.pending);
       for (const extra of slot.extras.values()) retire(slot, extra);
@@ -414,6 +449,36 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       return [slot.stable.version, ...extras];
     },
     traffic: (endpoint) => slots.get(endpoint)?.traffic?.policy,
+    autoscalingOf(endpoint) {
+      const effective = effectiveAutoscaling(endpoint);
+      if (effective === undefined) return undefined;
+      const stored = settings.get(endpoint);
+      return { overrides: stored?.autoscaling ?? {}, effective, updatedAt: stored?.updatedAt ?? null, updatedBy: stored?.updatedBy ?? null };
+    },
+    async setAutoscaling(endpoint, overrides, by) {
+      const slot = slots.get(endpoint);
+      if (slot === undefined || slot.deleted) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });
+      const server = options.autoscaling;
+      if (server === undefined) {
+        throw ServingErrors.SERVING_AUTOSCALING_OFF(`autoscaling is switched off on this server (serving.autoscaling.enabled: false), so endpoint '${endpoint}' has no autoscaler to configure`);
+      }
+      if (overrides !== undefined) {
+        // every problem at once, with the server's options filled in; the grace period is checked against the load time seen
+        const loadMs = Math.max(0, ...(slot.stable?.loaded?.stats().map((r) => r.loadMs) ?? [0]));
+        compileAutoscalerOptions({ ...server, ...overrides }, { what: `autoscaler options of endpoint '${endpoint}'`, ...(loadMs > 0 ? { observedLoadMs: loadMs } : {}) });
+        settings.put({ endpoint, autoscaling: overrides, updatedAt: new Date(clock.now()).toISOString(), updatedBy: by });
+      } else settings.delete(endpoint);
+      const config = effectiveAutoscaling(endpoint) ?? server;
+      for (const dep of [slot.stable, ...slot.extras.values()]) {
+        const loaded = dep?.loaded;
+        if (dep === undefined || loaded === undefined || dep.state !== 'ready') continue;
+        await dep.scaling?.stop();
+        dep.scaling = attachAutoscaler({ endpoint, loaded, inFlight: () => dep.inFlight, config, clock, logger });
+      }
+      logger.info({ endpoint, overrides: overrides ?? null, by }, 'endpoint autoscaler options set');
+      const stored = settings.get(endpoint);
+      return { overrides: stored?.autoscaling ?? {}, effective: config, updatedAt: stored?.updatedAt ?? null, updatedBy: stored?.updatedBy ?? null };
+    },
     async setTraffic(endpoint, policy) {
       const slot = slots.get(endpoint);
       if (slot === undefined || slot.deleted) throw ServingErrors.SERVING_ENDPOINT_NOT_FOUND(`endpoint '${endpoint}' does not exist`, { details: { endpoint } });

@@ -24,6 +24,10 @@ export const ServingErrors = defineErrors({
     kind: 'conflict',
     help: 'The traffic policy cannot be applied now: the endpoint has no ready stable version, `stable` is not its stable version, a version it names failed to load, or the endpoint changed meanwhile; the old policy stays in place.',
   },
+  SERVING_AUTOSCALING_OFF: {
+    kind: 'conflict',
+    help: 'Autoscaling is switched off for the whole server (serving.autoscaling.enabled: false), so an endpoint has no autoscaler options to set; switch it on in the configuration first.',
+  },
   SERVING_QUEUE_FULL: {
     kind: 'limited',
     help: 'Every replica of the version is busy and its batching queue holds serving.batching.maxQueueSize requests already; retry after the Retry-After delay, add replicas, or raise maxQueueSize.',

@@ -6,3 +6,4 @@ export * from './dataplane.js';
 export * from './protocol/oip-json.js';
 export * from './protocol/rest.js';
 export type * from './protocol/oip-types.js';
+export * from './endpoint-settings.js';

@@ -12,8 +12,19 @@ export {
 } from './sqlite/database.js';
 export { migrate, schemaVersion, type Migration, type MigrationOutcome, type MigrateOptions } from './sqlite/migrate.js';
 export { registryMigrations, REGISTRY_COMPONENT } from './sqlite/registry-migrations.js';
+export { createSqliteEndpointSettingsStore, endpointSettingsMigrations, ENDPOINT_SETTINGS_COMPONENT } from './sqlite/endpoint-settings-store.js';
 export {
   createSqliteRegistryStore,
   type SqliteRegistryStore,
   type SqliteRegistryStoreOptions,
 } from './sqlite/sqlite-registry-store.js';
+export { createMemoryMonitoringStore, type MemoryMonitoringStore } from './memory/memory-monitoring-store.js';
+export { monitoringMigrations, MONITORING_COMPONENT } from './sqlite/monitoring-migrations.js';
+export {
+  createSqliteMonitoringStore,
+  type SqliteMonitoringStore,
+  type SqliteMonitoringStoreOptions,
+} from './sqlite/monitoring-store.js';
+export { createMemoryRolloutStore, type MemoryRolloutStore } from './memory/memory-rollout-store.js';
+export { rolloutMigrations, ROLLOUTS_COMPONENT } from './sqlite/rollout-migrations.js';
+export { createSqliteRolloutStore, type SqliteRolloutStore, type SqliteRolloutStoreOptions } from './sqlite/rollout-store.js';

@@ -17,6 +17,8 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/stats/index.js'),
     import('../../src/rollout/analysis/index.js'),
     import('../../src/rollout/spec/index.js'),
+    import('../../src/rollout/state/index.js'),
+    import('../../src/monitoring/index.js'),
     import('../../src/control/index.js'),
     import('../../src/examples/index.js'),
     import('../../src/cli/main.js'),

@@ -21,8 +21,9 @@ export interface TestServer extends ServerHandle {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { overrides?: Record<string, unknown>; examples?: boolean; runtime?: ModelRuntime } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-it-'));
+export async function startTestServer(options: { overrides?: Record<string, unknown>; examples?: boolean; runtime?: ModelRuntime; dataDir?: string } = {}): Promise<TestServer> {
+  // a given data directory outlives the server (restart tests); a temporary one is removed on stop
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'slipway-it-'));
   const handle = await startServer({
     host: '127.0.0.1',
     port: 0,
@@ -85,7 +86,7 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
     waitForVersion,
     async stop() {
       await handle.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

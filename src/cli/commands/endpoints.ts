@@ -150,13 +150,35 @@ export function registerEndpointCommands(program: Command, io: CliIo): void {
 
   endpoints
     .command('scaling')
-    .description("the endpoint's autoscaler: replicas, observed concurrency and its recent decisions with their inputs")
+    .description("the endpoint's autoscaler: replicas, observed concurrency and its recent decisions with their inputs; with flags, set the endpoint's own options")
     .argument('<endpoint>', 'endpoint name')
     .option('--limit <n>', 'how many recent decisions to show', '20')
-    .action(async (name: string, options: { limit: string }, command: Command) => {
+    .option('--min-replicas <n>', 'fewest replicas (0 allows scale to zero)')
+    .option('--max-replicas <n>', 'most replicas')
+    .option('--target-concurrency <n>', 'requests in flight per replica the autoscaler aims for')
+    .option('--scale-to-zero-grace <seconds>', 'idle time before the last replica goes (with --min-replicas 0)')
+    .option('--reset', "forget the endpoint's own options: the server's apply")
+    .action(async (name: string, options: ScalingOptions, command: Command) => {
       const ctx = commandContext(io, command);
-      const result = await ctx.client().endpointScaling(name);
+      const body = scalingBody(options);
+      let result;
+      if (body === 'show') result = await ctx.client().endpointScaling(name);
+      else if (body === undefined) result = await ctx.client().setEndpointScaling(name, undefined);
+      else {
+        // flags change what they name and keep the endpoint's other options
+        const current = (await ctx.client().endpointScaling(name)).settings?.overrides ?? {};
+        result = await ctx.client().setEndpointScaling(name, { ...current, ...body });
+      }
       ctx.out.result(result, () => {
+        const set = result.settings;
+        if (set !== null) {
+          const own = Object.entries(set.overrides).map(([k, v]) => `${k} ${String(v)}`);
+          const e = set.effective;
+          ctx.out.line(
+            `Options: replicas ${e.minReplicas}–${e.maxReplicas}, target concurrency ${e.targetConcurrency}, windows ${e.stableWindowSeconds} s / ${e.panicWindowSeconds} s, ` +
+              `scale-to-zero grace ${e.scaleToZeroGracePeriodSeconds} s (${own.length === 0 ? "the server's" : `endpoint sets ${own.join(', ')}`})`,
+          );
+        }
         const scaling = result.scaling;
         if (scaling === null) {
           ctx.out.line(`Endpoint ${name} has no autoscaler (serving.autoscaling.enabled is false, or nothing is deployed yet).`);
@@ -283,4 +305,27 @@ function quantileMs(arm: LatencyArm, q: number): string {
   if (arm.sketch === undefined || arm.sketch === null || arm.n === 0) return '-';
   const v = sketchQuantile(arm.sketch, q);
   return Number.isFinite(v) ? v.toFixed(2) : '-';
+}
+
+interface ScalingOptions {
+  readonly limit: string;
+  readonly minReplicas?: string;
+  readonly maxReplicas?: string;
+  readonly targetConcurrency?: string;
+  readonly scaleToZeroGrace?: string;
+  readonly reset?: boolean;
+}
+
+/** The PUT body from the flags (values checked by the server); `show` without flags, undefined to reset. */
+function scalingBody(o: ScalingOptions): Record<string, unknown> | undefined | 'show' {
+  if (o.reset === true) return undefined;
+  const body: Record<string, unknown> = {};
+  const put = (key: string, v: string | undefined): void => {
+    if (v !== undefined) body[key] = v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  };
+  put('minReplicas', o.minReplicas);
+  put('maxReplicas', o.maxReplicas);
+  put('targetConcurrency', o.targetConcurrency);
+  put('scaleToZeroGracePeriodSeconds', o.scaleToZeroGrace);
+  return Object.keys(body).length === 0 ? 'show' : body;
 }

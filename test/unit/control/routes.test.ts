@@ -520,6 +520,7 @@ void describe('control API: route table', () => {
     await app.ready();
     assert.deepEqual(seen.sort(), [
       'DELETE /api/v1/endpoints/:name endpoints:write',
+      'DELETE /api/v1/endpoints/:name/scaling endpoints:write',
       'DELETE /api/v1/endpoints/:name/traffic endpoints:write',
       'DELETE /api/v1/models/:model/aliases/:alias aliases:write',
       'GET /api/v1/endpoints models:read',
@@ -537,6 +538,7 @@ void describe('control API: route table', () => {
       'POST /api/v1/endpoints endpoints:write',
       'POST /api/v1/models/:model/versions models:write',
       'PUT /api/v1/endpoints/:name endpoints:write',
+      'PUT /api/v1/endpoints/:name/scaling endpoints:write',
       'PUT /api/v1/endpoints/:name/traffic endpoints:write',
       'PUT /api/v1/models/:model/aliases/:alias aliases:write',
     ]);

@@ -1,0 +1,96 @@
+/**
+ * The port monitoring needs from storage: a store of prediction records and their feedback, able
+ * to compute outcome arms with aggregates rather than handing rows back. Adapters live in
+ * src/storage (memory for tests, SQLite by default); every adapter passes the contract suite in
+ * test/unit/monitoring/monitoring-store.contract.ts.
+ *
+ * Every method is atomic: it sees and leaves the store consistent, whatever else runs. Records and
+ * feedback handed to a method are owned by the store after the call (it may keep them); what a
+ * method returns is the caller's and never aliases the store's state.
+ */
+import type { ArmRow, FeedbackWrite, OutcomeMetric, PredictionCountRow, PredictionFeedback, PredictionRecord, TimeWindow } from './types.js';
+
+export interface InsertPredictionsResult {
+  /** Records stored. */
+  readonly inserted: number;
+  /** Records ignored because a record of the same request id and role (primary or shadow) was already stored. */
+  readonly duplicates: number;
+}
+
+export interface AddFeedbackOptions {
+  /**
+   * false: when any item names a request id with no record, nothing is written and those ids
+   * are returned. true: items for unknown ids are left out and the rest are written.
+   */
+  readonly skipUnknown: boolean;
+}
+
+export interface AddFeedbackResult {
+  /** Items written. */
+  readonly applied: number;
+  /** Request ids without a record, each once, in the order first seen. */
+  readonly unknownRequestIds: readonly string[];
+}
+
+/** What a prune call removes; records go oldest first by insertion. */
+export interface PrunePolicy {
+  /** Remove records answered before this time (ms since the epoch). */
+  readonly olderThan?: number;
+  /** Keep at most this many records: the most recently inserted. */
+  readonly keepNewest?: number;
+  /** Remove at most this many records in this call, so one call holds the store only briefly. */
+  readonly limit: number;
+}
+
+export interface PruneResult {
+  /** Records removed. */
+  readonly deleted: number;
+  /** True when the limit was reached and more records are due; call again. */
+  readonly more: boolean;
+}
+
+/** How much a store holds. */
+export interface MonitoringStoreSize {
+  readonly predictions: number;
+  /** Predictions with a label. */
+  readonly labels: number;
+  /** Event and value entries. */
+  readonly outcomes: number;
+}
+
+export interface MonitoringStore {
+  /**
+   * Stores records in one transaction. A record whose request id and role (variant `shadow` or
+   * not) is already stored is ignored and counted as a duplicate: the first answer stays.
+   */
+  insertPredictions(records: readonly PredictionRecord[]): Promise<InsertPredictionsResult>;
+
+  /** The records of a request id: none, the primary, and/or the shadow's. Order: primary first. */
+  getPredictions(requestId: string): Promise<readonly PredictionRecord[]>;
+
+  /** The feedback of a request id (empty when there is none, or no such request). */
+  getFeedback(requestId: string): Promise<PredictionFeedback>;
+
+  /**
+   * Writes feedback in one transaction, in order. A label replaces the prediction's label. An
+   * event (or, without one, a value) adds or updates the prediction's entry for that event: a
+   * value given replaces the stored one, a value left out keeps it; `at` becomes the item's.
+   * An item is known when any record of its request id is stored (see {@link AddFeedbackOptions}).
+   */
+  addFeedback(items: readonly FeedbackWrite[], options: AddFeedbackOptions): Promise<AddFeedbackResult>;
+
+  /**
+   * The metric's arm for each (variant, version) of `endpoint` with data in the window (prediction
+   * times in [since, until)), computed with aggregates. Only answered (2xx) predictions count;
+   * rate and mean leave shadow records out. (variant, version) pairs without data may be absent.
+   */
+  outcomeArms(endpoint: string, window: TimeWindow, metric: OutcomeMetric): Promise<readonly ArmRow[]>;
+
+  /** Prediction counts for each (variant, version) of `endpoint` in the window. */
+  predictionCounts(endpoint: string, window: TimeWindow): Promise<readonly PredictionCountRow[]>;
+
+  /** Removes records due under `policy`, and the feedback of request ids left without a record. */
+  prune(policy: PrunePolicy): Promise<PruneResult>;
+
+  size(): Promise<MonitoringStoreSize>;
+}

@@ -1,0 +1,199 @@
+/**
+ * The prediction recorder: the request path hands it each answer synchronously; it summarises the
+ * outputs, appends the record to a bounded in-memory buffer and returns. A timer writes the buffer
+ * to the store in batches. Serving never waits for storage: when the buffer is full a record is
+ * dropped and counted, and a failed write is logged and counted, never retried into a backlog.
+ */
+import { silentLogger, systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
+import type { MonitoringStore } from '../ports.js';
+import type { PredictionRecord } from '../types.js';
+import { summarizeOutputs, type OutputSummaryOptions } from './summary.js';
+
+/** What the request path reports about one inference. */
+export interface PredictionInput {
+  /** The server request id (`req.id`). */
+  readonly requestId: string;
+  readonly endpoint: string;
+  /** The model and version that answered; null or absent when the request failed before one was chosen. */
+  readonly model?: string | null;
+  readonly version?: number | null;
+  /** `stable` (default), `candidate`, an experiment variant's name, or `shadow` for a mirrored copy. */
+  readonly variant?: string;
+  readonly latencyMs: number;
+  /** The HTTP status answered. */
+  readonly status: number;
+  /** The output tensors answered (absent for an error); summarised at once, not kept. */
+  readonly outputs?: readonly Tensor[];
+  /** When it was answered, ms since the epoch; default now. */
+  readonly at?: number;
+}
+
+/** The one call the request path makes; what serving depends on. */
+export interface PredictionSink {
+  /**
+   * Records one inference. Synchronous, bounded work, never throws: returns false when the record
+   * was dropped (buffer full, recording off, or closed).
+   */
+  recordPrediction(input: PredictionInput): boolean;
+}
+
+/** The recorder's counters since it was created. */
+export interface RecorderStats {
+  /** Records waiting in the buffer, plus the batch being written. */
+  readonly buffered: number;
+  /** Records taken into the buffer. */
+  readonly accepted: number;
+  /** Records the store wrote. */
+  readonly written: number;
+  /** Records the store ignored: a record with that request id (and role) was already stored. */
+  readonly duplicates: number;
+  /** Records refused because the buffer was full or the recorder closed. */
+  readonly dropped: number;
+  /** Records lost because a write to the store failed. */
+  readonly failed: number;
+}
+
+export interface PredictionRecorder extends PredictionSink {
+  /** Resolves once every record accepted before the call has been written (or has failed). Never rejects. */
+  flush(): Promise<void>;
+  stats(): RecorderStats;
+  /** Stops the timer and writes what is buffered. Later records are dropped. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface PredictionRecorderOptions {
+  readonly store: MonitoringStore;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Default true; false: every record is refused (and not counted as dropped). */
+  readonly enabled?: boolean;
+  /** Default 10 000. */
+  readonly bufferSize?: number;
+  /** Default 1000. */
+  readonly flushIntervalMs?: number;
+  /** Default 1000. */
+  readonly flushBatchSize?: number;
+  readonly summary?: OutputSummaryOptions;
+}
+
+function finiteOr(value: number, fallback: number): number {
+  return Number.isFinite(value) ? value : fallback;
+}
+
+/** Creates a recorder and starts its flush timer. */
+export function createPredictionRecorder(options: PredictionRecorderOptions): PredictionRecorder {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const enabled = options.enabled ?? true;
+  const bufferSize = options.bufferSize ?? 10_000;
+  const flushIntervalMs = options.flushIntervalMs ?? 1000;
+  const batchSize = options.flushBatchSize ?? 1000;
+  const summary = options.summary ?? {};
+
+  let pending: PredictionRecord[] = [];
+  let writing = 0;
+  let flushing: Promise<void> | undefined;
+  let timer: TimerHandle | undefined;
+  let soon: TimerHandle | undefined;
+  let closed = false;
+  const counts = { accepted: 0, written: 0, duplicates: 0, dropped: 0, failed: 0 };
+
+  const toRecord = (input: PredictionInput): PredictionRecord => ({
+    requestId: input.requestId,
+    at: Math.round(finiteOr(input.at ?? clock.now(), clock.now())),
+    endpoint: input.endpoint,
+    model: input.model ?? null,
+    // a malformed version would make the store refuse the whole batch; keep the record without it
+    version: typeof input.version === 'number' && Number.isSafeInteger(input.version) ? input.version : null,
+    variant: input.variant ?? 'stable',
+    latencyMs: Math.max(0, finiteOr(input.latencyMs, 0)),
+    status: Math.trunc(finiteOr(input.status, 0)),
+    outputs: summarizeOutputs(input.outputs, summary),
+  });
+
+  const writeBatch = async (batch: readonly PredictionRecord[]): Promise<void> => {
+    writing = batch.length;
+    try {
+      const result = await store.insertPredictions(batch);
+      counts.written += result.inserted;
+      counts.duplicates += result.duplicates;
+    } catch (error) {
+      counts.failed += batch.length;
+      logger.warn({ err: toPlatformError(error).message, records: batch.length }, 'prediction records could not be written and were dropped');
+    } finally {
+      writing = 0;
+    }
+  };
+
+  /** Writes the buffer in batches until it is empty. */
+  const drain = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending.length <= batchSize ? pending : pending.slice(0, batchSize);
+      pending = pending.length <= batchSize ? [] : pending.slice(batchSize);
+      await writeBatch(batch);
+      // let requests in between batches: a synchronous store holds the thread while it writes
+      if (pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+
+  // One drain at a time. A caller arriving during a drain waits for it, then drains what is left,
+  // so whatever was accepted before its call is written when it resolves.
+  const flush = async (): Promise<void> => {
+    while (flushing !== undefined) await flushing;
+    if (pending.length === 0) return;
+    flushing = drain();
+    try {
+      await flushing;
+    } finally {
+      flushing = undefined;
+    }
+  };
+
+  const arm = (): void => {
+    if (closed) return;
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      void flush().then(arm);
+    }, flushIntervalMs);
+  };
+  arm();
+
+  return {
+    recordPrediction(input) {
+      if (!enabled) return false;
+      if (closed || pending.length >= bufferSize) {
+        counts.dropped++;
+        return false;
+      }
+      try {
+        pending.push(toRecord(input));
+      } catch (error) {
+        // the request path must never fail because of monitoring
+        counts.dropped++;
+        logger.warn({ err: toPlatformError(error).message, requestId: input.requestId }, 'prediction could not be recorded');
+        return false;
+      }
+      counts.accepted++;
+      // a full batch is written now rather than at the next tick, but never from inside the request
+      if (pending.length >= batchSize && soon === undefined && flushing === undefined) {
+        soon = clock.setTimeout(() => {
+          soon = undefined;
+          void flush();
+        }, 0);
+      }
+      return true;
+    },
+    flush,
+    stats: () => ({ buffered: pending.length + writing, ...counts }),
+    async close() {
+      closed = true;
+      timer?.cancel();
+      timer = undefined;
+      soon?.cancel();
+      soon = undefined;
+      await flush();
+    },
+  };
+}
+

@@ -1,0 +1,56 @@
+/**
+ * Monitoring's schema, as numbered migrations (component `monitoring`) on the database the registry
+ * shares. Released migrations are never edited; a schema change is a new entry at the end.
+ */
+import type { Migration } from './migrate.js';
+
+export const MONITORING_COMPONENT = 'monitoring';
+
+export const monitoringMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'predictions-and-feedback',
+    up(db) {
+      db.exec(`
+        -- One row per answer: the primary (shadow = 0) and, when mirrored, the shadow's (shadow = 1).
+        -- seq orders rows by insertion, which is what count-based retention removes first.
+        -- predicted is the one-row prediction as text (labels compare with it as text).
+        CREATE TABLE monitoring_predictions (
+          seq INTEGER PRIMARY KEY,
+          request_id TEXT NOT NULL,
+          shadow INTEGER NOT NULL CHECK (shadow IN (0, 1)),
+          at INTEGER NOT NULL,
+          endpoint TEXT NOT NULL,
+          model TEXT,
+          version INTEGER,
+          variant TEXT NOT NULL,
+          latency_ms REAL NOT NULL,
+          status INTEGER NOT NULL,
+          predicted TEXT,
+          outputs TEXT NOT NULL CHECK (json_valid(outputs)),
+          UNIQUE (request_id, shadow)
+        ) STRICT;
+        CREATE INDEX monitoring_predictions_by_endpoint ON monitoring_predictions (endpoint, at);
+        CREATE INDEX monitoring_predictions_by_at ON monitoring_predictions (at);
+
+        -- Feedback has no foreign key to predictions: a request id may have two rows there (primary
+        -- and shadow). Retention deletes feedback together with the last row of its request id.
+        CREATE TABLE monitoring_labels (
+          request_id TEXT PRIMARY KEY,
+          label TEXT NOT NULL,
+          label_type TEXT NOT NULL CHECK (label_type IN ('string', 'number')),
+          at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        -- event '' holds a value sent without an event.
+        CREATE TABLE monitoring_outcomes (
+          request_id TEXT NOT NULL,
+          event TEXT NOT NULL,
+          value REAL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (request_id, event)
+        ) STRICT, WITHOUT ROWID;
+      `);
+    },
+  },
+];

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { PlatformError } from '../../../src/core/index.js';
+import {
+  createSqliteMonitoringStore,
+  createSqliteRegistryStore,
+  MONITORING_COMPONENT,
+  openSqliteDatabase,
+  REGISTRY_COMPONENT,
+  schemaVersion,
+} from '../../../src/storage/index.js';
+import { record, rid, T0 } from './fixtures.js';
+import { monitoringStoreContract } from './monitoring-store.contract.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'slipway-monitoring-'));
+}
+
+monitoringStoreContract('sqlite', () => {
+  const dir = tempDir();
+  const db = openSqliteDatabase(join(dir, 'slipway.db'));
+  return {
+    store: createSqliteMonitoringStore({ db }),
+    cleanup: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteMonitoringStore', () => {
+  test('shares the registry’s connection: both schemas live in one database, each with its own migrations', async () => {
+    const dir = tempDir();
+    try {
+      const db = openSqliteDatabase(join(dir, 'slipway.db'));
+      const registry = createSqliteRegistryStore({ db });
+      const monitoring = createSqliteMonitoringStore({ db });
+      assert.deepEqual(monitoring.migration, { component: MONITORING_COMPONENT, from: 0, to: 1, applied: ['predictions-and-feedback'] });
+      assert.equal(schemaVersion(db, REGISTRY_COMPONENT), 1);
+      assert.equal(schemaVersion(db, MONITORING_COMPONENT), 1);
+      await monitoring.insertPredictions([record(1)]);
+      assert.deepEqual(registry.checkIntegrity(), ['ok']);
+      registry.close();
+      assert.equal(db.open, true, 'a store handed a connection leaves it open');
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('keeps records and feedback across a close and reopen, migrating only once', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'slipway.db');
+    try {
+      const first = openSqliteDatabase(path);
+      const a = createSqliteMonitoringStore({ db: first });
+      await a.insertPredictions([record(1)]);
+      await a.addFeedback([{ requestId: rid(1), label: 'cat', event: 'click', at: T0 }], { skipUnknown: false });
+      first.close();
+
+      const second = openSqliteDatabase(path);
+      const b = createSqliteMonitoringStore({ db: second });
+      assert.deepEqual(b.migration.applied, []);
+      assert.deepEqual(await b.getPredictions(rid(1)), [record(1)]);
+      assert.deepEqual(await b.getFeedback(rid(1)), { label: { value: 'cat', at: T0 }, outcomes: [{ event: 'click', value: null, at: T0 }] });
+      second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('declares its tables STRICT, so a value of the wrong type is refused', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      createSqliteMonitoringStore({ db });
+      const tables = db.prepare("SELECT name, strict FROM pragma_table_list WHERE name LIKE 'monitoring_%' ORDER BY name").all() as { name: string; strict: number }[];
+      assert.deepEqual(
+        tables.map((t) => [t.name, t.strict]),
+        [
+          ['monitoring_labels', 1],
+          ['monitoring_outcomes', 1],
+          ['monitoring_predictions', 1],
+        ],
+      );
+      assert.throws(
+        () =>
+          db
+            .prepare("INSERT INTO monitoring_predictions (request_id, shadow, at, endpoint, variant, latency_ms, status, outputs) VALUES ('r', 0, 'noon', 'e', 'stable', 1, 200, '{}')")
+            .run(),
+        /cannot store TEXT value in INTEGER column/,
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  test('indexes request ids and (endpoint, at), and window queries use the endpoint index', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      createSqliteMonitoringStore({ db });
+      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'monitoring_predictions'").all() as { name: string }[]).map((r) => r.name);
+      assert.ok(indexes.includes('monitoring_predictions_by_endpoint'), indexes.join(', '));
+      assert.ok(indexes.includes('monitoring_predictions_by_at'), indexes.join(', '));
+      assert.ok(indexes.some((n) => n.startsWith('sqlite_autoindex_monitoring_predictions')), 'UNIQUE (request_id, shadow) has an index');
+      const plan = db
+        .prepare("EXPLAIN QUERY PLAN SELECT variant, version, COUNT(*) FROM monitoring_predictions p WHERE p.endpoint = 'e' AND p.at >= 0 AND p.at < 10 GROUP BY variant, version")
+        .all() as { detail: string }[];
+      assert.ok(plan.some((row) => row.detail.includes('monitoring_predictions_by_endpoint')), JSON.stringify(plan));
+      const lookup = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM monitoring_predictions WHERE request_id = 'x'").all() as { detail: string }[];
+      assert.ok(lookup.some((row) => row.detail.includes('USING INDEX sqlite_autoindex_monitoring_predictions')), JSON.stringify(lookup));
+    } finally {
+      db.close();
+    }
+  });
+
+  test('refuses a database whose monitoring schema is newer than this build', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      createSqliteMonitoringStore({ db });
+      db.prepare("INSERT INTO schema_migrations (component, version, name, applied_at) VALUES ('monitoring', 2, 'future', '2030-01-01T00:00:00.000Z')").run();
+      assert.throws(
+        () => createSqliteMonitoringStore({ db }),
+        (error: unknown) => error instanceof PlatformError && error.code === 'STORAGE_SCHEMA_TOO_NEW',
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
