@@ -191,7 +191,7 @@ function targets(report: Report): TargetRow[] {
     met: Math.abs(growth) <= 10,
     bound:
       `After GC the JS heap went ${n1(after10.heapUsedMiB)} → ${n1(afterAll.heapUsedMiB)} MiB and V8 external memory ${n1(after10.externalMiB)} → ${n1(afterAll.externalMiB)} MiB; ` +
-      'the rest of the growth is native memory (onnxruntime sessions, worker-thread isolates, memory the allocator keeps after they exit), which a GC cannot return.',
+      'the rest of the growth is native (malloc) memory outside the JS heap — what onnxruntime sessions, worker threads and the server\'s native libraries allocate and the allocator keeps after they are released — which a GC cannot return.',
   });
   return rows;
 }
@@ -255,7 +255,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   }
 
   md.push('### Time from deploy to ready', '');
-  md.push('From `POST /api/v1/endpoints` (a registered version, pinned) until `GET /v2/models/{endpoint}/ready` answers 200 (polled every 2 ms): the replica worker starts, loads the model and warms up.', '');
+  md.push('From `POST /api/v1/endpoints` (a registered version, pinned) until `GET /v2/models/{endpoint}/ready` answers 200 (polled every 2 ms): the replica starts (a worker thread, or a session on the main thread for a model the runtime has timed as cheaper than a thread hop — timed once per artifact), loads the model and warms up.', '');
   md.push('| model | median ms | min–max ms | runs |', '|---|---:|---:|---:|');
   for (const [model, times] of report.deployMs) md.push(`| ${model} | ${n1(median(times))} | ${n1(Math.min(...times))}–${n1(Math.max(...times))} | ${times.length} |`);
   md.push('');

@@ -31,9 +31,9 @@ export function createRandom(seed: number): Random {
     return stream.int(n);
   };
   return {
-    next: stream.next,
+    next: () => stream.next(),
     int,
-    normal: stream.normal,
+    normal: () => stream.normal(),
     shuffle<T>(items: T[]): T[] {
       for (let i = items.length - 1; i > 0; i--) {
         const j = int(i + 1);

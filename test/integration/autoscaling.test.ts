@@ -74,7 +74,10 @@ test('the scaling route is 404 for an unknown endpoint and null when autoscaling
     await s.deploy('fixed', 'fixed', v);
     const off = await s.call('GET', '/api/v1/endpoints/fixed/scaling');
     assert.equal(off.status, 200);
-    assert.deepEqual(off.json, { scaling: null });
+    assert.deepEqual(off.json, { scaling: null, settings: null });
+    const put = await s.call('PUT', '/api/v1/endpoints/fixed/scaling', { maxReplicas: 1 });
+    assert.equal(put.status, 409, 'no autoscaler to configure');
+    assert.equal(put.json.code, 'SERVING_AUTOSCALING_OFF');
   } finally {
     await s.stop();
   }

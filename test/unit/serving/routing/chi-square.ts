@@ -15,5 +15,6 @@ export function chiSquareGoodnessOfFit(observed: readonly number[], shares: read
 
 /** A seeded uniform generator in [0, 1) (mulberry32). */
 export function seeded(seed: number): () => number {
-  return createSeededRandom(seed).next;
+  const stream = createSeededRandom(seed);
+  return () => stream.next();
 }
