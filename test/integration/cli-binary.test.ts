@@ -107,3 +107,18 @@ test('inspect reads an ONNX file without a server', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /x\s+tensor\(float\)\s+FP32 \[batch, 4\]/);
 });
+
+test('output piped into a reader that closes early (slipway … | head) ends quietly with exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  // a long table: many versions of one model
+  for (let k = 10; k < 40; k++) await s.push('many', addModel(k));
+  const child = spawn(process.execPath, [bin, '--server', s.url, 'models', 'show', 'many'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // read the first chunk, then close our end of the pipe, as `head -1` does
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+});
