@@ -45,11 +45,12 @@ function printEndpoint(ctx: CommandContext, e: EndpointView): void {
   if (versions.length > 0) {
     ctx.out.line();
     ctx.out.table(
-      ['VERSION', 'ROLE', 'STATE', 'REPLICAS', 'SERVED', 'ERROR'],
+      ['VERSION', 'ROLE', 'STATE', 'PLACEMENT', 'REPLICAS', 'SERVED', 'ERROR'],
       versions.map((v) => [
         `${v.model}:${v.version}`,
-        v.role,
+        v.variant === undefined || v.variant === v.role ? v.role : `${v.role} (${v.variant})`,
         v.state,
+        v.placement ?? '-',
         String(v.replicas.length),
         String(v.replicas.reduce((n, r) => n + r.served, 0)),
         truncate(v.error === undefined ? '' : `${v.error.code}: ${v.error.message}`),

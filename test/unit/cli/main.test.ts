@@ -281,7 +281,7 @@ void describe('slipway CLI: models, aliases and endpoints', () => {
 
     const show = await h.run(['endpoints', 'show', 'scorer']);
     assert.match(show.stdout, /^Endpoint {2}scorer\nServes {4}adder:1 \(pinned\)\nState {5}ready\n/);
-    assert.match(show.stdout, /\nVERSION {2}ROLE {4}STATE {2}REPLICAS {2}SERVED {2}ERROR\nadder:1 {2}stable {2}ready {2}1 {9}42\n/);
+    assert.match(show.stdout, /\nVERSION {2}ROLE {4}STATE {2}PLACEMENT {2}REPLICAS {2}SERVED {2}ERROR\nadder:1 {2}stable {2}ready {2}- {10}1 {9}42\n/);
   });
 
   void test('deletes an endpoint and exits 3 for one that does not exist', async () => {
