@@ -105,7 +105,7 @@ export const GATE_VARIANTS: readonly GateVariant[] = [
   // Alternatives measured before choosing the mapping above (see the report's "Mapping" table).
   {
     id: 'spec-literal',
-    title: "today's spec defaults read literally: error-rate tolerance 0.01 (mde 0.01), latency tolerance 0.2, minimumSamplePerArm 200",
+    title: "the spec's earlier defaults read literally: error-rate tolerance 0.01 (mde 0.01), latency tolerance 0.2, minimumSamplePerArm 200",
     checks: [
       withOverrides(ERROR_RATE_CHECK, { tolerance: 0.01, minimumDetectableEffect: 0.01, minimumSample: 200 }),
       withOverrides(LATENCY_CHECK, { tolerance: 0.2, minimumDetectableEffect: 0.2, minimumSample: 200 }),

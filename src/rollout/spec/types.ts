@@ -158,6 +158,8 @@ export interface AnalysisCheck {
   readonly tolerance: number;
   /** true: tolerance is a fraction of the baseline's value (0.2 = 20 % worse). */
   readonly relative: boolean;
+  /** The smallest effect worth catching, in the check's units; required when tolerance is 0. */
+  readonly minimumDetectableEffect: number | undefined;
   /** Built-in metrics are all lower-is-better. */
   readonly direction: MetricDirection;
   /** For `feedback:<name>` checks: how the metric is computed. */

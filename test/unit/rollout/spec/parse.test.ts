@@ -213,7 +213,7 @@ describe('endpoint spec: blueGreen', () => {
       { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [[0.5, 1]] }], outputs: undefined, expectStatus: 200 },
       { inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: ['oops'] }], outputs: [{ name: 'label' }], expectStatus: 400 },
     ]);
-    assert.deepEqual(s.prePromotionAnalysis?.checks, [{ metric: 'error-rate', tolerance: 0, relative: false, direction: 'lower-is-better', feedback: undefined }]);
+    assert.deepEqual(s.prePromotionAnalysis?.checks, [{ metric: 'error-rate', tolerance: 0, relative: false, minimumDetectableEffect: 0.02, direction: 'lower-is-better', feedback: undefined }]);
   });
 
   const bg = (over: Json): Json => withStrategy({ blueGreen: over });
@@ -272,8 +272,8 @@ describe('endpoint spec: canary', () => {
     const defaults: AnalysisTemplate = {
       ...ANALYSIS_DEFAULTS,
       checks: [
-        { metric: 'error-rate', tolerance: 0.01, relative: false, direction: 'lower-is-better', feedback: undefined },
-        { metric: 'latency-p99', tolerance: 0.2, relative: true, direction: 'lower-is-better', feedback: undefined },
+        { metric: 'error-rate', tolerance: 0, relative: false, minimumDetectableEffect: 0.02, direction: 'lower-is-better', feedback: undefined },
+        { metric: 'latency-mean-log', tolerance: 0.1, relative: false, minimumDetectableEffect: 0.1, direction: 'lower-is-better', feedback: undefined },
       ],
     };
     assert.deepEqual(s.steps, [
@@ -337,7 +337,7 @@ describe('endpoint spec: canary', () => {
 
   test('accepts shadow-disagreement when the canary mirrors', () => {
     const s = only(readEndpointSpecs(withStrategy({ canary: { steps: [{ setWeight: 10 }], mirrorPercent: 10, analysis: { checks: [{ metric: 'shadow-disagreement' }] } } }))).spec.strategy as CanaryStrategy;
-    assert.deepEqual(s.analysis?.checks, [{ metric: 'shadow-disagreement', tolerance: 0.05, relative: false, direction: 'lower-is-better', feedback: undefined }]);
+    assert.deepEqual(s.analysis?.checks, [{ metric: 'shadow-disagreement', tolerance: 0.05, relative: false, minimumDetectableEffect: undefined, direction: 'lower-is-better', feedback: undefined }]);
   });
 });
 
@@ -369,9 +369,9 @@ describe('endpoint spec: analysis template', () => {
       ],
     });
     assert.deepEqual(t.checks, [
-      { metric: 'feedback:converted', tolerance: 0.01, relative: false, direction: 'higher-is-better', feedback: { name: 'converted', kind: 'rate', event: 'converted' } },
-      { metric: 'feedback:revenue', tolerance: 0.1, relative: true, direction: 'higher-is-better', feedback: { name: 'revenue', kind: 'mean', event: 'purchase' } },
-      { metric: 'feedback:accuracy', tolerance: 0.02, relative: false, direction: 'higher-is-better', feedback: { name: 'accuracy', kind: 'accuracy', event: undefined } },
+      { metric: 'feedback:converted', tolerance: 0.01, relative: false, minimumDetectableEffect: undefined, direction: 'higher-is-better', feedback: { name: 'converted', kind: 'rate', event: 'converted' } },
+      { metric: 'feedback:revenue', tolerance: 0.1, relative: true, minimumDetectableEffect: undefined, direction: 'higher-is-better', feedback: { name: 'revenue', kind: 'mean', event: 'purchase' } },
+      { metric: 'feedback:accuracy', tolerance: 0.02, relative: false, minimumDetectableEffect: undefined, direction: 'higher-is-better', feedback: { name: 'accuracy', kind: 'accuracy', event: undefined } },
     ]);
   });
 
@@ -404,6 +404,9 @@ describe('endpoint spec: analysis template', () => {
     ['a feedback check of an unknown kind', { checks: [{ metric: 'feedback:x', kind: 'median', direction: 'higher-is-better', tolerance: 0 }] }, `${P}.checks[0].kind`, /rate, mean, accuracy/],
     ['an event on an accuracy check', { checks: [{ metric: 'feedback:acc', kind: 'accuracy', event: 'x', direction: 'higher-is-better', tolerance: 0 }] }, `${P}.checks[0].event`, /does not apply to kind accuracy/],
     ['a bad direction', { checks: [{ metric: 'feedback:x', direction: 'up', tolerance: 0 }] }, `${P}.checks[0].direction`, /higher-is-better, lower-is-better/],
+    ['a feedback check at tolerance 0 without a minimum effect', { checks: [{ metric: 'feedback:x', direction: 'higher-is-better', tolerance: 0 }] }, `${P}.checks[0].minimumDetectableEffect`, /is required when tolerance is 0/],
+    ['a minimum effect that is not positive', { checks: [{ metric: 'error-rate', minimumDetectableEffect: 0 }] }, `${P}.checks[0].minimumDetectableEffect`, /must be > 0/],
+    ['a relative error-rate at tolerance 0 with no effect to size it', { checks: [{ metric: 'error-rate', relative: true, tolerance: 0 }] }, `${P}.checks[0].minimumDetectableEffect`, /is required when tolerance is 0/],
     ['an unknown template key', { successCondition: 'x' }, `${P}.successCondition`, /unknown key/],
   ];
   for (const [what, template, path, message] of cases) test(`refuses ${what}`, () => expectProblem(analysis(template), path, message));
