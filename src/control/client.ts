@@ -193,12 +193,23 @@ function fileBody(filePath: string, total: number, onProgress: UploadProgress | 
   return { body, close: () => file.destroy() };
 }
 
+/** The HTTP layer the typed clients share: the server's base URL, raw requests, and JSON calls. */
+export interface HttpCaller {
+  readonly baseUrl: string;
+  /** Sends a request (headers include the API key); rejects with CONTROL_CLIENT_* when the server cannot be reached. */
+  readonly send: (method: string, path: string, init?: { body?: RequestInit['body']; headers?: Record<string, string>; duplex?: boolean }) => Promise<Response>;
+  /** Reads a JSON answer, turning the server's `{error, code}` bodies into PlatformErrors. */
+  readonly decode: <T>(method: string, path: string, response: Response) => Promise<T>;
+  /** `send` with an optional JSON body, then `decode`. */
+  readonly call: <T>(method: string, path: string, json?: unknown) => Promise<T>;
+}
+
 /**
- * Creates the typed client. Every method rejects with a PlatformError: the server's own error
- * (code and message from its `{error, code}` body, kind from the status), or CONTROL_CLIENT_*
- * when the server cannot be reached or answers something that is not Slipway.
+ * The HTTP layer of Slipway's typed clients (control, monitoring): every call rejects with a
+ * PlatformError — the server's own error (code and message from its `{error, code}` body, kind
+ * from the status), or CONTROL_CLIENT_* when the server cannot be reached or is not Slipway.
  */
-export function createControlClient(options: ControlClientOptions): ControlClient {
+export function createHttpCaller(options: ControlClientOptions): HttpCaller {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch;
 
@@ -283,6 +294,16 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     const response = await send(method, path, json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } });
     return decode<T>(method, path, response);
   }
+  return { baseUrl, send, decode, call };
+}
+
+/**
+ * Creates the typed client. Every method rejects with a PlatformError: the server's own error
+ * (code and message from its `{error, code}` body, kind from the status), or CONTROL_CLIENT_*
+ * when the server cannot be reached or answers something that is not Slipway.
+ */
+export function createControlClient(options: ControlClientOptions): ControlClient {
+  const { baseUrl, send, decode, call } = createHttpCaller(options);
 
   const api = (path: string): string => `/api/v1${path}`;
   const model = (name: string): string => api(`/models/${seg(name)}`);

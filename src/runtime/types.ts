@@ -1,6 +1,7 @@
 /**
  * The model runtime port: what serving needs from an inference engine. The onnxruntime-node
- * adapter runs every session inside a worker thread, because `session.run` blocks its thread.
+ * adapter runs sessions inside worker threads, because `session.run` blocks its thread, and a model
+ * cheaper than the hop on the main thread (`placement`).
  */
 import type { ModelSignature, Tensor } from '../core/index.js';
 

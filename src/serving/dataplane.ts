@@ -103,7 +103,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   }
   interface EndpointTraffic {
     sinceMs: number;
-    readonly variants: Map<string, VariantAccumulator>;
+    readonly variants: Map<string, Map<number, VariantAccumulator>>;
     shadow?: { readonly version: number; readonly aggregate: ShadowAggregate; readonly mirror: Mirror<MirrorRequest, readonly Tensor[]> };
   }
   const traffic = new Map<string, EndpointTraffic>();
@@ -117,11 +117,16 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   };
   const count = (endpoint: string, variant: string, version: number, ok: boolean, latencyMs: number): void => {
     const t = trafficOf(endpoint);
-    const key = `${variant}\n${version}`;
-    let v = t.variants.get(key);
+    // by variant, then version: no key to build on the request path
+    let byVersion = t.variants.get(variant);
+    if (byVersion === undefined) {
+      byVersion = new Map();
+      t.variants.set(variant, byVersion);
+    }
+    let v = byVersion.get(version);
     if (v === undefined) {
       v = { variant, version, requests: 0, errors: createRateArm(), latency: createLatencyArm() };
-      t.variants.set(key, v);
+      byVersion.set(version, v);
     }
     v.requests++;
     v.errors.add(!ok);
@@ -202,7 +207,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       return {
         endpoint,
         sinceMs: t.sinceMs,
-        variants: [...t.variants.values()].map((v) => ({ variant: v.variant, version: v.version, requests: v.requests, errors: v.errors.summary(), latency: v.latency.summary() })),
+        variants: [...t.variants.values()].flatMap((byVersion) => [...byVersion.values()]).map((v) => ({ variant: v.variant, version: v.version, requests: v.requests, errors: v.errors.summary(), latency: v.latency.summary() })),
         ...(t.shadow === undefined ? {} : { shadow: { version: t.shadow.version, summary: t.shadow.aggregate.summary(), mirror: t.shadow.mirror.stats() } }),
       };
     },

@@ -1,7 +1,8 @@
 /**
- * The onnxruntime-node adapter of the {@link ModelRuntime} port. Every session lives in a worker
- * thread (onnxruntime's `session.run` blocks the thread it runs on); a loaded version is a
- * {@link ReplicaPool} of such workers behind one `infer`.
+ * The onnxruntime-node adapter of the {@link ModelRuntime} port. Sessions live in worker threads
+ * (onnxruntime's `session.run` blocks the thread it runs on), except that `placement: auto` moves a
+ * model cheaper than a thread hop to the main thread; a loaded version is a {@link ReplicaPool} of
+ * such replicas behind one `infer`.
  */
 import { availableParallelism } from 'node:os';
 import { silentLogger, systemClock, type Clock, type Logger, type ModelSignature, type Tensor } from '../../core/index.js';

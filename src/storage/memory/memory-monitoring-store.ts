@@ -178,13 +178,13 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
             const values: number[] = [];
             for (const s of list) {
               let sum = 0;
-              let any = false;
+              let answered = false;
               for (const [event, o] of outcomes.get(s.record.requestId) ?? []) {
                 if (o.value === null || (metric.event !== undefined && event !== metric.event)) continue;
                 sum += o.value;
-                any = true;
+                answered = true;
               }
-              if (any || metric.missing === 'zero') values.push(sum);
+              if (answered || metric.missing === 'zero') values.push(sum);
             }
             if (values.length === 0) return undefined;
             // two passes, as the SQL does
