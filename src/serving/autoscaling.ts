@@ -65,7 +65,8 @@ export function attachAutoscaler(options: AttachAutoscalerOptions): VersionAutos
   };
 }
 
-function capReplicas(config: AutoscalerConfig, most: number): AutoscalerConfig {
+/** The options a runtime that runs at most `most` replicas can follow (a main-thread version: one). */
+export function capReplicas(config: AutoscalerConfig, most: number): AutoscalerConfig {
   const maxReplicas = Math.min(config.maxReplicas, most);
   return { ...config, maxReplicas, minReplicas: Math.min(config.minReplicas, maxReplicas) };
 }

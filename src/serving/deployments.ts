@@ -9,7 +9,7 @@ import { toPlatformError, type Clock, type Logger, type ModelSignature, type Pla
 import type { Registry } from '../registry/index.js';
 import type { LoadedModel, ModelRuntime, Placement, RuntimeSessionOptions } from '../runtime/index.js';
 import { compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
-import { attachAutoscaler, type VersionAutoscaling } from './autoscaling.js';
+import { attachAutoscaler, capReplicas, type VersionAutoscaling } from './autoscaling.js';
 import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
 import { createMemoryEndpointSettingsStore, type AutoscalingOverrides, type EndpointSettingsStore } from './endpoint-settings.js';
 import { ServingErrors } from './errors.js';
@@ -450,8 +450,11 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     },
     traffic: (endpoint) => slots.get(endpoint)?.traffic?.policy,
     autoscalingOf(endpoint) {
-      const effective = effectiveAutoscaling(endpoint);
-      if (effective === undefined) return undefined;
+      const configured = effectiveAutoscaling(endpoint);
+      if (configured === undefined) return undefined;
+      // what the stable version's autoscaler follows: a main-thread version runs one replica at most
+      const most = slots.get(endpoint)?.stable?.loaded?.maxReplicas;
+      const effective = most === undefined ? configured : capReplicas(configured, most);
       const stored = settings.get(endpoint);
       return { overrides: stored?.autoscaling ?? {}, effective, updatedAt: stored?.updatedAt ?? null, updatedBy: stored?.updatedBy ?? null };
     },
@@ -476,8 +479,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         dep.scaling = attachAutoscaler({ endpoint, loaded, inFlight: () => dep.inFlight, config, clock, logger });
       }
       logger.info({ endpoint, overrides: overrides ?? null, by }, 'endpoint autoscaler options set');
-      const stored = settings.get(endpoint);
-      return { overrides: stored?.autoscaling ?? {}, effective: config, updatedAt: stored?.updatedAt ?? null, updatedBy: stored?.updatedBy ?? null };
+      return this.autoscalingOf(endpoint) ?? { overrides: {}, effective: config, updatedAt: null, updatedBy: null };
     },
     async setTraffic(endpoint, policy) {
       const slot = slots.get(endpoint);
