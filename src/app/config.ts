@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { availableParallelism } from 'node:os';
 import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem, type PlatformError } from '../core/index.js';
+import { compileMonitoringOptions, MONITORING_OPTION_KEYS, type MonitoringConfig } from '../monitoring/index.js';
 import type { Placement } from '../runtime/index.js';
 import { AUTOSCALER_OPTION_KEYS, compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
 
@@ -49,6 +50,15 @@ export interface SlipwayConfig {
     };
     /** An autoscaler per deployed version (docs/autoscaling.md); undefined when switched off. */
     readonly autoscaling: AutoscalerConfig | undefined;
+  };
+  /** The prediction record and the feedback store (docs/feedback.md). */
+  readonly monitoring: MonitoringConfig;
+  /** The rollout controller (docs/rollouts.md). */
+  readonly rollouts: {
+    /** How often running rollouts are looked at: pause timers, analysis intervals, the split. */
+    readonly tickMs: number;
+    /** How often a running experiment's stopping rule is checked. */
+    readonly experimentLookMs: number;
   };
   readonly examples: {
     /** Build (if missing), register and deploy the example models at start. */
@@ -92,6 +102,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'serving.batching.queueTimeoutMs' },
   { path: 'serving.autoscaling.enabled' },
   ...AUTOSCALER_CONFIG_KEYS.map((key) => ({ path: `serving.autoscaling.${key}` })),
+  ...MONITORING_OPTION_KEYS.map((key) => ({ path: `monitoring.${key}` })),
+  { path: 'rollouts.tickMs' },
+  { path: 'rollouts.experimentLookMs' },
   { path: 'examples.deploy' },
   { path: 'log.level', envAliases: ['SLIPWAY_LOG_LEVEL'] },
 ];
@@ -106,7 +119,9 @@ const MiB = 1024 * 1024;
 export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()): SlipwayConfig {
   const r = new ConfigReader();
   const root = r.object(input, '');
-  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'examples', 'log']);
+  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'monitoring', 'rollouts', 'examples', 'log']);
+  const rollouts = r.object(root.rollouts, 'rollouts');
+  r.onlyKeys(rollouts, 'rollouts', ['tickMs', 'experimentLookMs']);
   const server = r.object(root.server, 'server');
   r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs']);
   const serving = r.object(root.serving, 'serving');
@@ -147,6 +162,11 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       },
       autoscaling: autoscalingEnabled ? readAutoscaling(r, autoscaling) : undefined,
     },
+    monitoring: readMonitoring(r, root.monitoring),
+    rollouts: {
+      tickMs: r.integer(rollouts.tickMs, 'rollouts.tickMs', 1000, 10, 60_000),
+      experimentLookMs: r.integer(rollouts.experimentLookMs, 'rollouts.experimentLookMs', 10_000, 100, 3_600_000),
+    },
     examples: { deploy: r.boolean(examples.deploy, 'examples.deploy', false) },
     log: { level: r.oneOf(log.level, 'log.level', 'info', LOG_LEVELS) },
   };
@@ -169,6 +189,19 @@ function readAutoscaling(r: ConfigReader, input: Record<string, unknown>): Autos
     if (!Array.isArray(problems)) throw error;
     for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
     return undefined;
+  }
+}
+
+/** The monitoring section, checked by monitoring's own compiler; its problems join the others under `monitoring.…`. */
+function readMonitoring(r: ConfigReader, input: unknown): MonitoringConfig {
+  try {
+    return compileMonitoringOptions(input as Record<string, unknown> | undefined, { path: 'monitoring', what: 'monitoring' });
+  } catch (error) {
+    const problems = (error as PlatformError).details?.problems;
+    if (!Array.isArray(problems)) throw error;
+    for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
+    // never used: the reader now holds problems, so finish() throws before the config is built
+    return compileMonitoringOptions(undefined);
   }
 }
 

@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, toPlatformError, type Clock, type Logger } from '../core/index.js';
 import { controlApi } from '../control/index.js';
+import { monitoringApi } from '../monitoring/api.js';
+import { createMonitoring } from '../monitoring/index.js';
 import { createRegistry } from '../registry/index.js';
+import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteRegistryStore, openDataDir } from '../storage/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -93,7 +96,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const runtime = options.runtime ?? createOnnxRuntime({ logger });
     cleanups.push(() => runtime.close());
     const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger });
+    // the rollout controller holds the stable version of canary and blue-green endpoints; it is created below, after the data plane
+    const strategies = createSqliteEndpointStrategyStore(store.db);
+    const controllerRef: { current?: RolloutController } = {};
     const deployments = createDeploymentManager({
+      stableVersionOf: (endpoint, registryVersion) => controllerRef.current?.stableVersionOf(endpoint, registryVersion) ?? registryVersion,
+      keepWarmMs: (endpoint) => controllerRef.current?.keepWarmMs(endpoint) ?? 0,
       registry,
       runtime,
       clock,
@@ -109,10 +117,27 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       settings: createSqliteEndpointSettingsStore(store.db),
     });
     cleanups.push(() => deployments.close());
-    const dataPlane = createDataPlane({ registry, deployments, clock, inferTimeoutMs: config.serving.inferTimeoutMs });
+    // prediction records and feedback (docs/feedback.md), in slipway.db beside the registry
+    const monitoring = createMonitoring({ store: createSqliteMonitoringStore({ db: store.db, clock }), clock, logger, options: config.monitoring });
+    // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
+    cleanups.push(() => monitoring.close());
+    const dataPlane = createDataPlane({
+      registry,
+      deployments,
+      clock,
+      inferTimeoutMs: config.serving.inferTimeoutMs,
+      // recording switched off: the request path does not even build the record's input
+      ...(config.monitoring.predictions.enabled ? { predictions: monitoring } : {}),
+    });
     cleanups.push(() => dataPlane.close());
+    const rolloutStore = createSqliteRolloutStore({ db: store.db, clock });
+    const rollouts = createRolloutController({ registry, serving: deployments, dataPlane, rollouts: rolloutStore, strategies, outcomes: monitoring, clock, logger, tickMs: config.rollouts.tickMs, experimentLookMs: config.rollouts.experimentLookMs });
+    controllerRef.current = rollouts;
+    // stopped before the data plane and the deployments it drives
+    cleanups.push(() => rollouts.close());
 
     await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
+    await http.register(monitoringApi({ monitoring }), { prefix: '/api/v1' });
     await http.register(
       controlApi({
         registry,
@@ -129,12 +154,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
         traffic: {
           get: (endpoint) => deployments.traffic(endpoint),
           set: async (endpoint, policy) => {
+            const running = await rolloutStore.active(endpoint);
+            if (running !== undefined) {
+              throw RolloutControllerErrors.ROLLOUT_OWNS_TRAFFIC(`endpoint "${endpoint}" has rollout ${running.id} running (${running.phase}), which sets its traffic; use \`slipway rollout\` verbs, or abort it first`, {
+                details: { endpoint, rolloutId: running.id },
+              });
+            }
             await deployments.setTraffic(endpoint, policy);
             // figures describe one policy: a new split starts them afresh
             dataPlane.resetTrafficFigures(endpoint);
           },
           figures: (endpoint) => dataPlane.trafficFigures(endpoint),
         },
+        rollouts,
       }),
       { prefix: '/api/v1' },
     );
@@ -152,7 +184,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
     const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     lifecycle = 'ready';
-    const settled = deployments.start().then(
+    // running rollouts resume (their split in place) before the server reports ready
+    const settled = deployments.start().then(() => rollouts.start()).then(
       () => {
         settledOnce = true;
       },

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createControlClient, type ControlClient } from '../control/index.js';
+import { createControlClient, type ControlClient, type ControlClientOptions } from '../control/index.js';
 import { CliErrors } from './errors.js';
 import type { CliIo } from './io.js';
 import { Output } from './output.js';
@@ -25,6 +25,8 @@ export interface CommandContext {
   /** The server address in use. */
   readonly server: string;
   client(): ControlClient;
+  /** What `client()` is built from (address, API key, fetch), for the other typed clients (monitoring). */
+  readonly clientOptions: ControlClientOptions;
   /** Resolves a path given on the command line against the working directory. */
   path(file: string): string;
 }
@@ -48,19 +50,21 @@ export function commandContext(io: CliIo, command: Command): CommandContext {
   // the local admin.key is only offered to the default local server, never to an address someone typed
   const apiKey = globals.apiKey ?? io.env.SLIPWAY_API_KEY ?? (explicitServer === undefined ? localAdminKey(io) : undefined);
   const out = new Output(io.stdout, io.stderr, globals.json === true);
+  const clientOptions: ControlClientOptions = {
+    baseUrl: server,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+  };
   let client: ControlClient | undefined;
   return {
     io,
     out,
     server,
     client() {
-      client ??= createControlClient({
-        baseUrl: server,
-        ...(apiKey === undefined ? {} : { apiKey }),
-        ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-      });
+      client ??= createControlClient(clientOptions);
       return client;
     },
+    clientOptions,
     path: (file) => (isAbsolute(file) ? file : join(io.cwd, file)),
   };
 }

@@ -6,10 +6,14 @@
 import { Command, CommanderError } from 'commander';
 import { SLIPWAY_VERSION, toPlatformError } from '../core/index.js';
 import { registerAliasCommands } from './commands/aliases.js';
+import { registerApplyCommand } from './commands/apply.js';
 import { registerEndpointCommands } from './commands/endpoints.js';
+import { registerFeedbackCommands } from './commands/feedback.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerRollbackCommand } from './commands/rollback.js';
+import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServeCommand } from './commands/serve.js';
 import { DEFAULT_SERVER } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -39,7 +43,11 @@ function buildProgram(io: CliIo): Command {
   registerModelCommands(program, io);
   registerAliasCommands(program, io);
   registerEndpointCommands(program, io);
+  registerApplyCommand(program, io);
+  registerRolloutCommands(program, io);
+  registerRollbackCommand(program, io);
   registerPredictCommand(program, io);
+  registerFeedbackCommands(program, io);
   registerInspectCommand(program, io);
   registerServeCommand(program, io);
   return program;

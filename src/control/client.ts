@@ -11,6 +11,12 @@ import { PlatformError, type ErrorKind } from '../core/index.js';
 import type { OipInferenceResponse, OipModelMetadata } from '../serving/index.js';
 import { ControlErrors } from './errors.js';
 import type {
+  ApplyResponse,
+  RollbackResponse,
+  RolloutEventsResponse,
+  RolloutResponse,
+  RolloutsListResponse,
+  RolloutStatusResponse,
   AliasAtResponse,
   AliasDeletedResponse,
   AliasesListResponse,
@@ -76,6 +82,18 @@ export interface ControlClient {
   endpointTraffic(name: string): Promise<EndpointTrafficResponse>;
   /** PUT /api/v1/endpoints/{name}/traffic (a policy body), or DELETE with undefined to clear it. */
   setEndpointTraffic(name: string, body: Record<string, unknown> | undefined): Promise<EndpointTrafficResponse>;
+  /** POST /api/v1/apply: endpoint spec documents (as parsed from YAML); `dryRun` checks them on the server without applying. */
+  apply(documents: readonly unknown[], options?: { readonly dryRun?: boolean }): Promise<ApplyResponse>;
+  /** GET /api/v1/endpoints/{name}/rollout: strategy, stable version, latest rollout, observed figures. */
+  rolloutStatus(endpoint: string): Promise<RolloutStatusResponse>;
+  /** GET /api/v1/endpoints/{name}/rollouts: the endpoint's rollouts, newest first. */
+  listRollouts(endpoint: string, limit?: number): Promise<RolloutsListResponse>;
+  /** POST /api/v1/endpoints/{name}/rollout/{verb}. */
+  rolloutVerb(endpoint: string, verb: 'pause' | 'resume' | 'promote' | 'abort' | 'retry', body?: { readonly message?: string; readonly full?: boolean; readonly variant?: string }): Promise<RolloutResponse>;
+  /** POST /api/v1/endpoints/{name}/rollback. */
+  rollback(endpoint: string, body?: { readonly toVersion?: number; readonly message?: string }): Promise<RollbackResponse>;
+  /** GET /api/v1/rollouts/{id}/events. */
+  rolloutEvents(id: string, options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<RolloutEventsResponse>;
   /** GET /v2/models/{endpoint}[/versions/{version}]: the Open Inference Protocol model metadata. */
   modelMetadata(endpoint: string, version?: number): Promise<OipModelMetadata>;
   /** POST /v2/models/{endpoint}[/versions/{version}]/infer. */
@@ -350,6 +368,18 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     setEndpointScaling: (name, body) => (body === undefined ? call('DELETE', `${endpointPath(name)}/scaling`) : call('PUT', `${endpointPath(name)}/scaling`, body)),
     endpointTraffic: (name) => call('GET', `${endpointPath(name)}/traffic`),
     setEndpointTraffic: (name, body) => (body === undefined ? call('DELETE', `${endpointPath(name)}/traffic`) : call('PUT', `${endpointPath(name)}/traffic`, body)),
+    apply: (documents, opts) => call('POST', api(`/apply${opts?.dryRun === true ? '?dryRun=true' : ''}`), documents),
+    rolloutStatus: (endpoint) => call('GET', `${endpointPath(endpoint)}/rollout`),
+    listRollouts: (endpoint, limit) => call('GET', `${endpointPath(endpoint)}/rollouts${limit === undefined ? '' : `?limit=${limit}`}`),
+    rolloutVerb: (endpoint, verb, body) => call('POST', `${endpointPath(endpoint)}/rollout/${verb}`, body ?? {}),
+    rollback: (endpoint, body) => call('POST', `${endpointPath(endpoint)}/rollback`, body ?? {}),
+    rolloutEvents: (id, opts) => {
+      const query = new URLSearchParams();
+      if (opts?.afterSeq !== undefined) query.set('afterSeq', String(opts.afterSeq));
+      if (opts?.limit !== undefined) query.set('limit', String(opts.limit));
+      const q = query.toString();
+      return call('GET', api(`/rollouts/${seg(id)}/events${q === '' ? '' : `?${q}`}`));
+    },
     modelMetadata: (endpoint, version) => call('GET', oip(endpoint, version)),
     infer: (endpoint, request, version) => call('POST', `${oip(endpoint, version)}/infer`, request),
   };

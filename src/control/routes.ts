@@ -47,6 +47,7 @@ import {
   type TargetChoice,
 } from './validate.js';
 import { readAutoscalingBody, readTrafficBody, type TrafficControl } from './traffic.js';
+import { registerRolloutRoutes, type RolloutControl } from './rollouts.js';
 import type { AutoscalingOverrides, EndpointAutoscaling } from '../serving/index.js';
 
 /** What the control API needs from the rest of the app. */
@@ -68,6 +69,8 @@ export interface ControlApiDeps {
   readonly traffic?: TrafficControl;
   /** Reads and sets endpoints' autoscaler options; without it PUT/DELETE …/scaling answer 404. */
   readonly autoscaling?: AutoscalingControl;
+  /** The rollout controller; without it /apply, the rollout verbs and /rollouts answer 404. */
+  readonly rollouts?: RolloutControl;
 }
 
 /** What the control API needs to read and set an endpoint's autoscaler options. */
@@ -301,6 +304,8 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
       await autoscalingControl().set(name, undefined, principal(req));
       return scalingView(name);
     });
+
+    registerRolloutRoutes(app, { registry, rollouts: deps.rollouts, principal });
     done();
   };
 

@@ -8,6 +8,8 @@ import type { TrafficFigures } from '../serving/dataplane.js';
 import type { TrafficPolicy } from '../serving/routing/index.js';
 import type { EndpointAutoscaling } from '../serving/deployments.js';
 import type { EndpointDeployment, EndpointScaling } from '../serving/types.js';
+import type { ApplyOutcome, RollbackOutcome, RolloutStatus } from '../rollout/controller/index.js';
+import type { Rollout, RolloutEvent } from '../rollout/state/index.js';
 
 /** GET /models */
 export interface ModelsListResponse {
@@ -86,20 +88,50 @@ export interface EndpointDeletedResponse {
   readonly deleted: true;
 }
 
-/** GET /endpoints/:name/history, oldest first. */
-/** GET /api/v1/endpoints/{name}/scaling: null when autoscaling is off or nothing is deployed yet. */
+/** POST /apply: what each document did, or with `?dryRun=true` the documents that would be applied. */
+export type ApplyResponse =
+  | { readonly dryRun: false; readonly results: readonly ApplyOutcome[] }
+  | { readonly dryRun: true; readonly endpoints: readonly { readonly endpoint: string; readonly model: string; readonly strategy: string | null }[] };
+
+/** GET /endpoints/{name}/rollout */
+export interface RolloutStatusResponse {
+  readonly status: RolloutStatus;
+}
+
+/** GET /endpoints/{name}/rollouts */
+export interface RolloutsListResponse {
+  readonly rollouts: readonly Rollout[];
+}
+
+/** POST /endpoints/{name}/rollout/{verb}, GET /rollouts/{id} */
+export interface RolloutResponse {
+  readonly rollout: Rollout;
+}
+
+/** GET /rollouts/{id}/events */
+export interface RolloutEventsResponse {
+  readonly events: readonly RolloutEvent[];
+}
+
+/** POST /endpoints/{name}/rollback */
+export interface RollbackResponse {
+  readonly rollback: RollbackOutcome;
+}
+
 /** An endpoint's traffic policy and the per-variant figures since they were last reset. */
 export interface EndpointTrafficResponse {
   readonly traffic: TrafficPolicy | null;
   readonly figures: TrafficFigures | null;
 }
 
+/** GET /api/v1/endpoints/{name}/scaling: null when autoscaling is off or nothing is deployed yet. */
 export interface EndpointScalingResponse {
   readonly scaling: EndpointScaling | null;
   /** The endpoint's autoscaler options: its overrides and what applies; null when autoscaling is off. */
   readonly settings: EndpointAutoscaling | null;
 }
 
+/** GET /endpoints/:name/history, oldest first. */
 export interface EndpointHistoryResponse {
   readonly history: readonly EndpointEvent[];
 }

@@ -56,7 +56,7 @@ export function queryTime(query: unknown, key: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
-function invalidBody(problems: readonly ConfigProblem[]): PlatformError {
+export function invalidBody(problems: readonly ConfigProblem[]): PlatformError {
   const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
   return ControlErrors.CONTROL_INVALID_BODY(`invalid request body (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}`, {
     details: { problems: problems.map((p) => ({ path: p.path, message: p.message })) },

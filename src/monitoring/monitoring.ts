@@ -16,6 +16,7 @@ import {
   type FeedbackWrite,
   type OutcomeMetric,
   type OutcomeReport,
+  type PredictedValueRow,
   type PredictionCounts,
   type PredictionWithFeedback,
   type TimeWindow,
@@ -80,6 +81,8 @@ export interface Monitoring extends PredictionSink {
   outcomes(endpoint: string, query: OutcomeQuery): Promise<OutcomeReport>;
   /** Predictions per variant and version of `endpoint` in the window: the observed split for a sample-ratio check. */
   predictionCounts(endpoint: string, window: TimeWindow): Promise<PredictionCounts>;
+  /** How often each variant predicted each value in the window (answered one-row predictions): the prediction distributions a rollout compares. */
+  predictedValues(endpoint: string, window: TimeWindow): Promise<readonly PredictedValueRow[]>;
   /** Applies retention now; resolves to the number of records removed. */
   prune(): Promise<number>;
   /** Writes every record accepted so far. */
@@ -227,6 +230,13 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
       const checked = checkWindow(window);
       await recorder.flush();
       return buildPredictionCounts(endpoint, checked, await store.predictionCounts(endpoint, checked));
+    },
+
+    async predictedValues(endpoint, window) {
+      open();
+      const checked = checkWindow(window);
+      await recorder.flush();
+      return store.predictedValues(endpoint, checked);
     },
 
     async prune() {

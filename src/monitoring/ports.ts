@@ -8,7 +8,7 @@
  * feedback handed to a method are owned by the store after the call (it may keep them); what a
  * method returns is the caller's and never aliases the store's state.
  */
-import type { ArmRow, FeedbackWrite, OutcomeMetric, PredictionCountRow, PredictionFeedback, PredictionRecord, TimeWindow } from './types.js';
+import type { ArmRow, FeedbackWrite, OutcomeMetric, PredictedValueRow, PredictionCountRow, PredictionFeedback, PredictionRecord, TimeWindow } from './types.js';
 
 export interface InsertPredictionsResult {
   /** Records stored. */
@@ -88,6 +88,12 @@ export interface MonitoringStore {
 
   /** Prediction counts for each (variant, version) of `endpoint` in the window. */
   predictionCounts(endpoint: string, window: TimeWindow): Promise<readonly PredictionCountRow[]>;
+
+  /**
+   * How often each variant of `endpoint` predicted each value in the window: answered (2xx),
+   * one-row predictions only, shadow copies included under `shadow`. Order unspecified.
+   */
+  predictedValues(endpoint: string, window: TimeWindow): Promise<readonly PredictedValueRow[]>;
 
   /** Removes records due under `policy`, and the feedback of request ids left without a record. */
   prune(policy: PrunePolicy): Promise<PruneResult>;

@@ -8,11 +8,17 @@ import type { ContinuousArm, RateArm } from '../rollout/analysis/index.js';
 
 // ─── Predictions ────────────────────────────────────────────────────────────────────────────────
 
-/** The variant that answered: `stable`, `candidate`, an experiment variant's name, or `shadow` (a mirrored copy). */
+/** The variant that answered: `stable`, `candidate`, an experiment variant's name, `shadow` (a mirrored copy) or `unrouted`. */
 export type Variant = string;
 
 /** The variant name of a mirrored copy: recorded beside the primary answer under the same request id. */
 export const SHADOW_VARIANT = 'shadow';
+
+/**
+ * The variant of a request refused before the traffic policy chose one (no such endpoint or
+ * version, nothing loaded yet): kept apart so it never counts towards a variant's observed split.
+ */
+export const UNROUTED_VARIANT = 'unrouted';
 
 /** How one output tensor is summarised, chosen by its datatype and shape (see docs/feedback.md). */
 export type OutputKind =
@@ -159,6 +165,14 @@ export interface ArmRow {
 }
 
 /** Prediction counts of one (variant, version). */
+/** How many answered predictions of one variant predicted one value (a label, an argmax index, a value) in a window. */
+export interface PredictedValueRow {
+  readonly variant: Variant;
+  /** The one-row prediction as text, as labels are compared with it. */
+  readonly predicted: string;
+  readonly count: number;
+}
+
 export interface PredictionCountRow {
   readonly variant: Variant;
   readonly version: number | null;

@@ -3,11 +3,12 @@
  * readiness and inference, in terms of endpoints and versions. Thin protocol layers (OIP REST
  * today, gRPC later) translate wire formats to and from it.
  */
-import { PlatformError, SLIPWAY_VERSION, toPlatformError, type Clock, type ModelSignature, type Tensor } from '../core/index.js';
+import { httpStatusFor, PlatformError, SLIPWAY_VERSION, toPlatformError, type Clock, type ModelSignature, type Tensor } from '../core/index.js';
+import { SHADOW_VARIANT, UNROUTED_VARIANT, type PredictionSink } from '../monitoring/index.js';
 import { createLatencyArm, createRateArm, type LatencyArmAccumulator, type RateArmAccumulator } from '../rollout/analysis/arms.js';
 import type { LatencyArm, RateArm } from '../rollout/analysis/types.js';
 import type { Registry } from '../registry/index.js';
-import type { DeploymentManager } from './deployments.js';
+import type { DeploymentManager, Lease } from './deployments.js';
 import { ServingErrors } from './errors.js';
 import type { InferenceContext, InferenceRequest, InferenceResult } from './inference.js';
 import { compareResponses, createMirror, createShadowAggregate, type Mirror, type MirrorStats, type ShadowAggregate, type ShadowSummary } from './routing/index.js';
@@ -18,6 +19,12 @@ export interface DataPlaneOptions {
   readonly clock: Clock;
   /** Longest an inference may run before 504 (0 disables). */
   readonly inferTimeoutMs: number;
+  /**
+   * Where every inference is reported once it is answered or has failed (monitoring's prediction
+   * record), and every shadow copy as variant `shadow` under the same request id. One synchronous,
+   * bounded call that never throws; absent: nothing is recorded.
+   */
+  readonly predictions?: PredictionSink;
 }
 
 export interface ModelMetadata {
@@ -46,6 +53,18 @@ export interface DataPlane {
   trafficFigures(endpoint: string): TrafficFigures | undefined;
   /** Starts the endpoint's figures afresh (a new rollout step, a new policy). */
   resetTrafficFigures(endpoint: string): void;
+  /**
+   * The per-variant figures since the last take, and starts them afresh — the rollout controller's
+   * read, which adds them to its analyses. The shadow comparison is not reset (it is cumulative
+   * for as long as the mirror runs). In one synchronous step, so no request is counted twice or lost.
+   */
+  takeTrafficFigures(endpoint: string): TrafficFigures | undefined;
+  /**
+   * Serves `name` as another name for one version of an endpoint (blue-green's preview endpoint,
+   * Argo's previewService): requests to it go to that version, counted in the endpoint's figures.
+   * undefined removes the name. The caller checks that the name is not an endpoint of its own.
+   */
+  setPreview(name: string, target: { readonly endpoint: string; readonly version: number } | undefined): void;
   /** Stops mirroring (pending shadow calls are abandoned). */
   close(): Promise<void>;
 }
@@ -107,6 +126,18 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     shadow?: { readonly version: number; readonly aggregate: ShadowAggregate; readonly mirror: Mirror<MirrorRequest, readonly Tensor[]> };
   }
   const traffic = new Map<string, EndpointTraffic>();
+  const previews = new Map<string, { readonly endpoint: string; readonly version: number }>();
+  /** A preview name's endpoint and version; the endpoint itself otherwise. */
+  const resolve = (endpoint: string, version: number | undefined): { endpoint: string; version: number | undefined } => {
+    const preview = previews.size === 0 ? undefined : previews.get(endpoint);
+    if (preview === undefined) return { endpoint, version };
+    if (version !== undefined && version !== preview.version) {
+      throw ServingErrors.SERVING_VERSION_NOT_DEPLOYED(`'${endpoint}' is the preview of endpoint '${preview.endpoint}' and serves version ${preview.version} only, not ${version}`, {
+        details: { endpoint, version, deployed: [preview.version] },
+      });
+    }
+    return preview;
+  };
   const trafficOf = (endpoint: string): EndpointTraffic => {
     let t = traffic.get(endpoint);
     if (t === undefined) {
@@ -133,6 +164,29 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     if (ok) v.latency.add(latencyMs);
   };
 
+  const sink = options.predictions;
+  /**
+   * Reports one answer or failure to the prediction sink. Positional, so a request allocates only
+   * the input object the sink takes; the sink summarises and buffers it synchronously (never I/O).
+   */
+  const record = (
+    requestId: string,
+    endpoint: string,
+    model: string | null,
+    version: number | null,
+    variant: string,
+    latencyMs: number,
+    status: number,
+    outputs: readonly Tensor[] | undefined,
+  ): void => {
+    if (sink === undefined) return;
+    try {
+      sink.recordPrediction({ requestId, endpoint, model, version, variant, latencyMs, status, outputs });
+    } catch {
+      // the sink's contract is never to throw; if one does, the request still must not fail because of it
+    }
+  };
+
   const mirrorFor = (endpoint: string, version: number): Mirror<MirrorRequest, readonly Tensor[]> => {
     const t = trafficOf(endpoint);
     if (t.shadow?.version === version) return t.shadow.mirror;
@@ -143,11 +197,26 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       concurrency: MIRROR_CONCURRENCY,
       clock,
       infer: async (req, signal) => {
-        const lease = await deployments.acquire(endpoint, version, signal);
+        const startedMs = clock.monotonicMs();
+        // The mirror aborts a call when it times out (recorded as the timeout: the shadow was too
+        // slow, even if an answer comes later) and when it closes (not recorded: the server
+        // stopping says nothing about the shadow).
+        const recordFailure = (error: unknown): void => {
+          const kind = toPlatformError(signal.aborted ? signal.reason : error).kind;
+          if (!signal.aborted || kind === 'timeout') record(req.requestId, endpoint, req.model, version, SHADOW_VARIANT, clock.monotonicMs() - startedMs, httpStatusFor(kind), undefined);
+        };
+        let lease: Lease | undefined;
         try {
-          return await lease.loaded.infer(req.inputs, req.outputs, signal);
+          lease = await deployments.acquire(endpoint, version, signal);
+          const outputs = await lease.loaded.infer(req.inputs, req.outputs, signal);
+          if (signal.aborted) recordFailure(signal.reason);
+          else record(req.requestId, endpoint, req.model, version, SHADOW_VARIANT, clock.monotonicMs() - startedMs, 200, outputs);
+          return outputs;
+        } catch (error) {
+          recordFailure(error);
+          throw error;
         } finally {
-          lease.release();
+          lease?.release();
         }
       },
       onResult: (r) => aggregate.add(compareResponses({ outputs: r.primary, latencyMs: r.primaryLatencyMs }, { outputs: r.shadow, latencyMs: r.shadowLatencyMs })),
@@ -160,7 +229,8 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
     serverName: 'slipway',
     serverVersion: SLIPWAY_VERSION,
     extensions: [],
-    async modelMetadata(endpoint, version) {
+    async modelMetadata(name, requested) {
+      const { endpoint, version } = resolve(name, requested);
       const ep = await endpointOrThrow(endpoint);
       if (version !== undefined) checkDeployed(endpoint, version);
       const deployed = deployments.deployedVersions(endpoint);
@@ -168,7 +238,8 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       const v = await registry.getVersion(ep.model, shown);
       return { endpoint, model: ep.model, versions: deployed.length > 0 ? deployed : [ep.version], signature: v.signature };
     },
-    async modelReady(endpoint, version) {
+    async modelReady(name, requested) {
+      const { endpoint, version } = resolve(name, requested);
       await endpointOrThrow(endpoint);
       if (version !== undefined) {
         checkDeployed(endpoint, version);
@@ -176,29 +247,53 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       }
       return deployments.deployment(endpoint)?.ready ?? false;
     },
-    async infer(endpoint, version, decode, ctx) {
-      const lease = await deployments.acquire(endpoint, version, ctx.signal, ctx.headers);
+    async infer(name, requested, decode, ctx) {
+      const arrivedMs = clock.monotonicMs();
+      const { endpoint, version } = resolve(name, requested);
+      let lease: Lease;
+      try {
+        lease = await deployments.acquire(endpoint, version, ctx.signal, ctx.headers);
+      } catch (error) {
+        // Refused before a version was chosen (version not deployed, nothing loaded, client gone).
+        // A name that is no endpoint is not recorded: nothing could join to it, and any client
+        // could otherwise write records under names it makes up.
+        if (toPlatformError(error).code !== 'SERVING_ENDPOINT_NOT_FOUND') {
+          record(ctx.requestId, endpoint, null, null, UNROUTED_VARIANT, clock.monotonicMs() - arrivedMs, statusOf(error, ctx.signal), undefined);
+        }
+        throw error;
+      }
       const started = clock.monotonicMs();
       let outcome: 'ok' | 'failed' | 'client-gone' = 'failed';
+      let status = 500;
+      let answer: readonly Tensor[] | undefined;
       try {
         const request = decode(lease.signature);
         // the client leaving or the timeout both abort ctx.signal, which takes the request out of any queue
         const run = lease.loaded.infer(request.inputs, request.outputs, ctx.signal);
         const outputs = options.inferTimeoutMs > 0 ? await withTimeout(run, options.inferTimeoutMs, clock, ctx) : await run;
         outcome = 'ok';
+        status = 200;
+        answer = outputs;
         if (lease.mirrorVersion !== undefined) {
           // a copy for the shadow, compared later; never awaited, so it cannot delay or change this answer
-          mirrorFor(endpoint, lease.mirrorVersion).submit({ request: { inputs: request.inputs, outputs: request.outputs }, primary: outputs, primaryLatencyMs: clock.monotonicMs() - started });
+          mirrorFor(endpoint, lease.mirrorVersion).submit({
+            request: { requestId: ctx.requestId, model: lease.model, inputs: request.inputs, outputs: request.outputs },
+            primary: outputs,
+            primaryLatencyMs: clock.monotonicMs() - started,
+          });
         }
         return { endpoint, model: lease.model, version: lease.version, variant: lease.variant, outputs, request };
       } catch (error) {
-        // a client that left says nothing about the version; every other failure counts against it
-        const reason: unknown = ctx.signal.aborted ? ctx.signal.reason : undefined;
-        if (toPlatformError(error).code === 'SERVING_CLIENT_GONE' || (reason instanceof PlatformError && reason.code === 'SERVING_CLIENT_GONE')) outcome = 'client-gone';
+        status = statusOf(error, ctx.signal);
+        if (status === CLIENT_CLOSED_STATUS) outcome = 'client-gone';
         throw error;
       } finally {
         lease.release();
-        if (outcome !== 'client-gone') count(endpoint, lease.variant, lease.version, outcome === 'ok', clock.monotonicMs() - started);
+        const now = clock.monotonicMs();
+        // a client that left says nothing about the version; every other failure counts against it
+        if (outcome !== 'client-gone') count(endpoint, lease.variant, lease.version, outcome === 'ok', now - started);
+        // the record's latency includes any wait for a loading version: it is what the client saw
+        record(ctx.requestId, endpoint, lease.model, lease.version, lease.variant, now - arrivedMs, status, answer);
       }
     },
     trafficFigures(endpoint) {
@@ -210,6 +305,19 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         variants: [...t.variants.values()].flatMap((byVersion) => [...byVersion.values()]).map((v) => ({ variant: v.variant, version: v.version, requests: v.requests, errors: v.errors.summary(), latency: v.latency.summary() })),
         ...(t.shadow === undefined ? {} : { shadow: { version: t.shadow.version, summary: t.shadow.aggregate.summary(), mirror: t.shadow.mirror.stats() } }),
       };
+    },
+    setPreview(name, target) {
+      if (target === undefined) previews.delete(name);
+      else previews.set(name, { endpoint: target.endpoint, version: target.version });
+    },
+    takeTrafficFigures(endpoint) {
+      const figures = this.trafficFigures(endpoint);
+      const t = traffic.get(endpoint);
+      if (t !== undefined) {
+        t.variants.clear();
+        t.sinceMs = clock.now();
+      }
+      return figures;
     },
     resetTrafficFigures(endpoint) {
       const t = traffic.get(endpoint);
@@ -223,8 +331,11 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   };
 }
 
-/** What the mirror sends the shadow: the decoded inputs and the outputs asked for. */
+/** What the mirror sends the shadow: the decoded inputs and the outputs asked for, and what its record needs. */
 interface MirrorRequest {
+  /** The primary's request id: the shadow's record is kept under it. */
+  readonly requestId: string;
+  readonly model: string;
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly string[] | undefined;
 }
@@ -233,6 +344,23 @@ interface MirrorRequest {
 const MIRROR_QUEUE = 256;
 /** Shadow calls in flight at once per endpoint. */
 const MIRROR_CONCURRENCY = 4;
+
+/**
+ * The status a prediction record carries for a request the client abandoned: no answer was sent,
+ * so none of the protocol's statuses fits; 499 is what nginx logs for "client closed request".
+ */
+const CLIENT_CLOSED_STATUS = 499;
+
+/**
+ * The HTTP status an error is answered with (the edge's one mapping, httpStatusFor), or
+ * {@link CLIENT_CLOSED_STATUS} when the client went away, whichever error the run ended with.
+ */
+function statusOf(error: unknown, signal: AbortSignal): number {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  const e = toPlatformError(error);
+  if (e.code === 'SERVING_CLIENT_GONE' || (reason instanceof PlatformError && reason.code === 'SERVING_CLIENT_GONE')) return CLIENT_CLOSED_STATUS;
+  return httpStatusFor(e.kind);
+}
 
 /**
  * Answers 504 after `ms` or 503 when the client leaves, even if the replica keeps working; on

@@ -5,7 +5,7 @@
  * load drops nothing. Requests for an endpoint whose first version is still loading are held up
  * to `holdTimeoutMs`.
  */
-import { toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../core/index.js';
+import { toPlatformError, type Clock, type Logger, type TimerHandle, type ModelSignature, type PlatformError } from '../core/index.js';
 import type { Registry } from '../registry/index.js';
 import type { LoadedModel, ModelRuntime, Placement, RuntimeSessionOptions } from '../runtime/index.js';
 import { compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
@@ -37,6 +37,19 @@ export interface DeploymentManagerOptions {
   readonly autoscaling?: AutoscalerConfig;
   /** Per-endpoint settings (autoscaler overrides) that outlive a restart; in memory when undefined. */
   readonly settings?: EndpointSettingsStore;
+  /**
+   * Which version an endpoint serves as stable, when something other than the registry decides:
+   * the rollout controller holds the old version while a canary or blue-green rollout of the
+   * registry's new target runs. Given the registry's resolved version; returns the version to
+   * serve. Default: the registry's.
+   */
+  readonly stableVersionOf?: (endpoint: string, registryVersion: number) => number;
+  /**
+   * How long a version that stops being stable stays loaded (not routed) so that switching back is
+   * instant — blue-green's `scaleDownDelaySeconds`, and `slipway rollback` within that window.
+   * Default: none (it drains and unloads at once).
+   */
+  readonly keepWarmMs?: (endpoint: string) => number;
 }
 
 /** An endpoint's autoscaler options: what it overrides and what applies (the server's options filled in). */
@@ -120,6 +133,8 @@ interface EndpointSlot {
   readonly retiring: Set<VersionDeployment>;
   /** Versions loaded beside stable for the traffic policy (candidate, variants, shadow), by number. */
   readonly extras: Map<number, VersionDeployment>;
+  /** Former stable versions kept loaded, unrouted, until their timer unloads them (keepWarmMs). */
+  readonly warm: Map<number, { readonly dep: VersionDeployment; readonly timer: TimerHandle }>;
   /** How requests are split between stable and the extras; undefined: everything to stable. */
   traffic: { readonly policy: TrafficPolicy; readonly router: Router } | undefined;
   /** Reconciles run one after another per endpoint. */
@@ -200,7 +215,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
   const slotFor = (name: string): EndpointSlot => {
     let slot = slots.get(name);
     if (slot === undefined) {
-      slot = { name, stable: undefined, pending: undefined, failed: undefined, retiring: new Set(), extras: new Map(), traffic: undefined, chain: Promise.resolve(), deleted: false };
+      slot = { name, stable: undefined, pending: undefined, failed: undefined, retiring: new Set(), extras: new Map(), warm: new Map(), traffic: undefined, chain: Promise.resolve(), deleted: false };
       slots.set(name, slot);
     }
     return slot;
@@ -220,6 +235,34 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       slot.retiring.delete(dep);
       logger.info({ endpoint: slot.name, model: dep.model, version: dep.version }, 'version unloaded');
     })();
+  };
+
+  /** Retires a former stable version, or keeps it loaded for the endpoint's keep-warm time so that switching back is instant. */
+  const retireOrKeepWarm = (slot: EndpointSlot, dep: VersionDeployment | undefined): void => {
+    if (dep === undefined) return;
+    const ms = closed || slot.deleted ? 0 : (options.keepWarmMs?.(slot.name) ?? 0);
+    if (!(ms > 0) || dep.state !== 'ready') {
+      retire(slot, dep);
+      return;
+    }
+    dropWarm(slot, dep.version);
+    const timer = clock.setTimeout(() => {
+      if (slot.warm.get(dep.version)?.dep !== dep) return;
+      slot.warm.delete(dep.version);
+      retire(slot, dep);
+    }, ms);
+    slot.warm.set(dep.version, { dep, timer });
+    logger.info({ endpoint: slot.name, model: dep.model, version: dep.version, keepWarmMs: ms }, 'version kept warm');
+  };
+
+  /** Takes a warm version out of the warm set (its timer cancelled); retires it unless `keep`. */
+  const dropWarm = (slot: EndpointSlot, version: number, keep = false): VersionDeployment | undefined => {
+    const warm = slot.warm.get(version);
+    if (warm === undefined) return undefined;
+    warm.timer.cancel();
+    slot.warm.delete(version);
+    if (!keep) retire(slot, warm.dep);
+    return warm.dep;
   };
 
   /** Stops what runs beside a version (autoscaler ticks, scheduler timers), then unloads it. */
@@ -265,7 +308,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     let desired: { model: string; version: number } | undefined;
     try {
       const ep = await registry.getEndpoint(slot.name);
-      desired = { model: ep.model, version: ep.version };
+      desired = { model: ep.model, version: options.stableVersionOf?.(slot.name, ep.version) ?? ep.version };
     } catch (error) {
       const e = toPlatformError(error);
       if (e.kind !== 'not_found') throw e;
@@ -279,6 +322,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       retire(slot, slot.pending);
       for (const extra of slot.extras.values()) retire(slot, extra);
       slot.extras.clear();
+      for (const v of [...slot.warm.keys()]) dropWarm(slot, v);
       slot.traffic = undefined;
       slot.stable = slot.pending = undefined;
       return;
@@ -286,15 +330,19 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     const same = (d: VersionDeployment | undefined): boolean => d !== undefined && d.model === desired.model && d.version === desired.version;
     if (same(slot.stable) && slot.stable?.state !== 'failed') return;
     const loadedExtra = slot.extras.get(desired.version);
-    if (loadedExtra !== undefined && same(loadedExtra) && loadedExtra.state === 'ready') {
+    const warmed = slot.warm.get(desired.version)?.dep;
+    const ready = loadedExtra !== undefined && same(loadedExtra) && loadedExtra.state === 'ready' ? loadedExtra : warmed !== undefined && same(warmed) && warmed.state === 'ready' ? warmed : undefined;
+    if (ready !== undefined) {
       // promotion of a version that already serves traffic (a canary's candidate, blue-green's
-      // green): switch at once, no load; the old stable leaves with the policy that named it
+      // green), or a switch back to a version kept warm: at once, no load; the old stable leaves
+      // with the policy that named it
       const old = slot.stable;
-      slot.extras.delete(desired.version);
-      slot.stable = loadedExtra;
+      if (ready === loadedExtra) slot.extras.delete(desired.version);
+      else dropWarm(slot, desired.version, true);
+      slot.stable = ready;
       slot.failed = undefined;
       slot.traffic = undefined;
-      retire(slot, old);
+      retireOrKeepWarm(slot, old);
       for (const extra of [...slot.extras.values()]) {
         slot.extras.delete(extra.version);
         retire(slot, extra);
@@ -329,7 +377,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         slot.extras.delete(extra.version);
         retire(slot, extra);
       }
-      retire(slot, old);
+      retireOrKeepWarm(slot, old);
     } else {
       slot.failed = dep; // the old version keeps serving
     }
@@ -350,6 +398,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       const router = createRouter(policy);
       const wanted = new Set(policyVersions(policy).filter((v) => v !== stable.version));
       for (const v of wanted) {
+        const warmDep = dropWarm(slot, v, true);
+        if (warmDep !== undefined) slot.extras.set(v, warmDep);
         const have = slot.extras.get(v);
         if (have !== undefined && have.state === 'ready') continue;
         if (have !== undefined) {
@@ -595,6 +645,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         const name = policy === undefined ? undefined : variantOf(policy, extra.version);
         versions.push({ ...describe(extra, name === SHADOW_VARIANT ? 'shadow' : 'candidate'), ...(name === undefined ? {} : { variant: name }) });
       }
+      for (const w of slot.warm.values()) versions.push(describe(w.dep, 'warm'));
       for (const r of slot.retiring) versions.push(describe(r, 'retiring'));
       return { endpoint, ready: slot.stable?.state === 'ready', versions, ...(policy === undefined ? {} : { traffic: policy }) };
     },
@@ -603,7 +654,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
       unsubscribe();
       const all: VersionDeployment[] = [];
       for (const slot of slots.values()) {
-        for (const d of [slot.stable, slot.pending, ...slot.extras.values(), ...slot.retiring]) if (d !== undefined) all.push(d);
+        for (const w of slot.warm.values()) w.timer.cancel();
+        for (const d of [slot.stable, slot.pending, ...slot.extras.values(), ...[...slot.warm.values()].map((w) => w.dep), ...slot.retiring]) if (d !== undefined) all.push(d);
       }
       await Promise.all(
         all.map(async (d) => {

@@ -14,9 +14,10 @@ export interface DeployedVersion {
   readonly version: number;
   /**
    * `stable` serves traffic; `pending` is loading to replace it; `retiring` finishes its in-flight
-   * requests before unloading. `candidate` and `shadow` arrive with rollouts.
+   * requests before unloading; `warm` is a former stable version kept loaded, unrouted, so that
+   * switching back is instant (blue-green's scaleDownDelaySeconds). `candidate` and `shadow` serve a traffic policy.
    */
-  readonly role: 'stable' | 'pending' | 'retiring' | 'candidate' | 'shadow';
+  readonly role: 'stable' | 'pending' | 'retiring' | 'candidate' | 'shadow' | 'warm';
   /** Its variant in the endpoint's traffic policy (`candidate`, an experiment variant, `shadow`). */
   readonly variant?: string;
   readonly state: DeploymentState;

@@ -13,6 +13,7 @@ export {
 export { migrate, schemaVersion, type Migration, type MigrationOutcome, type MigrateOptions } from './sqlite/migrate.js';
 export { registryMigrations, REGISTRY_COMPONENT } from './sqlite/registry-migrations.js';
 export { createSqliteEndpointSettingsStore, endpointSettingsMigrations, ENDPOINT_SETTINGS_COMPONENT } from './sqlite/endpoint-settings-store.js';
+export { createSqliteEndpointStrategyStore, endpointStrategyMigrations, ENDPOINT_STRATEGIES_COMPONENT } from './sqlite/endpoint-strategy-store.js';
 export {
   createSqliteRegistryStore,
   type SqliteRegistryStore,

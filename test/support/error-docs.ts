@@ -18,6 +18,7 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/rollout/analysis/index.js'),
     import('../../src/rollout/spec/index.js'),
     import('../../src/rollout/state/index.js'),
+    import('../../src/rollout/controller/index.js'),
     import('../../src/monitoring/index.js'),
     import('../../src/control/index.js'),
     import('../../src/examples/index.js'),

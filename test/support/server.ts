@@ -54,7 +54,7 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
       const r = await call('GET', `/api/v1/endpoints/${endpoint}`);
       const dep = (r.json.endpoint as { deployment?: { ready: boolean; versions: { version: number; role: string; state: string }[] } } | undefined)?.deployment;
       const stable = dep?.versions.find((v) => v.role === 'stable');
-      if (dep?.ready === true && stable?.version === version && dep.versions.every((v) => v.role === 'stable' || v.role === 'retiring')) return;
+      if (dep?.ready === true && stable?.version === version && dep.versions.every((v) => v.role === 'stable' || v.role === 'retiring' || v.role === 'warm')) return;
       if (dep?.versions.some((v) => v.version === version && v.state === 'failed')) throw new Error(`version ${version} failed to load: ${JSON.stringify(dep)}`);
       if (Date.now() > deadline) throw new Error(`endpoint ${endpoint} did not reach version ${version}: ${JSON.stringify(r.json)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));

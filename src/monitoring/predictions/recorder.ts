@@ -7,7 +7,7 @@
 import { silentLogger, systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
 import type { MonitoringStore } from '../ports.js';
 import type { PredictionRecord } from '../types.js';
-import { summarizeOutputs, type OutputSummaryOptions } from './summary.js';
+import { createOutputSummarizer, type OutputSummaryOptions } from './summary.js';
 
 /** What the request path reports about one inference. */
 export interface PredictionInput {
@@ -89,7 +89,7 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
   const bufferSize = options.bufferSize ?? 10_000;
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const batchSize = options.flushBatchSize ?? 1000;
-  const summary = options.summary ?? {};
+  const summarize = createOutputSummarizer(options.summary);
 
   let pending: PredictionRecord[] = [];
   let writing = 0;
@@ -101,7 +101,7 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
 
   const toRecord = (input: PredictionInput): PredictionRecord => ({
     requestId: input.requestId,
-    at: Math.round(finiteOr(input.at ?? clock.now(), clock.now())),
+    at: Math.round(input.at !== undefined && Number.isFinite(input.at) ? input.at : clock.now()),
     endpoint: input.endpoint,
     model: input.model ?? null,
     // a malformed version would make the store refuse the whole batch; keep the record without it
@@ -109,7 +109,7 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
     variant: input.variant ?? 'stable',
     latencyMs: Math.max(0, finiteOr(input.latencyMs, 0)),
     status: Math.trunc(finiteOr(input.status, 0)),
-    outputs: summarizeOutputs(input.outputs, summary),
+    outputs: summarize(input.outputs),
   });
 
   const writeBatch = async (batch: readonly PredictionRecord[]): Promise<void> => {

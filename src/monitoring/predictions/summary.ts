@@ -59,10 +59,15 @@ function kindOf(t: Tensor, rowWidth: number, maxRowWidth: number): OutputKind {
 
 type MutableSummary = { -readonly [K in keyof OutputSummary]: OutputSummary[K] };
 
-function summarizeTensor(t: Tensor, o: Required<OutputSummaryOptions>): { summary: OutputSummary; rows: number } {
+/** Rows of an output: its first dimension, 1 for a scalar. */
+function rowsOf(t: Tensor): number {
+  return t.shape.length === 0 ? 1 : (t.shape[0] ?? 0);
+}
+
+function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions): OutputSummary {
   const shape = [...t.shape];
   const rank = shape.length;
-  const rows = rank === 0 ? 1 : (shape[0] ?? 0);
+  const rows = rowsOf(t);
   // Width of one row: 1 for scalars and vectors (one element per row), the second dimension of a
   // matrix; -1 (no per-row summary) for rank ≥ 3.
   const rowWidth = rank <= 1 ? 1 : rank === 2 ? (shape[1] ?? 0) : -1;
@@ -72,7 +77,7 @@ function summarizeTensor(t: Tensor, o: Required<OutputSummaryOptions>): { summar
   // Built by assignment, not object spread: spreads of varying shapes cost microseconds per
   // request on the hot path (measured), plain stores cost nanoseconds.
   const summary: MutableSummary = { name: t.name, datatype: t.datatype, shape, kind };
-  if (kind === 'tensor') return { summary, rows };
+  if (kind === 'tensor') return summary;
 
   const kept = Math.min(rows, o.maxRows);
   let truncated = rows > kept;
@@ -111,16 +116,19 @@ function summarizeTensor(t: Tensor, o: Required<OutputSummaryOptions>): { summar
     summary.values = values;
   }
   if (truncated) summary.truncated = true;
-  return { summary, rows };
+  return summary;
 }
 
-function resolveOptions(options: OutputSummaryOptions): Required<OutputSummaryOptions> {
-  return {
+/** Summary options with every default applied. */
+type ResolvedSummaryOptions = Readonly<Required<OutputSummaryOptions>>;
+
+function resolveOptions(options: OutputSummaryOptions): ResolvedSummaryOptions {
+  return Object.freeze({
     maxRows: options.maxRows ?? OUTPUT_SUMMARY_DEFAULTS.maxRows,
     maxOutputs: options.maxOutputs ?? OUTPUT_SUMMARY_DEFAULTS.maxOutputs,
     maxStringLength: options.maxStringLength ?? OUTPUT_SUMMARY_DEFAULTS.maxStringLength,
     maxRowWidth: options.maxRowWidth ?? OUTPUT_SUMMARY_DEFAULTS.maxRowWidth,
-  };
+  });
 }
 
 /** The prediction of a one-row response: first label output, else first scores argmax, else first value. */
@@ -142,14 +150,28 @@ function predictedOf(tensors: readonly OutputSummary[]): PredictedValue | null {
  * output it cannot read per row is kept as `tensor` (datatype and shape only).
  */
 export function summarizeOutputs(outputs: readonly Tensor[] | undefined, options: OutputSummaryOptions = {}): OutputsSummary {
-  if (outputs === undefined || outputs.length === 0) return EMPTY_OUTPUTS_SUMMARY;
+  return summarize(outputs, resolveOptions(options));
+}
+
+/**
+ * {@link summarizeOutputs} with its options resolved once: what the recorder calls per request, so
+ * a request pays for its summary and nothing else.
+ */
+export function createOutputSummarizer(options: OutputSummaryOptions = {}): (outputs: readonly Tensor[] | undefined) => OutputsSummary {
   const o = resolveOptions(options);
+  return (outputs) => summarize(outputs, o);
+}
+
+function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOptions): OutputsSummary {
+  if (outputs === undefined || outputs.length === 0) return EMPTY_OUTPUTS_SUMMARY;
   const tensors: OutputSummary[] = [];
   let rows: number | null | undefined;
-  for (const t of outputs.slice(0, o.maxOutputs)) {
-    const s = summarizeTensor(t, o);
-    tensors.push(s.summary);
-    rows = rows === undefined || rows === s.rows ? s.rows : null;
+  const n = Math.min(outputs.length, o.maxOutputs);
+  for (let i = 0; i < n; i++) {
+    const t = outputs[i] as Tensor;
+    tensors.push(summarizeTensor(t, o));
+    const r = rowsOf(t);
+    rows = rows === undefined || rows === r ? r : null;
   }
   const shared = rows ?? null;
   return { rows: shared, predicted: shared === 1 ? predictedOf(tensors) : null, tensors, omitted: Math.max(0, outputs.length - o.maxOutputs) };

@@ -10,6 +10,7 @@ import {
   type FeedbackOutcome,
   type MonitoringStore,
   type OutcomeArm,
+  type PredictedValueRow,
   type PredictionCountRow,
   type PredictionRecord,
   type TimeWindow,
@@ -193,6 +194,18 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
             return { kind: 'continuous', n: values.length, mean, m2 };
           });
       }
+    },
+
+    async predictedValues(endpoint, window) {
+      const counts = new Map<string, { variant: string; predicted: string; count: number }>();
+      for (const s of records.values()) {
+        if (s.predicted === null || !inWindow(s, endpoint, window) || !answered(s.record.status)) continue;
+        const key = JSON.stringify([s.record.variant, s.predicted]);
+        const c = counts.get(key) ?? { variant: s.record.variant, predicted: s.predicted, count: 0 };
+        c.count++;
+        counts.set(key, c);
+      }
+      return [...counts.values()] as PredictedValueRow[];
     },
 
     async predictionCounts(endpoint, window) {

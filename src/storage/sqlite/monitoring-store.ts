@@ -13,6 +13,7 @@ import {
   type MonitoringStore,
   type OutcomeMetric,
   type OutputsSummary,
+  type PredictedValueRow,
   type PredictionCountRow,
   type PredictionFeedback,
   type PredictionRecord,
@@ -155,6 +156,11 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
       GROUP BY p.variant, p.version`),
     meanSkip: db.prepare(meanSql('skip')),
     meanZero: db.prepare(meanSql('zero')),
+    predictedValues: db.prepare(`
+      SELECT variant, predicted, COUNT(*) AS count
+      FROM monitoring_predictions
+      WHERE endpoint = @endpoint AND at >= @since AND at < @until AND predicted IS NOT NULL AND status BETWEEN 200 AND 299
+      GROUP BY variant, predicted`),
     counts: db.prepare(`
       SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered
       FROM monitoring_predictions
@@ -259,6 +265,10 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
           }));
         }
       }
+    },
+
+    async predictedValues(endpoint, window): Promise<readonly PredictedValueRow[]> {
+      return (sql.predictedValues.all(windowParams(endpoint, window)) as PredictedValueRow[]).map((r) => ({ variant: r.variant, predicted: r.predicted, count: r.count }));
     },
 
     async predictionCounts(endpoint, window): Promise<readonly PredictionCountRow[]> {

@@ -42,7 +42,7 @@ export async function startMonitoringHarness(options: MonitoringHarnessOptions =
   });
   await app.register(monitoringApi({ monitoring, ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }) }), { prefix: '/api/v1' });
 
-  // What the lead adds to the OIP infer handler: one synchronous call once the answer is known.
+  // A stand-in for the data plane, which makes this one synchronous call once the answer is known.
   app.post<{ Params: { name: string }; Querystring: { predicted?: string; variant?: string; version?: string } }>(
     '/v2/models/:name/infer',
     { config: { permission: 'inference:call' } },

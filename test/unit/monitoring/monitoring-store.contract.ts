@@ -295,6 +295,27 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
       });
     });
 
+    describe('predicted values', () => {
+      test('counts answered one-row predictions per variant and value, in the window', async () => {
+        await store.insertPredictions([
+          record(1, { predicted: 0 }),
+          record(2, { predicted: 0 }),
+          record(3, { predicted: 2 }),
+          record(4, { predicted: 1, variant: 'candidate', version: 2 }),
+          record(5, { predicted: 1, status: 500 }),
+          record(6, { predicted: 1, at: T0 - 1 }),
+          record(7, { outputs: EMPTY_OUTPUTS_SUMMARY }),
+        ]);
+        const rows = [...(await store.predictedValues('fraud', { since: T0 }))].sort((a, b) => `${a.variant}/${a.predicted}`.localeCompare(`${b.variant}/${b.predicted}`));
+        assert.deepEqual(rows, [
+          { variant: 'candidate', predicted: '1', count: 1 },
+          { variant: 'stable', predicted: '0', count: 2 },
+          { variant: 'stable', predicted: '2', count: 1 },
+        ]);
+        assert.deepEqual(await store.predictedValues('nobody', { since: 0 }), []);
+      });
+    });
+
     describe('retention', () => {
       test('removes records older than the cutoff with their feedback, and keeps the rest', async () => {
         await store.insertPredictions([record(1, { at: T0 - 2 }), record(2, { at: T0 - 1 }), record(3, { at: T0 })]);

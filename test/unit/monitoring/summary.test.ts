@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { float32ToFloat16Bits, type Tensor } from '../../../src/core/index.js';
-import { EMPTY_OUTPUTS_SUMMARY, labelText, summarizeOutputs } from '../../../src/monitoring/index.js';
+import { createOutputSummarizer, EMPTY_OUTPUTS_SUMMARY, labelText, summarizeOutputs } from '../../../src/monitoring/index.js';
 import { labels, probabilities } from './fixtures.js';
 
 describe('summarizeOutputs', () => {
@@ -115,6 +115,21 @@ describe('summarizeOutputs', () => {
     assert.deepEqual(summarizeOutputs([]), EMPTY_OUTPUTS_SUMMARY);
     const short = summarizeOutputs([{ name: 'p', datatype: 'FP32', shape: [2, 3], data: new Float32Array(2) }]);
     assert.equal(short.tensors[0]?.kind, 'tensor');
+  });
+
+  test('a summarizer made once with options summarises as summarizeOutputs does with them, answer after answer', () => {
+    const summarize = createOutputSummarizer({ maxRows: 2, maxOutputs: 1 });
+    const outputs = [probabilities([2, 0, 1]), labels([1, 1, 1])];
+    for (let i = 0; i < 3; i++) assert.deepEqual(summarize(outputs), summarizeOutputs(outputs, { maxRows: 2, maxOutputs: 1 }));
+    const s = summarize(outputs);
+    assert.deepEqual([s.tensors.length, s.omitted, s.tensors[0]?.values, s.tensors[0]?.truncated, s.rows], [1, 1, [2, 0], true, 3]);
+    assert.equal(summarize(undefined), EMPTY_OUTPUTS_SUMMARY);
+  });
+
+  test('rows are the first dimension the outputs share, null when they disagree, 1 for scalars', () => {
+    assert.equal(summarizeOutputs([probabilities([0, 1]), labels([0, 1])]).rows, 2);
+    assert.equal(summarizeOutputs([probabilities([0, 1]), labels([0])]).rows, null);
+    assert.equal(summarizeOutputs([{ name: 's', datatype: 'FP32', shape: [], data: Float32Array.from([0.5]) }]).rows, 1);
   });
 });
 
