@@ -1,6 +1,7 @@
 /**
  * Writes a trained example's folder: model.onnx, test.csv, reference.csv, metrics.json,
- * request.json and feature-names.json. The folder is assembled under a temporary name and
+ * request.json and feature-names.json, plus candidate.onnx and candidate-metrics.json for an
+ * example that has a candidate. The folder is assembled under a temporary name and
  * renamed into place, so a crash never leaves a half-written model folder behind.
  */
 import { createHash } from 'node:crypto';
@@ -13,10 +14,23 @@ import { EXAMPLE_IR_VERSION, EXAMPLE_OPSET } from './onnx-export.js';
 /** The files of an example folder. */
 export const EXAMPLE_FILES = ['model.onnx', 'test.csv', 'reference.csv', 'metrics.json', 'request.json', 'feature-names.json'] as const;
 
+/**
+ * The extra files of an example that has a candidate. Its metrics go in a file of their own, not
+ * under a key of metrics.json: metrics.json describes model.onnx alone (the server attaches its
+ * numbers to the registered version as lineage metrics), and the candidate's file has the very same
+ * shape, so whatever reads one reads the other.
+ */
+export const CANDIDATE_FILES = ['candidate.onnx', 'candidate-metrics.json'] as const;
+
+/** The name of a file an example folder may hold. */
+export type ExampleFileName = (typeof EXAMPLE_FILES)[number] | (typeof CANDIDATE_FILES)[number];
+
 /** The content of metrics.json: everything about the run except wall-clock time, so it is deterministic. */
 export interface ExampleMetricsFile {
   readonly name: ExampleName;
   readonly title: string;
+  /** candidate-metrics.json only: the model this one is a retrained alternative to. */
+  readonly candidateOf?: { readonly file: 'model.onnx'; readonly sha256: string };
   readonly task: ExampleTask;
   readonly dataset: { readonly file: string; readonly sha256: string; readonly rows: number; readonly attribution: string };
   readonly seed: number;
@@ -31,7 +45,7 @@ export interface ExampleMetricsFile {
   readonly checks: readonly MetricCheck[];
   readonly passed: boolean;
   readonly model: {
-    readonly file: 'model.onnx';
+    readonly file: 'model.onnx' | 'candidate.onnx';
     readonly sha256: string;
     readonly bytes: number;
     readonly parameters: number;
@@ -55,16 +69,41 @@ export interface ExampleResult {
   readonly modelBytes: number;
   /** What metrics.json holds. */
   readonly metrics: ExampleMetricsFile;
-  /** Whether every held-out threshold was met. */
+  /** Whether every held-out threshold was met, the candidate's included. */
+  readonly passed: boolean;
+  /** The candidate written beside the model, if the example has one. */
+  readonly candidate?: CandidateResult;
+}
+
+/** What was written for an example's candidate. */
+export interface CandidateResult {
+  readonly modelPath: string;
+  readonly modelSha256: string;
+  readonly modelBytes: number;
+  /** What candidate-metrics.json holds. */
+  readonly metrics: ExampleMetricsFile;
+  /** Whether every held-out threshold of the candidate was met. */
   readonly passed: boolean;
 }
 
 /** The metrics.json content of a trained example. */
 export function exampleMetrics(example: TrainedExample): ExampleMetricsFile {
+  return metricsOf(example, 'model.onnx', undefined);
+}
+
+/** The candidate-metrics.json content of an example's candidate, or undefined when it has none. */
+export function candidateMetrics(example: TrainedExample): ExampleMetricsFile | undefined {
+  if (example.candidate === undefined) return undefined;
+  return metricsOf(example.candidate, 'candidate.onnx', { file: 'model.onnx', sha256: sha256(example.modelBytes) });
+}
+
+function metricsOf(example: TrainedExample, file: 'model.onnx' | 'candidate.onnx', candidateOf: ExampleMetricsFile['candidateOf']): ExampleMetricsFile {
   const classes = example.classLabels?.length ?? 0;
   return {
     name: example.name,
     title: example.title,
+    // only in candidate-metrics.json, so metrics.json keeps its bytes
+    ...(candidateOf === undefined ? {} : { candidateOf }),
     task: example.task,
     dataset: {
       file: example.dataset.info.file,
@@ -91,7 +130,7 @@ export function exampleMetrics(example: TrainedExample): ExampleMetricsFile {
     checks: example.checks,
     passed: example.passed,
     model: {
-      file: 'model.onnx',
+      file,
       sha256: sha256(example.modelBytes),
       bytes: example.modelBytes.length,
       parameters: exampleParameterCount(example),
@@ -119,7 +158,7 @@ export function exampleRequest(example: TrainedExample, rows = 2): { inputs: { n
 }
 
 /** The bytes of every file of an example folder, by file name. */
-export function exampleFiles(example: TrainedExample): Map<(typeof EXAMPLE_FILES)[number], Uint8Array> {
+export function exampleFiles(example: TrainedExample): Map<ExampleFileName, Uint8Array> {
   const table = example.dataset.table;
   const columns = [...example.featureNames, example.target].map((c) => table.header.indexOf(c));
   // Copy the cells' original text so the CSVs carry exactly the dataset's values.
@@ -127,7 +166,7 @@ export function exampleFiles(example: TrainedExample): Map<(typeof EXAMPLE_FILES
   const header = [...example.featureNames, example.target];
   const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');
   const json = (v: unknown, indent = 2): Uint8Array => text(`${JSON.stringify(v, null, indent)}\n`);
-  return new Map([
+  const files = new Map<ExampleFileName, Uint8Array>([
     ['model.onnx', example.modelBytes],
     ['test.csv', text(formatCsv(header, cells(example.split.test)))],
     ['reference.csv', text(formatCsv(header, cells(example.split.reference)))],
@@ -135,6 +174,13 @@ export function exampleFiles(example: TrainedExample): Map<(typeof EXAMPLE_FILES
     ['request.json', json(exampleRequest(example), 0)],
     ['feature-names.json', json(example.featureNames)],
   ]);
+  const candidate = example.candidate;
+  const metrics = candidateMetrics(example);
+  if (candidate !== undefined && metrics !== undefined) {
+    files.set('candidate.onnx', candidate.modelBytes);
+    files.set('candidate-metrics.json', json(metrics));
+  }
+  return files;
 }
 
 /**
@@ -165,6 +211,7 @@ export async function writeExample(example: TrainedExample, outDir: string): Pro
   await rename(tmp, dir);
   if (hadPrevious) await rm(old, { recursive: true, force: true });
   const metrics = exampleMetrics(example);
+  const candidate = candidateResult(example, dir);
   return {
     name: example.name,
     task: example.task,
@@ -173,7 +220,20 @@ export async function writeExample(example: TrainedExample, outDir: string): Pro
     modelSha256: metrics.model.sha256,
     modelBytes: metrics.model.bytes,
     metrics,
-    passed: example.passed,
+    passed: example.passed && (candidate?.passed ?? true),
+    ...(candidate === undefined ? {} : { candidate }),
+  };
+}
+
+function candidateResult(example: TrainedExample, dir: string): CandidateResult | undefined {
+  const metrics = candidateMetrics(example);
+  if (example.candidate === undefined || metrics === undefined) return undefined;
+  return {
+    modelPath: join(dir, 'candidate.onnx'),
+    modelSha256: metrics.model.sha256,
+    modelBytes: metrics.model.bytes,
+    metrics,
+    passed: example.candidate.passed,
   };
 }
 

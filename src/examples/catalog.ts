@@ -2,7 +2,7 @@
  * The catalogue of example models: each name with its dataset and its trainer.
  */
 import { trainBikeSharing } from './bike-sharing.js';
-import { trainBreastCancer } from './breast-cancer.js';
+import { trainBreastCancer, trainBreastCancerCandidate } from './breast-cancer.js';
 import { BIKE_SHARING_DATASET, BREAST_CANCER_DATASET, DIGITS_DATASET, loadDataset, type DatasetInfo, type LoadedDataset } from './datasets.js';
 import { trainDigits } from './digits.js';
 import { ExamplesErrors } from './errors.js';
@@ -14,11 +14,18 @@ export interface ExampleDefinition {
   readonly name: ExampleName;
   readonly dataset: DatasetInfo;
   readonly train: (dataset: LoadedDataset) => TrainedExample;
+  /**
+   * Trains a retrained alternative of the same model on the same split, written beside it as
+   * candidate.onnx: pushing model.onnx again is deduplicated by the registry (same bytes, same
+   * version), so a rollout needs genuinely different bytes. Only breast-cancer has one, to keep
+   * the build small.
+   */
+  readonly candidate?: (dataset: LoadedDataset) => TrainedExample;
 }
 
 /** Every example, in build order. */
 export const EXAMPLES: readonly ExampleDefinition[] = [
-  { name: 'breast-cancer', dataset: BREAST_CANCER_DATASET, train: (d) => trainBreastCancer(d) },
+  { name: 'breast-cancer', dataset: BREAST_CANCER_DATASET, train: (d) => trainBreastCancer(d), candidate: (d) => trainBreastCancerCandidate(d) },
   { name: 'digits', dataset: DIGITS_DATASET, train: (d) => trainDigits(d) },
   { name: 'bike-sharing', dataset: BIKE_SHARING_DATASET, train: (d) => trainBikeSharing(d) },
 ];
@@ -42,10 +49,20 @@ export function toExampleName(name: string): ExampleName {
   throw ExamplesErrors.EXAMPLES_UNKNOWN_MODEL(`no example model named "${name}"; the examples are ${EXAMPLE_NAMES.join(', ')}`);
 }
 
-/** Loads an example's dataset from `dataDir` and trains it (in memory; nothing is written). */
+/** Whether the example ships a candidate (candidate.onnx beside model.onnx). */
+export function hasCandidate(name: ExampleName): boolean {
+  return EXAMPLES.find((e) => e.name === name)?.candidate !== undefined;
+}
+
+/**
+ * Loads an example's dataset from `dataDir` and trains it, and its candidate if it has one
+ * (in memory; nothing is written).
+ */
 export async function trainExample(name: string, dataDir: string): Promise<TrainedExample> {
   const known = toExampleName(name);
   const definition = EXAMPLES.find((e) => e.name === known);
   if (definition === undefined) throw ExamplesErrors.EXAMPLES_UNKNOWN_MODEL(`example "${name}" has no definition`);
-  return definition.train(await loadDataset(dataDir, definition.dataset));
+  const dataset = await loadDataset(dataDir, definition.dataset);
+  const trained = definition.train(dataset);
+  return definition.candidate === undefined ? trained : { ...trained, candidate: definition.candidate(dataset) };
 }

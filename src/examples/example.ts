@@ -83,6 +83,11 @@ export interface TrainedExample {
   readonly modelBytes: Uint8Array;
   /** Runs the float32-rounded model in TypeScript (float64 arithmetic) on raw features. */
   predict(rawFeatures: Matrix): ExamplePrediction;
+  /**
+   * A retrained alternative of this model on the same split (a second version to roll out),
+   * written beside it as candidate.onnx and candidate-metrics.json; absent for most examples.
+   */
+  readonly candidate?: TrainedExample;
 }
 
 /** The result of a fitting function: a network on standardised features, and how it was made. */

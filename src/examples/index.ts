@@ -4,8 +4,8 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeExample, type ExampleResult } from './artifacts.js';
-import { EXAMPLES, SYNTHETIC_EXAMPLES, toExampleName, trainExample } from './catalog.js';
+import { CANDIDATE_FILES, writeExample, type ExampleResult } from './artifacts.js';
+import { EXAMPLES, SYNTHETIC_EXAMPLES, hasCandidate, toExampleName, trainExample } from './catalog.js';
 import { EXAMPLE_NAMES, type ExampleName } from './example.js';
 import { SYNTHETIC_EXAMPLE_NAMES, writeSyntheticExample, type SyntheticExampleName, type SyntheticExampleResult } from './heavy-conv.js';
 import { ExamplesErrors } from './errors.js';
@@ -35,14 +35,16 @@ export async function buildExamples(options: BuildExamplesOptions): Promise<Exam
 
 /**
  * The examples (of `only`, default all) whose folder under `outDir` is missing or lacks
- * model.onnx or metrics.json — the ones `npm start` needs to build first.
+ * model.onnx or metrics.json — or, for an example with a candidate, candidate.onnx or
+ * candidate-metrics.json (a folder built before candidates existed) — the ones `npm start` needs
+ * to build first.
  */
 export async function missingExamples(outDir: string, only?: readonly string[]): Promise<ExampleName[]> {
   const missing: ExampleName[] = [];
   for (const name of selectExamples(only)) {
+    const files = hasCandidate(name) ? ['model.onnx', 'metrics.json', ...CANDIDATE_FILES] : ['model.onnx', 'metrics.json'];
     try {
-      await access(join(outDir, name, 'model.onnx'));
-      await access(join(outDir, name, 'metrics.json'));
+      for (const file of files) await access(join(outDir, name, file));
     } catch {
       missing.push(name);
     }
@@ -95,9 +97,17 @@ function selectExamples(only: readonly string[] | undefined): ExampleName[] {
   return EXAMPLE_NAMES.filter((n) => wanted.has(n));
 }
 
-export { EXAMPLE_FILES, exampleFiles, exampleMetrics, exampleRequest, writeExample } from './artifacts.js';
-export type { ExampleMetricsFile, ExampleResult } from './artifacts.js';
-export { EXAMPLES, SYNTHETIC_EXAMPLES, toExampleName, trainExample } from './catalog.js';
+export { CANDIDATE_FILES, EXAMPLE_FILES, candidateMetrics, exampleFiles, exampleMetrics, exampleRequest, writeExample } from './artifacts.js';
+export type { CandidateResult, ExampleFileName, ExampleMetricsFile, ExampleResult } from './artifacts.js';
+export { EXAMPLES, SYNTHETIC_EXAMPLES, hasCandidate, toExampleName, trainExample } from './catalog.js';
+export {
+  BREAST_CANCER_CANDIDATE_TRAINING,
+  BREAST_CANCER_FEATURES,
+  BREAST_CANCER_SEED,
+  BREAST_CANCER_TRAINING,
+  trainBreastCancer,
+  trainBreastCancerCandidate,
+} from './breast-cancer.js';
 export type { ExampleDefinition, SyntheticExampleDefinition } from './catalog.js';
 export {
   HEAVY_CONV_CLASSES,

@@ -1,7 +1,7 @@
 /**
  * The table of held-out figures that `npm run examples` prints and docs/examples.md quotes.
  */
-import type { ExampleResult } from './artifacts.js';
+import type { ExampleMetricsFile, ExampleResult } from './artifacts.js';
 import type { MetricCheck } from './example.js';
 
 function fixed(value: number | undefined, digits: number): string {
@@ -17,13 +17,20 @@ function describeCheck(baselineRmse: number | undefined): (c: MetricCheck) => st
       : `${c.metric} ${SYMBOL[c.comparison]} ${c.threshold}`;
 }
 
-/** A Markdown table with one row per example: split sizes, held-out figures, baseline and rule. */
+/**
+ * A Markdown table with one row per example, plus one per candidate named `<name> (candidate)`:
+ * split sizes, held-out figures, baseline and rule.
+ */
 export function formatExamplesTable(results: readonly ExampleResult[]): string {
   const lines = [
     '| model | task | train / test rows | held-out result | baseline | rule | passed |',
     '|---|---|---|---|---|---|---|',
   ];
-  for (const r of results) {
+  const entries: { label: string; metrics: ExampleMetricsFile; passed: boolean }[] = results.flatMap((r) => [
+    { label: r.name, metrics: r.metrics, passed: r.metrics.passed },
+    ...(r.candidate === undefined ? [] : [{ label: `${r.name} (candidate)`, metrics: r.candidate.metrics, passed: r.candidate.passed }]),
+  ]);
+  for (const r of entries) {
     const m = r.metrics;
     const rows = `${m.split.trainRows} / ${m.split.testRows}`;
     let result: string;
@@ -36,7 +43,7 @@ export function formatExamplesTable(results: readonly ExampleResult[]): string {
       baseline = `training mean ${fixed(m.baseline.trainMean, 2)}: RMSE ${fixed(m.baseline.rmse, 2)}`;
     }
     const rule = m.checks.map(describeCheck(m.baseline.rmse)).join('; ');
-    lines.push(`| ${r.name} | ${m.task} | ${rows} | ${result} | ${baseline} | ${rule} | ${r.passed ? 'yes' : 'NO'} |`);
+    lines.push(`| ${r.label} | ${m.task} | ${rows} | ${result} | ${baseline} | ${rule} | ${r.passed ? 'yes' : 'NO'} |`);
   }
   return lines.join('\n');
 }

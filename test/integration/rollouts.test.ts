@@ -101,6 +101,10 @@ describe('apply', () => {
 
     const unknown = await apply(doc('untouched', { version: 9 }));
     assert.equal(unknown.status, 404, JSON.stringify(unknown.json));
+    // a document the registry refuses stops the whole apply before the documents ahead of it change anything
+    const mixed = await apply([doc('untouched', { version: 2 }), doc('other', { version: 1, strategy: { shadow: { version: 9 } } })]);
+    assert.equal(mixed.status, 404, JSON.stringify(mixed.json));
+    assert.equal((await served('untouched')).version, 1);
     assert.equal((await s.call('GET', '/api/v1/endpoints/untouched')).json.endpoint !== undefined, true);
   });
 

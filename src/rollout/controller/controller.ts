@@ -147,7 +147,11 @@ export interface RolloutController {
   stableVersionOf(endpoint: string, registryVersion: number): number;
   /** For the deployment manager: how long a former stable version stays warm (blue-green's scaleDownDelaySeconds). */
   keepWarmMs(endpoint: string): number;
-  /** Applies checked documents one after another; stops at the first refusal (documents before it stay applied). */
+  /**
+   * Applies checked documents one after another. What the registry decides (versions, aliases,
+   * clashes) is checked for every document first, so such a refusal changes nothing; a failure
+   * while applying stops there, and the documents before it stay applied.
+   */
   apply(docs: readonly EndpointSpecDocument[], actor: string): Promise<ApplyOutcome[]>;
   /** A person's verb on the endpoint's running rollout; returns the rollout after it (and after its immediate effects). */
   act(endpoint: string, action: UserAction, actor: string): Promise<Rollout>;
@@ -616,9 +620,13 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
 
   // ─── apply ──────────────────────────────────────────────────────────────────────────────────────
 
-  const applyOne = async (doc: EndpointSpecDocument, actor: string): Promise<ApplyOutcome> => {
+  /**
+   * Everything about a document that the registry decides (versions and aliases exist, no clash
+   * with what is there): checked for every document before any is applied, and again as each is.
+   */
+  const inspectDocument = async (doc: EndpointSpecDocument): Promise<{ targetVersion: number; existing: Awaited<ReturnType<Registry['getEndpoint']>> | undefined }> => {
     const name = doc.metadata.name;
-    const { model, target, strategy, description } = doc.spec;
+    const { model, target, strategy } = doc.spec;
     const targetVersion = await resolveTarget(target);
     let existing;
     try {
@@ -656,6 +664,13 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         for (const v of strategy.variants) await resolveTarget(v.target);
       }
     }
+    return { targetVersion, existing };
+  };
+
+  const applyOne = async (doc: EndpointSpecDocument, actor: string): Promise<ApplyOutcome> => {
+    const name = doc.metadata.name;
+    const { target, strategy, description } = doc.spec;
+    const { targetVersion, existing } = await inspectDocument(doc);
     const by = { by: actor, reason: `slipway apply${strategy === undefined ? '' : ` (${strategy.kind})`}` };
 
     if (existing === undefined) {
@@ -772,6 +787,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       return cfg?.strategy.kind === 'blueGreen' ? cfg.strategy.scaleDownDelaySeconds * 1000 : 0;
     },
     async apply(docs, actor) {
+      // a document the registry refuses stops the apply before anything changed
+      for (const doc of docs) await inspectDocument(doc);
       const out: ApplyOutcome[] = [];
       for (const doc of docs) {
         const name = doc.metadata.name;

@@ -23,7 +23,7 @@ export interface EndpointSpec {
   readonly model: string;
   /** The version to serve: pinned (`version: 3`) or following an alias (`alias: production`). */
   readonly target: EndpointTarget;
-  /** Set on the endpoint when given; undefined leaves it as it is. */
+  /** The description of an endpoint that apply creates; an existing endpoint keeps its own. */
   readonly description: string | undefined;
   /** undefined: switch at once, dropping no request (the behaviour without rollouts). */
   readonly strategy: RolloutStrategy | undefined;

@@ -6,9 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import {
+  BREAST_CANCER_CANDIDATE_TRAINING,
+  BREAST_CANCER_TRAINING,
+  CANDIDATE_FILES,
   EXAMPLE_FILES,
   EXAMPLE_NAMES,
   accuracy,
+  hasCandidate,
   parseCsv,
   rmse,
   trainExample,
@@ -21,6 +25,11 @@ import {
 import { onnx } from '../../../src/onnx/index.js';
 
 const dataDir = fileURLToPath(new URL('../../../examples/data/', import.meta.url));
+
+/** The files an example's folder must hold: the documented ones, and the candidate's where it has one. */
+function expectedFiles(name: ExampleName): string[] {
+  return [...EXAMPLE_FILES, ...(hasCandidate(name) ? CANDIDATE_FILES : [])].sort();
+}
 
 /** |a − b| relative to |b| (absolute when b is 0). */
 function relativeError(a: number, b: number): number {
@@ -188,7 +197,7 @@ void describe('exported model files', () => {
 
     void test(`${name}: the folder holds exactly the documented files`, async () => {
       const { result } = get(name);
-      assert.deepEqual((await readdir(result.dir)).sort(), [...EXAMPLE_FILES].sort());
+      assert.deepEqual((await readdir(result.dir)).sort(), expectedFiles(name));
     });
 
     void test(`${name}: test.csv is the held-out split with raw features and the target`, async () => {
@@ -256,9 +265,98 @@ void describe('exported model files', () => {
       await writeFile(join(dir, 'breast-cancer', 'leftover.txt'), 'old');
       await writeExample(trained, dir);
       assert.deepEqual((await readdir(dir)).sort(), ['breast-cancer']);
-      assert.deepEqual((await readdir(join(dir, 'breast-cancer'))).sort(), [...EXAMPLE_FILES].sort());
+      assert.deepEqual((await readdir(join(dir, 'breast-cancer'))).sort(), expectedFiles('breast-cancer'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+void describe('breast-cancer candidate (candidate.onnx)', () => {
+  function candidateOf(): { main: TrainedExample; candidate: TrainedExample; result: ExampleResult } {
+    const { trained, result } = get('breast-cancer');
+    assert.ok(trained.candidate, 'breast-cancer was trained with a candidate');
+    return { main: trained, candidate: trained.candidate, result };
+  }
+
+  void test('only breast-cancer has a candidate', () => {
+    assert.deepEqual(EXAMPLE_NAMES.filter(hasCandidate), ['breast-cancer']);
+    assert.equal(get('digits').trained.candidate, undefined);
+    assert.equal(get('bike-sharing').result.candidate, undefined);
+  });
+
+  void test('reaches held-out accuracy of at least 0.95, in TypeScript and from the ONNX labels', async () => {
+    const { candidate, result } = candidateOf();
+    const p = candidate.predict(candidate.xTest);
+    assert.equal(p.task, 'classification');
+    const acc = accuracy(candidate.yTest, p.labels);
+    assert.ok(acc >= 0.95, `candidate held-out accuracy ${acc}`);
+    assert.equal(acc, candidate.heldOut.accuracy);
+    assert.ok(candidate.passed);
+    assert.equal(result.candidate?.passed, true);
+
+    const session = await ort.InferenceSession.create(await readFile(join(result.dir, 'candidate.onnx')));
+    try {
+      const x = candidate.xTest;
+      const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data), [x.rows, x.cols]) });
+      const labels = Array.from(out.label!.data as BigInt64Array, Number);
+      assert.deepEqual(labels, Array.from(p.labels));
+      assert.ok(accuracy(candidate.yTest, labels) >= 0.95);
+      const probs = out.probabilities!.data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < probs.length; i++) worst = Math.max(worst, relativeError(probs[i]!, p.probabilities.data[i]!));
+      assert.ok(worst <= 1e-4, `largest relative difference ${worst}`);
+    } finally {
+      await session.release();
+    }
+  });
+
+  void test('is scored on the same held-out rows as model.onnx, and differs from it only in the L2 penalty', () => {
+    const { main, candidate } = candidateOf();
+    assert.deepEqual(candidate.split.test, main.split.test);
+    assert.deepEqual(candidate.split.train, main.split.train);
+    assert.equal(candidate.seed, main.seed);
+    assert.notEqual(BREAST_CANCER_CANDIDATE_TRAINING.l2, BREAST_CANCER_TRAINING.l2);
+    assert.deepEqual({ ...BREAST_CANCER_CANDIDATE_TRAINING, l2: 0 }, { ...BREAST_CANCER_TRAINING, l2: 0 });
+    assert.equal(candidate.training.l2, BREAST_CANCER_CANDIDATE_TRAINING.l2);
+    assert.equal(main.training.l2, BREAST_CANCER_TRAINING.l2);
+  });
+
+  void test('differs in bytes from model.onnx, so the registry stores it as a new version, and answers differently', () => {
+    const { main, candidate, result } = candidateOf();
+    assert.ok(!Buffer.from(candidate.modelBytes).equals(Buffer.from(main.modelBytes)));
+    assert.notEqual(result.candidate?.modelSha256, result.modelSha256);
+    // the same request gets other probabilities, so a response shows which version served it
+    const a = main.predict(main.xTest);
+    const b = candidate.predict(candidate.xTest);
+    assert.ok(a.task === 'classification' && b.task === 'classification');
+    assert.notEqual(a.probabilities.data[1], b.probabilities.data[1]);
+  });
+
+  void test('training it again with the same seed gives the same bytes', async () => {
+    const { candidate } = candidateOf();
+    const again = await trainExample('breast-cancer', dataDir);
+    assert.ok(again.candidate);
+    assert.ok(Buffer.from(again.candidate.modelBytes).equals(Buffer.from(candidate.modelBytes)));
+  });
+
+  void test('candidate-metrics.json has the shape of metrics.json, names candidate.onnx and points at model.onnx', async () => {
+    const { candidate, result } = candidateOf();
+    const metrics = JSON.parse(await readFile(join(result.dir, 'candidate-metrics.json'), 'utf8')) as ExampleMetricsFile;
+    const main = JSON.parse(await readFile(join(result.dir, 'metrics.json'), 'utf8')) as ExampleMetricsFile;
+    assert.deepEqual(Object.keys(metrics).filter((k) => k !== 'candidateOf'), Object.keys(main));
+    assert.equal(main.candidateOf, undefined, 'metrics.json describes model.onnx alone');
+    assert.deepEqual(metrics.candidateOf, { file: 'model.onnx', sha256: result.modelSha256 });
+    assert.equal(metrics.model.file, 'candidate.onnx');
+    assert.equal(metrics.model.sha256, result.candidate?.modelSha256);
+    assert.equal(metrics.model.bytes, (await readFile(join(result.dir, 'candidate.onnx'))).length);
+    assert.deepEqual(metrics.heldOut, candidate.heldOut);
+    assert.equal(metrics.passed, true);
+    assert.deepEqual(metrics.split, main.split);
+    assert.equal(metrics.training.l2, BREAST_CANCER_CANDIDATE_TRAINING.l2);
+    const model = onnx.ModelProto.decode(candidate.modelBytes);
+    const meta = new Map(model.metadataProps.map((p): [string, string] => [p.key ?? '', p.value ?? '']));
+    assert.equal(meta.get('slipway.example'), 'breast-cancer');
+    assert.equal((JSON.parse(meta.get('training') ?? '{}') as { l2?: number }).l2, BREAST_CANCER_CANDIDATE_TRAINING.l2);
   });
 });
