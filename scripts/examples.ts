@@ -26,7 +26,9 @@ console.log(`\nwrote ${[...results, ...synthetic].map((r) => relative(root, r.di
 const failed = results.filter((r) => !r.passed);
 if (failed.length > 0) {
   for (const r of failed) {
-    for (const c of r.metrics.checks.filter((k) => !k.passed)) console.error(`${r.name}: missed "${c.rule}": ${c.metric} = ${c.value} (needs ${c.comparison} ${c.threshold})`);
+    for (const [who, checks] of [[r.name, r.metrics.checks], [`${r.name} (candidate)`, r.candidate?.metrics.checks ?? []]] as const) {
+      for (const c of checks.filter((k) => !k.passed)) console.error(`${who}: missed "${c.rule}": ${c.metric} = ${c.value} (needs ${c.comparison} ${c.threshold})`);
+    }
   }
   process.exitCode = 1;
 }

@@ -100,7 +100,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const strategies = createSqliteEndpointStrategyStore(store.db);
     const controllerRef: { current?: RolloutController } = {};
     const deployments = createDeploymentManager({
-      stableVersionOf: (endpoint, registryVersion) => controllerRef.current?.stableVersionOf(endpoint, registryVersion) ?? registryVersion,
+      stableVersionOf: (endpoint, model, registryVersion) => controllerRef.current?.stableVersionOf(endpoint, model, registryVersion) ?? registryVersion,
       keepWarmMs: (endpoint) => controllerRef.current?.keepWarmMs(endpoint) ?? 0,
       registry,
       runtime,

@@ -40,10 +40,10 @@ export interface DeploymentManagerOptions {
   /**
    * Which version an endpoint serves as stable, when something other than the registry decides:
    * the rollout controller holds the old version while a canary or blue-green rollout of the
-   * registry's new target runs. Given the registry's resolved version; returns the version to
-   * serve. Default: the registry's.
+   * registry's new target runs. Given the registry's model and resolved version; returns the
+   * version to serve. Default: the registry's.
    */
-  readonly stableVersionOf?: (endpoint: string, registryVersion: number) => number;
+  readonly stableVersionOf?: (endpoint: string, model: string, registryVersion: number) => number;
   /**
    * How long a version that stops being stable stays loaded (not routed) so that switching back is
    * instant — blue-green's `scaleDownDelaySeconds`, and `slipway rollback` within that window.
@@ -308,7 +308,7 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     let desired: { model: string; version: number } | undefined;
     try {
       const ep = await registry.getEndpoint(slot.name);
-      desired = { model: ep.model, version: options.stableVersionOf?.(slot.name, ep.version) ?? ep.version };
+      desired = { model: ep.model, version: options.stableVersionOf?.(slot.name, ep.model, ep.version) ?? ep.version };
     } catch (error) {
       const e = toPlatformError(error);
       if (e.kind !== 'not_found') throw e;

@@ -46,7 +46,7 @@ async function apply(body: unknown): Promise<{ status: number; json: Record<stri
   return s.call('POST', '/api/v1/apply', body);
 }
 
-async function status(endpoint: string): Promise<{ rollout: RolloutView | null; stableVersion: number; targetVersion: number; observed: { variants: { variant: string; requests: number }[]; shadow: { summary: { comparisons: number; meanAbsDiff: number | null } } | null } | null }> {
+async function status(endpoint: string): Promise<{ rollout: RolloutView | null; strategy: unknown; stableVersion: number; targetVersion: number; observed: { variants: { variant: string; requests: number }[]; shadow: { summary: { comparisons: number; meanAbsDiff: number | null } } | null } | null }> {
   const r = await s.call('GET', `/api/v1/endpoints/${endpoint}/rollout`);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return r.json.status as never;
@@ -308,6 +308,26 @@ describe('canary', () => {
     const list = await s.call('GET', '/api/v1/endpoints/doomed/rollouts');
     assert.equal(list.status, 200, JSON.stringify(list.json));
     assert.equal((list.json.rollouts as RolloutView[])[0]?.id, running.id);
+  });
+
+  test('re-pointing a canary endpoint at another model switches at once and ends its rollout', async () => {
+    await s.push('other', addModel(5));
+    await s.deploy('moved', 'm', 1);
+    await apply(doc('moved', { version: 2, strategy: { canary: { steps: [{ setWeight: 10 }, { pause: {} }] } } }));
+    const running = await until('moved', (x) => x.phase === 'Paused', 'paused');
+    const put = await s.call('PUT', '/api/v1/endpoints/moved', { model: 'other', version: 1 });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    await s.waitForVersion('moved', 1);
+    const deadline = Date.now() + 10_000;
+    let answer = await served('moved');
+    while (answer.version !== 5 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      answer = await served('moved');
+    }
+    assert.equal(answer.version, 5, 'model "other" (y = x + 5) serves');
+    const ended = await s.call('GET', `/api/v1/rollouts/${running.id}`);
+    assert.equal((ended.json.rollout as RolloutView).phase, 'Aborted');
+    assert.equal((await status('moved')).strategy, null, 'the strategy no longer applies');
   });
 
   test('a manual traffic policy is refused while a rollout sets the split', async () => {

@@ -144,7 +144,7 @@ export interface RolloutController {
   /** Stops the tick loop and waits for the work in progress. Idempotent. */
   close(): Promise<void>;
   /** For the deployment manager: the version an endpoint serves as stable. */
-  stableVersionOf(endpoint: string, registryVersion: number): number;
+  stableVersionOf(endpoint: string, model: string, registryVersion: number): number;
   /** For the deployment manager: how long a former stable version stays warm (blue-green's scaleDownDelaySeconds). */
   keepWarmMs(endpoint: string): number;
   /**
@@ -592,6 +592,13 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     }
     const active = await rollouts.active(endpoint);
     if (cfg === undefined) return active ?? null;
+    if (cfg.model !== null && cfg.model !== ep.model) {
+      // re-pointed at another model (PUT /api/v1/endpoints): a rollout stays within one model
+      await abortActive(endpoint, `the endpoint now serves model "${ep.model}"`, actor);
+      strategies.delete(endpoint);
+      logger.info({ endpoint, from: cfg.model, to: ep.model }, 'endpoint moved to another model: its strategy no longer applies');
+      return null;
+    }
     const target = ep.version;
     if (holdsStable(cfg.strategy)) {
       const stable = cfg.stableVersion;
@@ -674,7 +681,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const by = { by: actor, reason: `slipway apply${strategy === undefined ? '' : ` (${strategy.kind})`}` };
 
     if (existing === undefined) {
-      if (strategy !== undefined) strategies.put({ endpoint: name, strategy, stableVersion: targetVersion, appliedAt: clock.now(), appliedBy: actor });
+      if (strategy !== undefined) strategies.put({ endpoint: name, model: doc.spec.model, strategy, stableVersion: targetVersion, appliedAt: clock.now(), appliedBy: actor });
       await registry.createEndpoint(name, target, { ...by, ...(description === undefined ? {} : { description }) });
       await serving.reconcile(name);
       const rollout = strategy !== undefined && !holdsStable(strategy) ? await reconcileTarget(name, actor, false) : null;
@@ -701,7 +708,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
 
     const hold = holdsStable(strategy);
     const stableVersion = hold ? servingStable : targetVersion;
-    strategies.put({ endpoint: name, strategy, stableVersion, appliedAt: clock.now(), appliedBy: actor });
+    strategies.put({ endpoint: name, model: doc.spec.model, strategy, stableVersion, appliedAt: clock.now(), appliedBy: actor });
     const activeBefore = await rollouts.active(name);
     const updated = await registry.updateEndpoint(name, target, by);
     // shadow and experiment: a new own target switches at once, before the rollout splits around it
@@ -777,9 +784,10 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       await ticking;
       await Promise.all([...chains.values(), ...loading.values()].map((p) => p.catch(() => undefined)));
     },
-    stableVersionOf(endpoint, registryVersion) {
+    stableVersionOf(endpoint, model, registryVersion) {
       const cfg = strategies.get(endpoint);
-      if (cfg === undefined || !holdsStable(cfg.strategy)) return registryVersion;
+      // an endpoint re-pointed at another model switches at once (the controller then forgets the strategy)
+      if (cfg === undefined || !holdsStable(cfg.strategy) || (cfg.model !== null && cfg.model !== model)) return registryVersion;
       return cfg.stableVersion;
     },
     keepWarmMs(endpoint) {

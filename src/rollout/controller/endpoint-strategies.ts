@@ -10,6 +10,8 @@ import type { RolloutStrategy } from '../spec/index.js';
 /** One endpoint's applied strategy. Times are milliseconds since the epoch. */
 export interface EndpointStrategy {
   readonly endpoint: string;
+  /** The model it was applied for; null for a record written before the model was kept. */
+  readonly model: string | null;
   readonly strategy: RolloutStrategy;
   /**
    * The version serving as stable, moved only by a promotion or a rollback. Meaningful for canary

@@ -26,10 +26,19 @@ export const endpointStrategyMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'model',
+    up(db) {
+      // the model the strategy was applied for: a held stable version means nothing for another model
+      db.exec(`ALTER TABLE endpoint_strategies ADD COLUMN model TEXT;`);
+    },
+  },
 ];
 
 interface Row {
   endpoint: string;
+  model: string | null;
   strategy: string;
   stable_version: number;
   applied_at: number;
@@ -38,6 +47,7 @@ interface Row {
 
 const fromRow = (row: Row): EndpointStrategy => ({
   endpoint: row.endpoint,
+  model: row.model,
   strategy: JSON.parse(row.strategy) as RolloutStrategy,
   stableVersion: row.stable_version,
   appliedAt: row.applied_at,
@@ -47,12 +57,12 @@ const fromRow = (row: Row): EndpointStrategy => ({
 /** Creates the store on an open database, applying its migrations first. */
 export function createSqliteEndpointStrategyStore(db: SqliteDatabase): EndpointStrategyStore {
   migrate(db, ENDPOINT_STRATEGIES_COMPONENT, endpointStrategyMigrations);
-  const columns = 'endpoint, strategy, stable_version, applied_at, applied_by';
+  const columns = 'endpoint, model, strategy, stable_version, applied_at, applied_by';
   const select = db.prepare<[string], Row>(`SELECT ${columns} FROM endpoint_strategies WHERE endpoint = ?`);
   const all = db.prepare<[], Row>(`SELECT ${columns} FROM endpoint_strategies ORDER BY endpoint`);
   const upsert = db.prepare(
-    `INSERT INTO endpoint_strategies (${columns}) VALUES (@endpoint, @strategy, @stableVersion, @appliedAt, @appliedBy)
-     ON CONFLICT (endpoint) DO UPDATE SET strategy = excluded.strategy, stable_version = excluded.stable_version,
+    `INSERT INTO endpoint_strategies (${columns}) VALUES (@endpoint, @model, @strategy, @stableVersion, @appliedAt, @appliedBy)
+     ON CONFLICT (endpoint) DO UPDATE SET model = excluded.model, strategy = excluded.strategy, stable_version = excluded.stable_version,
        applied_at = excluded.applied_at, applied_by = excluded.applied_by`,
   );
   const remove = db.prepare('DELETE FROM endpoint_strategies WHERE endpoint = ?');

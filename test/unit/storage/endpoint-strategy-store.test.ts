@@ -10,7 +10,7 @@ import type { RolloutStrategy } from '../../../src/rollout/spec/index.js';
 
 const canary: RolloutStrategy = { kind: 'canary', steps: [{ kind: 'setWeight', weight: 10 }], analysis: undefined, stickiness: { kind: 'header', name: 'x-user' }, headerRoute: undefined, mirrorPercent: 0 };
 const shadow: RolloutStrategy = { kind: 'shadow', target: { kind: 'alias', model: 'm', alias: 'next' }, mirrorPercent: 50 };
-const row = (endpoint: string, strategy: RolloutStrategy, stableVersion: number): EndpointStrategy => ({ endpoint, strategy, stableVersion, appliedAt: 1_700_000_000_000, appliedBy: 'alice' });
+const row = (endpoint: string, strategy: RolloutStrategy, stableVersion: number): EndpointStrategy => ({ endpoint, model: 'm', strategy, stableVersion, appliedAt: 1_700_000_000_000, appliedBy: 'alice' });
 
 function contract(name: string, open: () => { store: EndpointStrategyStore; close: () => void }): void {
   describe(`${name} endpoint strategy store`, () => {
