@@ -4,9 +4,9 @@
  * number comes from the runs it is given.
  */
 import type { CheckDefinition } from '../../src/rollout/analysis/index.js';
-import { wilsonInterval } from '../../src/stats/index.js';
-import type { FixedGateConfig } from './gates.js';
-import type { RealServerResult } from './real-server.js';
+import { normalCdf, normalIsf, wilsonInterval } from '../../src/stats/index.js';
+import type { FixedGateConfig, GateOutcome } from './gates.js';
+import { analysedOf, latencyRatioOf, type RealServerResult } from './real-server.js';
 import type { GateVariant, Scenario } from './scenarios.js';
 import { medianOf, type GateSummary } from './simulation.js';
 import type { TrafficShape } from './traffic.js';
@@ -148,6 +148,16 @@ function targets(r: RolloutReport): TargetRow[] {
         `The issue's fixed gate rolls back ${pct(fixedFalse ?? 0)} of healthy canaries, so its speed is that of a gate that fires on noise. ` +
         `At a comparable false-rollback rate (threshold ${r.calibratedThreshold} failed checks: ${pct(nf.calibrated.rollbacks / nf.calibrated.runs)} false rollbacks) ` +
         `the fixed gate catches this fault in ${pct(row.calibrated.rollbacks / row.calibrated.runs)} of runs, median ${int(calMedian)} requests.`;
+      const extra = row.scenario.fault.extraErrorRate;
+      if (extra > 0 && fixedMedian !== null) {
+        // the most powerful test that uses the requests up to the fixed gate's median once, at the
+        // check's whole α (no Bonferroni share, one-sided): no level-α test can detect more often by then
+        const power = errorFixedHorizonPower(r.shape, extra, fixedMedian, ALPHA_FOR_BOUND);
+        note +=
+          ` No test that keeps its false-alarm rate at α = ${ALPHA_FOR_BOUND} can have a median at or below ${int(fixedMedian)} requests: ` +
+          `the most powerful single test at that point (a one-sided z test on all ${int(fixedMedian)} requests, α = ${ALPHA_FOR_BOUND}, no share for the other checks) ` +
+          `detects this fault only with probability ${pct(power)} (computed, not simulated), under the 50 % a median needs.`;
+      }
     }
     rows.push({
       target,
@@ -189,6 +199,88 @@ const RESULT_HEADER = [
 function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
+}
+
+/** One run's outcome in a few words, e.g. "rollback (error-rate) at 3,012". */
+export function outcomeCell(o: GateOutcome): string {
+  switch (o.kind) {
+    case 'rollback':
+      return `rollback (${o.checks.join(', ')}) at ${int(o.atRequest)}`;
+    case 'promote':
+      return `promote on Pass at ${int(o.atRequest)}`;
+    case 'pause':
+      return `pause at ${int(o.atRequest)}`;
+    case 'end':
+      return `undecided (${o.lastVerdict ?? 'no look'}) at ${int(o.atRequest)}`;
+  }
+}
+
+const ratio = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)} ×`);
+
+/** The Markdown of the real-server part (a wiring check) from what it produced. */
+export function realServerMarkdown(rs: RealServerResult): string[] {
+  if (rs.status === 'not-measured') return [`Not measured: ${rs.reason}.`];
+  const out: string[] = [];
+  const runs = rs.scenarios.map((x) => x.runs);
+  const fewest = Math.min(...runs);
+  const most = Math.max(...runs);
+  out.push(
+    `**A wiring check, not a rate estimate.** ${fewest === most ? most : `${fewest}–${most}`} run${most === 1 ? '' : 's'} per scenario (of ${rs.runsAsked} asked${fewest < rs.runsAsked ? '; the time budget ran out before the rest' : ''}; ${rs.runsAsked} rather than more to keep this part within about six minutes on this machine) drive a real \`slipway serve\` over HTTP: the router's split, the prediction records and the feedback API feed the rollout controller's analysis looks, whose verdicts and decisions are read back from the stored rollout and its events. A handful of runs cannot estimate false-rollback or detection rates — the simulator above does that; this shows what the real server decided in each run and the evidence it stored for it. ${rs.requestsPerRun.toLocaleString('en-US')} requests per run at most; ${rs.seconds.toFixed(1)} s in all.`,
+  );
+  out.push('');
+  for (const line of rs.setup) out.push(`- ${line}`);
+  out.push('');
+  out.push(
+    table(
+      ['scenario', 'analysis checks', 'runs', 'rolled back', 'rollbacks by check', 'median requests to rollback (sent / analysed)', 'promoted on Pass (median requests)', 'undecided at the end (last verdict)', 'paused'],
+      rs.scenarios.map((x) => {
+        const s = x.summary;
+        const analysed = x.details.filter((d) => d.outcome.kind === 'rollback').map((d) => analysedOf(d.lastVerdict)).filter((n): n is number => n !== null).sort((a, b) => a - b);
+        return [
+          x.title,
+          x.checks,
+          String(x.runs),
+          `${s.rollbacks} of ${s.runs}`,
+          byCheck(s),
+          s.rollbacks === 0 ? '—' : `${int(medianOf(s.rollbackAt))} / ${int(medianOf(analysed))}`,
+          s.promotedOnPass === 0 ? '0' : `${s.promotedOnPass} of ${s.runs} (median ${int(medianOf(s.promotedOnPassAt))})`,
+          s.endedUndecided === 0 ? '0' : `${s.endedUndecided} of ${s.runs} (${Object.entries(s.endedByVerdict).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+          s.paused === 0 ? '0' : `${s.paused} of ${s.runs}`,
+        ];
+      }),
+      ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  out.push('Every run:');
+  out.push('');
+  out.push(
+    table(
+      ['scenario', 'run', 'outcome (requests sent)', 'rollout reason', 'requests analysed at the last look', 'looks', 'load s', 'canary share of answers', 'failed requests (by status)', 'canary ÷ stable latency (geometric means)'],
+      rs.scenarios.flatMap((x) =>
+        x.details.map((d) => {
+          const answered = d.answered.stable + d.answered.candidate;
+          const failed = Object.entries(d.failed);
+          return [
+            x.scenarioId,
+            String(d.run),
+            outcomeCell(d.outcome),
+            d.reason,
+            int(analysedOf(d.lastVerdict)),
+            String(d.looks),
+            d.seconds.toFixed(1),
+            answered === 0 ? '—' : pct(d.answered.candidate / answered),
+            failed.length === 0 ? '0' : failed.map(([status, n]) => `${n} × ${status}`).join(', '),
+            ratio(latencyRatioOf(d.lastVerdict)),
+          ];
+        }),
+      ),
+      ['l', 'r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  for (const note of rs.notes) out.push(`- ${note}`);
+  return out;
 }
 
 /** The Markdown of the `rollout-simulator` section of docs/benchmarks.md. */
@@ -288,20 +380,7 @@ export function renderMarkdown(r: RolloutReport): string {
   out.push('');
   out.push('### Against a real server');
   out.push('');
-  if (r.realServer.status === 'not-measured') {
-    out.push(`Not measured yet: ${r.realServer.reason}.`);
-  } else {
-    out.push(`${r.realServer.scenarios.length} scenarios, ${r.realServer.requestsPerRun} requests per run, ${r.realServer.seconds.toFixed(1)} s.`);
-    out.push('');
-    out.push(
-      table(
-        ['scenario', 'runs', 'rolled back', 'median requests to rollback', 'promoted on Pass', 'undecided', 'paused'],
-        r.realServer.scenarios.map((x) => [x.scenarioId, String(x.runs), pct(x.summary.rollbacks / x.summary.runs), int(medianOf(x.summary.rollbackAt)), pct(x.summary.promotedOnPass / x.summary.runs), pct(x.summary.endedUndecided / x.summary.runs), pct(x.summary.paused / x.summary.runs)]),
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-      ),
-    );
-    for (const note of r.realServer.notes) out.push(`- ${note}`);
-  }
+  out.push(...realServerMarkdown(r.realServer));
   return out.join('\n');
 }
 
@@ -323,5 +402,30 @@ export function renderConsole(r: RolloutReport): string {
   }
   lines.push('');
   for (const t of targets(r)) lines.push(`${t.met === 'met' ? 'MET   ' : t.met === 'n/a' ? 'N/A   ' : 'MISSED'} ${t.target}: ${t.measured}`);
+  lines.push('');
+  if (r.realServer.status === 'not-measured') {
+    lines.push(`real server: not measured: ${r.realServer.reason}`);
+  } else {
+    lines.push(`real server (${r.realServer.seconds.toFixed(1)} s, a wiring check):`);
+    for (const x of r.realServer.scenarios) {
+      lines.push(`  ${pad(x.title, 44)} ${x.runs} runs: ${x.details.map((d) => outcomeCell(d.outcome)).join('; ')}`);
+    }
+  }
   return lines.join('\n');
+}
+
+/** The significance level of the bound quoted for a missed detection-speed target. */
+const ALPHA_FOR_BOUND = 0.05;
+
+/**
+ * Power of a one-sided two-proportion z test after `requests` requests split by the canary weight,
+ * for baseline error rate p and candidate p + extra (normal approximation, unpooled variance).
+ */
+export function errorFixedHorizonPower(shape: Pick<TrafficShape, 'baselineErrorRate' | 'candidateWeight'>, extra: number, requests: number, alpha: number): number {
+  const pB = shape.baselineErrorRate;
+  const pC = pB + extra;
+  const nC = requests * shape.candidateWeight;
+  const nB = requests - nC;
+  const se = Math.sqrt((pB * (1 - pB)) / nB + (pC * (1 - pC)) / nC);
+  return normalCdf(extra / se - normalIsf(alpha));
 }

@@ -2,8 +2,8 @@
  * `npm run bench:rollout`: the rollout simulator of issue [3 of 6], section 7. The real analysis
  * engine on a fake clock (looks are counted in requests, nothing waits) over synthetic canary
  * traffic, 1,000 seeds per scenario, side by side with a fixed-threshold gate of the Flagger kind on
- * the same requests; then the smaller run against a real server (a hook until the rollout
- * controller exists). Prints the tables and writes the `rollout-simulator` section of
+ * the same requests; then the smaller run against a real server (real-server.ts: the scenarios
+ * through `slipway serve`, the controller deciding; a wiring check, 3 runs each). Prints the tables and writes the `rollout-simulator` section of
  * docs/benchmarks.md, leaving the rest of the file alone.
  *
  * BENCH_QUICK=1 runs 100 seeds and writes bench/out/benchmarks-rollout.md instead.
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   log(`simulated in ${seconds.toFixed(1)} s`);
 
-  const realServer = await runAgainstRealServer({ runs: 5, requests: SHAPE.requests });
+  const realServer = await runAgainstRealServer({ runs: 3, requests: SHAPE.requests });
   const command = QUICK ? 'BENCH_QUICK=1 npm run bench:rollout' : 'npm run bench:rollout';
   const report: RolloutReport = {
     date: new Date().toISOString(),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { GateOutcome } from '../../../bench/rollout/gates.js';
+import { errorFixedHorizonPower } from '../../../bench/rollout/report.js';
 import { runCases, runShard } from '../../../bench/rollout/runner.js';
 import { SHAPE } from '../../../bench/rollout/scenarios.js';
 import { calibrateThreshold, fixedOutcome, medianOf, summarise, type RunResult } from '../../../bench/rollout/simulation.js';
@@ -89,5 +90,14 @@ describe('runner', () => {
     const split = await runCases(['main:errors'], 3, 2);
     assert.deepEqual(split, inProcess);
     assert.equal(split['main:errors']?.length, 3);
+  });
+});
+
+void describe('the bound quoted for a missed detection-speed target', () => {
+  void test('is the power of a one-sided two-proportion z test, checked by hand', () => {
+    // 1,500 requests at 10 %: 150 canary at 3 %, 1,350 stable at 1 %; z = 0.02 / 0.014187 = 1.4097; Φ(1.4097 − 1.6449) = 0.4071
+    const power = errorFixedHorizonPower({ baselineErrorRate: 0.01, candidateWeight: 0.1 }, 0.02, 1500, 0.05);
+    assert.ok(Math.abs(power - 0.4071) < 5e-4, String(power));
+    assert.ok(errorFixedHorizonPower({ baselineErrorRate: 0.01, candidateWeight: 0.1 }, 0.02, 3500, 0.05) > power, 'more requests, more power');
   });
 });
