@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
+import { toPlatformError } from '../../core/index.js';
 import { ControlErrors, type ApplyResponse } from '../../control/index.js';
 import { parseEndpointSpecs } from '../../rollout/spec/index.js';
 import { commandContext, type CommandContext } from '../context.js';
@@ -106,9 +107,11 @@ export function registerApplyCommand(program: Command, io: CliIo): void {
       try {
         result = await ctx.client().apply(documents, { dryRun: options.dryRun === true });
       } catch (error) {
-        // the server applies documents in order and stops at the first it refuses
-        if (documents.length > 1 && options.dryRun !== true) {
-          ctx.out.note('The server stops at the first document it refuses; the documents before it were applied (`slipway rollout status ENDPOINT` shows each).');
+        // the server checks every document against the registry first, so a refused version, alias
+        // or clash changed nothing; only a failure while applying leaves the documents before it applied
+        const kind = toPlatformError(error).kind;
+        if (documents.length > 1 && options.dryRun !== true && kind !== 'not_found' && kind !== 'conflict' && kind !== 'invalid') {
+          ctx.out.note('The server applies documents in order; those before the one that failed may have been applied (`slipway rollout status ENDPOINT` shows each).');
         }
         throw error;
       }
