@@ -8,11 +8,15 @@ import { systemClock, toPlatformError, type Clock, type Logger } from '../core/i
 import { controlApi } from '../control/index.js';
 import { monitoringApi } from '../monitoring/api.js';
 import { createMonitoring } from '../monitoring/index.js';
+import { profileApi } from '../monitoring/profiles/api.js';
+import { createProfileService } from '../monitoring/profiles/index.js';
+import { metricsApi } from '../monitoring/metrics/api.js';
+import { createServerMetrics } from '../monitoring/metrics/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, openDataDir } from '../storage/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -121,10 +125,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const monitoring = createMonitoring({ store: createSqliteMonitoringStore({ db: store.db, clock }), clock, logger, options: config.monitoring });
     // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
     cleanups.push(() => monitoring.close());
+    // reference profiles (docs/profiles.md): computed in a temporary session of their own; stopped before the runtime closes
+    const profiles = createProfileService({ registry, runtime, store: createSqliteProfileStore(store.db), clock, logger, sessionOptions: { allowSpinning: config.serving.allowSpinning } });
+    cleanups.push(() => profiles.close());
+    // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
+    const metrics = createServerMetrics({
+      deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
+      rollouts: async () => (await rolloutStore.listActive()).map((r) => ({ endpoint: r.endpoint, strategy: r.strategy.kind, phase: r.phase, weight: r.currentWeight })),
+    });
     const dataPlane = createDataPlane({
       registry,
       deployments,
       clock,
+      metrics,
       inferTimeoutMs: config.serving.inferTimeoutMs,
       // recording switched off: the request path does not even build the record's input
       ...(config.monitoring.predictions.enabled ? { predictions: monitoring } : {}),
@@ -138,6 +151,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
 
     await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
     await http.register(monitoringApi({ monitoring }), { prefix: '/api/v1' });
+    await http.register(
+      profileApi({ service: profiles, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
+      { prefix: '/api/v1' },
+    );
+    await http.register(metricsApi({ metrics }));
     await http.register(
       controlApi({
         registry,

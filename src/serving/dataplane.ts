@@ -5,6 +5,7 @@
  */
 import { httpStatusFor, PlatformError, SLIPWAY_VERSION, toPlatformError, type Clock, type ModelSignature, type Tensor } from '../core/index.js';
 import { SHADOW_VARIANT, UNROUTED_VARIANT, type PredictionSink } from '../monitoring/index.js';
+import type { RequestObserver } from '../monitoring/metrics/metrics.js';
 import { createLatencyArm, createRateArm, type LatencyArmAccumulator, type RateArmAccumulator } from '../rollout/analysis/arms.js';
 import type { LatencyArm, RateArm } from '../rollout/analysis/types.js';
 import type { Registry } from '../registry/index.js';
@@ -25,6 +26,8 @@ export interface DataPlaneOptions {
    * bounded call that never throws; absent: nothing is recorded.
    */
   readonly predictions?: PredictionSink;
+  /** Prometheus metrics of every inference (src/monitoring/metrics); none when absent. */
+  readonly metrics?: RequestObserver;
 }
 
 export interface ModelMetadata {
@@ -165,6 +168,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   };
 
   const sink = options.predictions;
+  const metrics = options.metrics;
   /**
    * Reports one answer or failure to the prediction sink. Positional, so a request allocates only
    * the input object the sink takes; the sink summarises and buffers it synchronously (never I/O).
@@ -257,14 +261,19 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         // Refused before a version was chosen (version not deployed, nothing loaded, client gone).
         // A name that is no endpoint is not recorded: nothing could join to it, and any client
         // could otherwise write records under names it makes up.
-        if (toPlatformError(error).code !== 'SERVING_ENDPOINT_NOT_FOUND') {
-          record(ctx.requestId, endpoint, null, null, UNROUTED_VARIANT, clock.monotonicMs() - arrivedMs, statusOf(error, ctx.signal), undefined);
+        const code = toPlatformError(error).code;
+        if (code !== 'SERVING_ENDPOINT_NOT_FOUND') {
+          const status = statusOf(error, ctx.signal);
+          const ms = clock.monotonicMs() - arrivedMs;
+          record(ctx.requestId, endpoint, null, null, UNROUTED_VARIANT, ms, status, undefined);
+          metrics?.observe(endpoint, null, UNROUTED_VARIANT, status, ms / 1000, code);
         }
         throw error;
       }
       const started = clock.monotonicMs();
       let outcome: 'ok' | 'failed' | 'client-gone' = 'failed';
       let status = 500;
+      let errorCode: string | undefined;
       let answer: readonly Tensor[] | undefined;
       try {
         const request = decode(lease.signature);
@@ -285,6 +294,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         return { endpoint, model: lease.model, version: lease.version, variant: lease.variant, outputs, request };
       } catch (error) {
         status = statusOf(error, ctx.signal);
+        errorCode = toPlatformError(error).code;
         if (status === CLIENT_CLOSED_STATUS) outcome = 'client-gone';
         throw error;
       } finally {
@@ -294,6 +304,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         if (outcome !== 'client-gone') count(endpoint, lease.variant, lease.version, outcome === 'ok', now - started);
         // the record's latency includes any wait for a loading version: it is what the client saw
         record(ctx.requestId, endpoint, lease.model, lease.version, lease.variant, now - arrivedMs, status, answer);
+        metrics?.observe(endpoint, lease.version, lease.variant, status, (now - arrivedMs) / 1000, errorCode);
       }
     },
     trafficFigures(endpoint) {

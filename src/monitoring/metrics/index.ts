@@ -1,0 +1,2 @@
+/** Prometheus metrics (`/metrics`); see docs/metrics.md. The HTTP plugin is in ./api.js. */
+export * from './metrics.js';
