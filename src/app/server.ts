@@ -11,7 +11,7 @@ import { createMonitoring } from '../monitoring/index.js';
 import { profileApi } from '../monitoring/profiles/api.js';
 import { createProfileService } from '../monitoring/profiles/index.js';
 import { metricsApi } from '../monitoring/metrics/api.js';
-import { createServerMetrics } from '../monitoring/metrics/index.js';
+import { createServerMetrics, type ServerMetrics } from '../monitoring/metrics/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
@@ -103,7 +103,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // the rollout controller holds the stable version of canary and blue-green endpoints; it is created below, after the data plane
     const strategies = createSqliteEndpointStrategyStore(store.db);
     const controllerRef: { current?: RolloutController } = {};
+    const metricsRef: { current?: ServerMetrics } = {};
     const deployments = createDeploymentManager({
+      batchObserver: (endpoint, model, version) => metricsRef.current?.batchObserver(endpoint, model, version),
       stableVersionOf: (endpoint, model, registryVersion) => controllerRef.current?.stableVersionOf(endpoint, model, registryVersion) ?? registryVersion,
       keepWarmMs: (endpoint) => controllerRef.current?.keepWarmMs(endpoint) ?? 0,
       registry,
@@ -133,6 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
       rollouts: async () => (await rolloutStore.listActive()).map((r) => ({ endpoint: r.endpoint, strategy: r.strategy.kind, phase: r.phase, weight: r.currentWeight })),
     });
+    metricsRef.current = metrics;
     const dataPlane = createDataPlane({
       registry,
       deployments,

@@ -10,7 +10,7 @@ import type { Registry } from '../registry/index.js';
 import type { LoadedModel, ModelRuntime, Placement, RuntimeSessionOptions } from '../runtime/index.js';
 import { compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
 import { attachAutoscaler, capReplicas, type VersionAutoscaling } from './autoscaling.js';
-import { createBatchScheduler, withBatching, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
+import { createBatchScheduler, withBatching, type BatchObserver, type BatchScheduler, type BatchSchedulerOptions } from './batching/index.js';
 import { createMemoryEndpointSettingsStore, type AutoscalingOverrides, type EndpointSettingsStore } from './endpoint-settings.js';
 import { ServingErrors } from './errors.js';
 import { CANDIDATE_VARIANT, createRouter, STABLE_VARIANT, type RouteHeaders, type Router, type TrafficPolicy } from './routing/index.js';
@@ -50,6 +50,8 @@ export interface DeploymentManagerOptions {
    * Default: none (it drains and unloads at once).
    */
   readonly keepWarmMs?: (endpoint: string) => number;
+  /** Observes each version's batch scheduler (queue waits, runs, rows) for metrics; none by default. */
+  readonly batchObserver?: (endpoint: string, model: string, version: number) => BatchObserver | undefined;
 }
 
 /** An endpoint's autoscaler options: what it overrides and what applies (the server's options filled in). */
@@ -288,7 +290,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
         warmup: options.warmup,
       });
       const batching = options.batching;
-      dep.scheduler = batching?.enabled === true ? createBatchScheduler(loaded, batching, clock, logger) : undefined;
+      const observer = options.batchObserver?.(slot.name, dep.model, dep.version);
+      dep.scheduler = batching?.enabled === true ? createBatchScheduler(loaded, observer === undefined ? batching : { ...batching, observer }, clock, logger) : undefined;
       dep.served = dep.scheduler === undefined ? loaded : withBatching(loaded, dep.scheduler);
       if (options.autoscaling !== undefined) {
         // leases count requests (queued in the batcher or the pool, or running), which is the demand

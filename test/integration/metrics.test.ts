@@ -48,7 +48,12 @@ describe('/metrics', () => {
     assert.equal(sample(text, 'slipway_request_duration_seconds_count', { endpoint: 'metered', version: '1', variant: 'stable' }), 6);
     assert.equal(sample(text, 'slipway_request_duration_seconds_bucket', { endpoint: 'metered', version: '1', variant: 'stable', le: '+Inf' }), 6);
     assert.ok(sample(text, 'slipway_request_duration_seconds_bucket', { endpoint: 'metered', version: '1', variant: 'stable', le: '0.0001' }) !== undefined, 'sub-millisecond buckets');
-    const codes = [...text.matchAll(/^slipway_errors_total\{endpoint="metered",code="([A-Z_]+)"\} 1$/gm)].map((m) => m[1]);
+    // the batch scheduler's view of the same requests: waits, runs and rows per run (the 400 never reached it)
+    const version = { endpoint: 'metered', model: 'm', version: '1' };
+    assert.equal(sample(text, 'slipway_queue_duration_seconds_count', version), 5);
+    assert.ok((sample(text, 'slipway_inference_duration_seconds_count', version) ?? 0) >= 1);
+    assert.equal(sample(text, 'slipway_batch_size_sum', version), 5, 'five one-row requests');
+        const codes = [...text.matchAll(/^slipway_errors_total\{endpoint="metered",code="([A-Z_]+)"\} 1$/gm)].map((m) => m[1]);
     assert.equal(codes.length, 1, text.split('\n').filter((l) => l.startsWith('slipway_errors_total')).join('\n'));
     assert.equal(codes[0], 'SERVING_DATA_LENGTH_MISMATCH');
   });

@@ -13,7 +13,11 @@
  * `slipway_`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BatchObserver } from '../../serving/batching/index.js';
 import type { EndpointDeployment } from '../../serving/types.js';
+
+/** Rows per model run: powers of two up to the largest batch sizes in use. */
+export const BATCH_SIZE_BUCKETS: readonly number[] = Object.freeze([1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
 
 /** Request latency buckets in seconds: from a tenth of a millisecond to ten seconds. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -38,6 +42,8 @@ export interface MetricsSources {
 
 export interface ServerMetrics extends RequestObserver {
   readonly registry: Registry;
+  /** The observer of one version's batch scheduler: queue waits, run times and rows per run. */
+  batchObserver(endpoint: string, model: string, version: number): BatchObserver;
   /** The Prometheus text exposition. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -63,6 +69,28 @@ export function createServerMetrics(sources: MetricsSources, options: { readonly
     help: 'Time from a request reaching the data plane to its answer (queueing, batching and inference included), by endpoint, version and variant.',
     labelNames: ['endpoint', 'version', 'variant'] as const,
     buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  const versionOnly = ['endpoint', 'model', 'version'] as const;
+  const queueWait = new Histogram({
+    name: 'slipway_queue_duration_seconds',
+    help: 'Time a request waited in its version\'s batch queue before its model run started (0 when a replica was free).',
+    labelNames: versionOnly,
+    buckets: [0, ...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  const inference = new Histogram({
+    name: 'slipway_inference_duration_seconds',
+    help: 'Time of one model run of a version (a merged batch counts once), from dispatch to its replica until its answer.',
+    labelNames: versionOnly,
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'slipway_batch_size',
+    help: 'Rows per model run of a version (Triton\'s batch size).',
+    labelNames: versionOnly,
+    buckets: [...BATCH_SIZE_BUCKETS],
     registers: [registry],
   });
   const errors = new Counter({
@@ -148,6 +176,19 @@ export function createServerMetrics(sources: MetricsSources, options: { readonly
       c.requests.inc();
       c.latency.observe(seconds);
       if (errorCode !== undefined) errors.inc({ endpoint, code: errorCode });
+    },
+    batchObserver(endpoint, model, version) {
+      const labels = [endpoint, model, String(version)] as const;
+      const queued = queueWait.labels(...labels);
+      const ran = inference.labels(...labels);
+      const rows = batchSize.labels(...labels);
+      return {
+        queued: (seconds) => queued.observe(seconds),
+        ran: (n, seconds) => {
+          ran.observe(seconds);
+          rows.observe(n);
+        },
+      };
     },
     async render() {
       await refresh();

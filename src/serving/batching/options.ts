@@ -28,6 +28,16 @@ export interface BatchSchedulerOptions {
    * least 1), read at every dispatch so it follows scaling.
    */
   readonly concurrency?: () => number;
+  /** Told about every model run and every request's wait (metrics); none by default. */
+  readonly observer?: BatchObserver;
+}
+
+/** What a batch scheduler reports as it works (src/monitoring/metrics turns it into histograms). */
+export interface BatchObserver {
+  /** A request left the queue for a run after waiting this long (0 when it went straight to a replica). */
+  queued(seconds: number): void;
+  /** A model run carrying `rows` rows finished (or failed) after this long. */
+  ran(rows: number, seconds: number): void;
 }
 
 /** The options with defaults applied and checked. */

@@ -95,6 +95,7 @@ type Outcome = { readonly value: Tensor[] } | { readonly error: PlatformError };
 export function createBatchScheduler(loaded: LoadedModel, options: BatchSchedulerOptions, clock: Clock, logger: Logger = silentLogger): BatchScheduler {
   const compiled = compileBatchSchedulerOptions(options);
   const { maxBatchSize, preferredBatchSizes, maxQueueDelayMicros, maxQueueSize, queueTimeoutMs } = compiled;
+  const observer = options.observer;
   const delayMode = maxQueueDelayMicros > 0;
   const concurrency =
     options.concurrency ??
@@ -246,14 +247,21 @@ export function createBatchScheduler(loaded: LoadedModel, options: BatchSchedule
     counts.batches++;
     counts.requests += members.length;
     const batch: Batch = { controller: new AbortController(), members };
+    const startedMs = clock.monotonicMs();
+    let rows = 0;
     for (const m of members) {
       m.state = 'running';
       m.timer?.cancel();
       m.timer = undefined;
       m.batch = batch;
-      counts.rows += m.merge?.rows ?? m.inputs[0]?.shape[0] ?? 1;
+      rows += m.merge?.rows ?? m.inputs[0]?.shape[0] ?? 1;
+      observer?.queued((startedMs - m.enqueuedMs) / 1000);
     }
-    void execute(batch).finally(freed);
+    counts.rows += rows;
+    void execute(batch).finally(() => {
+      observer?.ran(rows, (clock.monotonicMs() - startedMs) / 1000);
+      freed();
+    });
   };
 
   const runAlone = async (m: Pending): Promise<Outcome> => {
@@ -330,14 +338,24 @@ export function createBatchScheduler(loaded: LoadedModel, options: BatchSchedule
         inFlight++;
         counts.batches++;
         counts.requests++;
-        counts.rows += inputs[0]?.shape[0] ?? 1;
+        const rows = inputs[0]?.shape[0] ?? 1;
+        counts.rows += rows;
         let run: Promise<Tensor[]>;
         try {
           run = loaded.infer(inputs, outputs, signal);
         } catch (error) {
           run = Promise.reject(toPlatformError(error));
         }
-        run.then(freed, freed);
+        if (observer === undefined) run.then(freed, freed);
+        else {
+          const startedMs = clock.monotonicMs();
+          observer.queued(0);
+          const done = (): void => {
+            observer.ran(rows, (clock.monotonicMs() - startedMs) / 1000);
+            freed();
+          };
+          run.then(done, done);
+        }
         return run;
       }
       return new Promise<Tensor[]>((resolve, reject) => {

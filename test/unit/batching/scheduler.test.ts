@@ -39,6 +39,24 @@ describe('adaptive dispatch', () => {
     assertOwnRows(await third, request(2, 1));
   });
 
+  test('tells its observer how long each request queued, and the rows and time of every run', async () => {
+    const events: string[] = [];
+    const clock = createFakeClock(0);
+    const model = fakeModel();
+    const scheduler = createBatchScheduler(model, { observer: { queued: (s) => events.push(`queued ${s}`), ran: (rows, s) => events.push(`ran ${rows} rows in ${s}`) } }, clock);
+    const first = scheduler.infer(request(0, 1), undefined);
+    const queued = [1, 2].map((k) => scheduler.infer(request(k * 100, 2), undefined));
+    clock.advance(5);
+    model.calls[0]?.release();
+    await first;
+    await tick();
+    clock.advance(3);
+    model.calls[1]?.release();
+    await Promise.all(queued);
+    await tick();
+    assert.deepEqual(events, ['queued 0', 'ran 1 rows in 0.005', 'queued 0.005', 'queued 0.005', 'ran 4 rows in 0.003']);
+  });
+
   test('merges every queued request into one run when a replica frees', async () => {
     const { model, scheduler } = setup();
     const first = scheduler.infer(request(0, 1), undefined);
