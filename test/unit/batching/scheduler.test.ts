@@ -46,11 +46,11 @@ describe('adaptive dispatch', () => {
     const scheduler = createBatchScheduler(model, { observer: { queued: (s) => events.push(`queued ${s}`), ran: (rows, s) => events.push(`ran ${rows} rows in ${s}`) } }, clock);
     const first = scheduler.infer(request(0, 1), undefined);
     const queued = [1, 2].map((k) => scheduler.infer(request(k * 100, 2), undefined));
-    clock.advance(5);
+    await clock.advance(5);
     model.calls[0]?.release();
     await first;
     await tick();
-    clock.advance(3);
+    await clock.advance(3);
     model.calls[1]?.release();
     await Promise.all(queued);
     await tick();
