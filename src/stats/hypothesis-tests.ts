@@ -7,10 +7,13 @@
  * - Pearson chi-square goodness of fit against expected weights (df = k − 1), and the chi-square
  *   test of homogeneity of two histograms (a 2 × k contingency table, df = k' − 1 over the k'
  *   non-empty bins).
+ * - Pearson's two-proportion z test (pooled variance) and Cramér's V, the effect size of a
+ *   contingency table.
  */
 import { chiSquareSf, studentTQuantile, studentTTwoSidedPValue } from './distributions.js';
 import { StatsErrors } from './errors.js';
 import { normalIsf, normalTwoSidedPValue } from './normal.js';
+import { checkProportionCounts, type ProportionCounts } from './proportions.js';
 import type { Interval } from './sequential.js';
 
 export interface ZTestResult {
@@ -136,4 +139,35 @@ export function chiSquareHomogeneity(a: readonly number[], b: readonly number[])
   }
   if (bins < 2) return { statistic: 0, degreesOfFreedom: 0, pValue: 1 };
   return { statistic, degreesOfFreedom: bins - 1, pValue: chiSquareSf(statistic, bins - 1) };
+}
+
+/**
+ * Pearson's two-proportion z test with the pooled variance (the test Evidently uses for binary
+ * columns, `proportions_diff_z_stat_ind`): z = (p̂_b − p̂_a)/√(P(1 − P)(1/n_a + 1/n_b)), P the pooled
+ * rate; z² equals the 2 × 2 chi-square statistic without continuity correction. When the pooled rate
+ * is 0 or 1 the samples cannot differ: z = 0, p = 1.
+ */
+export function twoProportionZTest(a: ProportionCounts, b: ProportionCounts): { statistic: number; pValue: number } {
+  checkProportionCounts(a, 'twoProportionZTest (a)');
+  checkProportionCounts(b, 'twoProportionZTest (b)');
+  if (a.n === 0 || b.n === 0) throw StatsErrors.STATS_INVALID_INPUT(`twoProportionZTest: both samples need at least one trial, got ${a.n} and ${b.n}`);
+  const pooled = (a.successes + b.successes) / (a.n + b.n);
+  const variance = pooled * (1 - pooled) * (1 / a.n + 1 / b.n);
+  if (!(variance > 0)) return { statistic: 0, pValue: 1 };
+  const statistic = (b.successes / b.n - a.successes / a.n) / Math.sqrt(variance);
+  return { statistic, pValue: normalTwoSidedPValue(statistic) };
+}
+
+/**
+ * Cramér's V of an r × c contingency table from its chi-square statistic: √(χ²/(N·(min(r, c) − 1))),
+ * in [0, 1] (scipy.stats.contingency.association, method "cramer", without correction). 0 when the
+ * table has a single row or column.
+ */
+export function cramersV(statistic: number, total: number, rows: number, columns: number): number {
+  if (!(statistic >= 0) || !(total > 0) || !Number.isInteger(rows) || !Number.isInteger(columns) || rows < 1 || columns < 1) {
+    throw StatsErrors.STATS_INVALID_INPUT(`cramersV: need χ² ≥ 0, N > 0 and whole table dimensions, got χ² = ${statistic}, N = ${total}, ${rows} × ${columns}`);
+  }
+  const k = Math.min(rows, columns) - 1;
+  if (k === 0) return 0;
+  return Math.min(1, Math.sqrt(statistic / (total * k)));
 }

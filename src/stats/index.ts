@@ -17,3 +17,4 @@ export * from './multiple-testing.js';
 export * from './sequential.js';
 export * from './hypothesis-tests.js';
 export * from './random.js';
+export * from './reservoir.js';

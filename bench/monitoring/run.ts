@@ -1,0 +1,50 @@
+/**
+ * `npm run bench:monitoring`: the monitoring benchmarks of issue [4 of 6]. Today: the drift check
+ * of a 100,000-row × 30-feature window (target ≤ 1 s) and the window's memory bound. The recording
+ * cost at concurrency 64 (monitoring on vs off, bodies sampled at 1 %) is measured once the payload
+ * log exists; until then the section says it was not measured. Writes the `monitoring` section of
+ * docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks, written to bench/out/benchmarks-monitoring.md).
+ */
+import { join } from 'node:path';
+import { root } from '../lib/harness.js';
+import { writeSection } from '../lib/sections.js';
+import { renderDriftBench, runDriftCheckBench, type DriftBenchReport } from './drift-check.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+
+function markdown(r: DriftBenchReport, command: string): string {
+  const ms = (x: number): string => `${x.toFixed(1)} ms`;
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+  const rows = r.results.map(
+    (x) =>
+      `| ${x.reference} | ${Object.entries(x.methods)
+        .map(([m, n]) => `${m} × ${n}`)
+        .join(', ')} | ${ms(x.totalMedianMs)} (check ${ms(x.checkMs.min)}–${ms(x.checkMs.max)}, first ${ms(x.checkMs.first)}) | ${x.totalMedianMs <= r.targetMs ? 'met' : '**missed**'} | ${mib(x.memoryBoundBytes)}${x.measuredHeapBytes === null ? '' : ` (measured ${mib(x.measuredHeapBytes)})`} | ${Math.round(x.rowsPerSecond).toLocaleString('en-US')} rows/s | ${x.driftedFeatures.join(', ') || 'none'} |`,
+  );
+  return [
+    '## Monitoring ([4 of 6])',
+    '',
+    `- Date: ${new Date().toISOString()}`,
+    `- Command: \`${command}\``,
+    `- Machine: ${r.machine.cpus} × ${r.machine.model}; load average before ${r.machine.loadBefore.join(' / ')}, after ${r.machine.loadAfter.join(' / ')} (other work only stretches times)`,
+    '',
+    '### Drift check',
+    '',
+    `A 100,000-row window of 30 features (24 numeric, 6 categorical, plus predictions; five features shifted) filled through \`createDriftWindow\`, then \`snapshot()\` + \`checkDrift\` against a reference profile, ${r.runs} timed checks per reference (median shown). Target: ≤ ${r.targetMs} ms. The method per feature follows the reference's size (docs/drift.md): KS and chi-square on a small reference, normalised Wasserstein and Jensen–Shannon (each beside its significance test) on a large one.`,
+    '',
+    '| reference | methods | snapshot + check (median) | ≤ 1 s? | window memory bound | fill rate | drifted features found |',
+    '| --- | --- | ---: | --- | ---: | ---: | --- |',
+    ...rows,
+    '',
+    '### Recording cost',
+    '',
+    'Not measured yet: the target compares served throughput at concurrency 64 with monitoring on (metadata for every request, bodies sampled at 1 %) and off, and body sampling belongs to the payload log, which is not built yet.',
+  ].join('\n');
+}
+
+const report = runDriftCheckBench(QUICK ? 3 : undefined);
+console.log(renderDriftBench(report));
+const command = QUICK ? 'BENCH_QUICK=1 npm run bench:monitoring' : 'npm run bench:monitoring';
+const file = QUICK ? join(root, 'bench', 'out', 'benchmarks-monitoring.md') : join(root, 'docs', 'benchmarks.md');
+writeSection(file, 'monitoring', markdown(report, command));
+console.log(`wrote section monitoring of ${file}`);
