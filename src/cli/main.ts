@@ -12,6 +12,7 @@ import { registerFeedbackCommands } from './commands/feedback.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerProfileCommand } from './commands/profile.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -48,6 +49,7 @@ function buildProgram(io: CliIo): Command {
   registerRollbackCommand(program, io);
   registerPredictCommand(program, io);
   registerFeedbackCommands(program, io);
+  registerProfileCommand(program, io);
   registerInspectCommand(program, io);
   registerServeCommand(program, io);
   return program;

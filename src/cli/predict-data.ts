@@ -6,10 +6,11 @@
  */
 import type { InferenceRequestBody } from '../control/index.js';
 import type { OipInferenceResponse, OipTensorMetadata } from '../serving/index.js';
+import { tensorCell, type TabularCell } from '../serving/tabular.js';
 import { parseCsv } from './csv.js';
 import { CliErrors } from './errors.js';
 
-type Cell = number | boolean | string;
+type Cell = TabularCell;
 
 /** Rows of values, with column names when the data had them. */
 export interface Rows {
@@ -74,17 +75,7 @@ export function dataFromJson(value: unknown, target: string | undefined): Predic
 }
 
 function convert(raw: unknown, datatype: string, where: () => string): Cell {
-  if (datatype === 'BYTES') return typeof raw === 'string' ? raw : JSON.stringify(raw);
-  const text = typeof raw === 'string' ? raw.trim() : raw;
-  if (datatype === 'BOOL') {
-    if (text === true || text === 'true' || text === 1 || text === '1') return true;
-    if (text === false || text === 'false' || text === 0 || text === '0') return false;
-    throw CliErrors.CLI_INVALID_DATA(`${where()}: ${JSON.stringify(raw)} is not a boolean (true, false, 1 or 0)`);
-  }
-  const n = typeof text === 'number' ? text : typeof text === 'string' && text !== '' ? Number(text) : NaN;
-  if (!Number.isFinite(n)) throw CliErrors.CLI_INVALID_DATA(`${where()}: ${JSON.stringify(raw)} is not a number`);
-  if (/INT/.test(datatype) && !Number.isInteger(n)) throw CliErrors.CLI_INVALID_DATA(`${where()}: ${n} is not a whole number (input datatype ${datatype})`);
-  return n;
+  return tensorCell(raw, datatype, where, (message) => CliErrors.CLI_INVALID_DATA(message));
 }
 
 /** Builds the request for rows: one input, named and typed after the endpoint's first input. */

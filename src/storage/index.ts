@@ -29,3 +29,5 @@ export {
 export { createMemoryRolloutStore, type MemoryRolloutStore } from './memory/memory-rollout-store.js';
 export { rolloutMigrations, ROLLOUTS_COMPONENT } from './sqlite/rollout-migrations.js';
 export { createSqliteRolloutStore, type SqliteRolloutStore, type SqliteRolloutStoreOptions } from './sqlite/rollout-store.js';
+export { createMemoryProfileStore, type MemoryProfileStore } from './memory/memory-profile-store.js';
+export { createSqliteProfileStore, profileMigrations, PROFILES_COMPONENT } from './sqlite/profile-store.js';

@@ -20,6 +20,8 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/rollout/state/index.js'),
     import('../../src/rollout/controller/index.js'),
     import('../../src/monitoring/index.js'),
+    import('../../src/monitoring/drift/index.js'),
+    import('../../src/monitoring/profiles/index.js'),
     import('../../src/control/index.js'),
     import('../../src/examples/index.js'),
     import('../../src/cli/main.js'),

@@ -2,11 +2,13 @@
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { ReferenceProfile } from '../../monitoring/profiles/index.js';
 import type { ModelVersion } from '../../registry/index.js';
 import { collect, commandContext, parseModelRef, parsePairs, type CommandContext } from '../context.js';
 import { CliErrors } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { formatBytes, formatShape, formatTags, formatTime, progressReporter, truncate } from '../output.js';
+import { uploadProfile } from './profile.js';
 
 /** Commander argument parser for a version number. */
 export function versionArg(value: string): number {
@@ -22,6 +24,8 @@ interface PushOptions {
   description?: string;
   modelDescription?: string;
   dataDigest?: string;
+  reference?: string;
+  target?: string;
 }
 
 function parseMetrics(values: readonly string[]): Record<string, number> | undefined {
@@ -73,8 +77,11 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--model-description <text>', 'what the model is (used when this push creates it)')
     .option('--data-digest <digest>', 'digest of the training data, e.g. sha256:…')
     .option('--metric <name=value>', 'a training metric; repeat for more', collect, [])
+    .option('--reference <file.csv>', 'then compute the version’s reference profile from this CSV file (as `slipway profile` does)')
+    .option('--target <column>', 'with --reference: a column of the file to leave out (the label)')
     .action(async (file: string, options: PushOptions, command: Command) => {
       const ctx = commandContext(io, command);
+      if (options.target !== undefined && options.reference === undefined) throw CliErrors.CLI_USAGE('--target applies with --reference (the file whose column it names)');
       const path = ctx.path(file);
       const tags = parsePairs(options.tag, '--tag');
       const metrics = parseMetrics(options.metric);
@@ -104,13 +111,29 @@ export function registerModelCommands(program: Command, io: CliIo): void {
         progress.done();
       }
       const pushed = result;
-      ctx.out.result(pushed, () => {
+      let profile: ReferenceProfile | undefined;
+      if (options.reference !== undefined) {
+        try {
+          profile = await uploadProfile(ctx, pushed.version.model, pushed.version.version, options.reference, options.target);
+        } catch (error) {
+          ctx.out.note(
+            `${pushed.created ? 'Registered' : 'Found'} ${pushed.version.model} version ${pushed.version.version}, but its reference profile failed; retry with \`slipway profile ${pushed.version.model}:${pushed.version.version} --data ${options.reference}\``,
+          );
+          throw error;
+        }
+      }
+      const computed = profile;
+      ctx.out.result(computed === undefined ? pushed : { ...pushed, profile: computed }, () => {
         const v = pushed.version;
         if (pushed.created) ctx.out.line(`Registered ${v.model} version ${v.version} (${v.digest}, ${formatBytes(v.sizeBytes)})`);
         else ctx.out.line(`${v.model} version ${v.version} already holds these bytes (${v.digest}); nothing new was registered`);
         const tensors = (list: ModelVersion['signature']['inputs']): string => list.map((t) => `${t.name} ${t.datatype} ${formatShape(t)}`).join(', ');
         ctx.out.line(`  inputs:  ${tensors(v.signature.inputs)}`);
         ctx.out.line(`  outputs: ${tensors(v.signature.outputs)}`);
+        if (computed !== undefined) {
+          const predicted = computed.predictions === null ? 'no prediction' : `predictions of ${computed.predictions.name}`;
+          ctx.out.line(`Profiled ${computed.rows} rows of ${computed.source}: ${computed.features.length} features, ${predicted} (\`slipway profile ${v.model}:${v.version}\` shows it)`);
+        }
       });
     });
 

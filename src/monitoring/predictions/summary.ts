@@ -135,11 +135,21 @@ function resolveOptions(options: OutputSummaryOptions): ResolvedSummaryOptions {
 const PREDICTION_ORDER = ['label', 'scores', 'value'] as const;
 
 function predictedOf(tensors: readonly OutputSummary[]): PredictedValue | null {
+  return predictedAt(tensors, 0);
+}
+
+/**
+ * The prediction of row `row` of summarised outputs, by the record's rule: the first `label`
+ * output, else the first `scores` output's argmax, else the first `value` output (the first with a
+ * value at that row). Reference profiles read each row's prediction with it; `row` must be among
+ * the summarised rows (`maxRows`).
+ */
+export function predictedAt(tensors: readonly OutputSummary[], row: number): PredictedValue | null {
   for (const kind of PREDICTION_ORDER) {
     for (const t of tensors) {
       if (t.kind !== kind || t.values === undefined) continue;
-      const first = t.values[0];
-      if (first !== undefined && first !== null) return { output: t.name, kind, value: first };
+      const value = t.values[row];
+      if (value !== undefined && value !== null) return { output: t.name, kind, value };
     }
   }
   return null;

@@ -1,0 +1,93 @@
+/**
+ * The feature names a model declares in its ONNX metadata (`feature_names`: a JSON list of strings,
+ * as Slipway's example models and many exporters write it), read without loading the model: only
+ * the top-level fields of the ModelProto are walked, and every one but `metadata_props` is skipped
+ * by its length, so a model of any size costs a few small reads.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { onnx } from '../../onnx/index.js';
+
+/** ModelProto field numbers and protobuf wire types. */
+const METADATA_PROPS = 14;
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
+/** A metadata entry larger than this is not read (nobody writes megabytes of feature names). */
+const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+/** Top-level fields walked at most (a ModelProto has a dozen kinds; repeated ones add a few). */
+const MAX_FIELDS = 100_000;
+
+/** Reads a varint at `pos`; returns it with the position after it, or undefined past the end. */
+async function varint(file: FileHandle, pos: number, size: number): Promise<{ value: number; next: number } | undefined> {
+  const buf = Buffer.alloc(10);
+  const { bytesRead } = await file.read(buf, 0, Math.min(10, size - pos), pos);
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < bytesRead; i++) {
+    const b = buf[i] as number;
+    value += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) return { value, next: pos + i + 1 };
+  }
+  return undefined;
+}
+
+/** The `key → value` metadata of the ONNX file at `path`; empty when it has none or is not readable as ONNX. */
+export async function readOnnxMetadata(path: string): Promise<Record<string, string>> {
+  const metadata: Record<string, string> = {};
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    let pos = 0;
+    for (let fields = 0; pos < size && fields < MAX_FIELDS; fields++) {
+      const tag = await varint(file, pos, size);
+      if (tag === undefined) break;
+      const field = Math.floor(tag.value / 8);
+      const wire = tag.value % 8;
+      pos = tag.next;
+      if (wire === VARINT) {
+        const v = await varint(file, pos, size);
+        if (v === undefined) break;
+        pos = v.next;
+      } else if (wire === FIXED64) pos += 8;
+      else if (wire === FIXED32) pos += 4;
+      else if (wire === LENGTH_DELIMITED) {
+        const length = await varint(file, pos, size);
+        if (length === undefined || length.next + length.value > size) break;
+        pos = length.next;
+        if (field === METADATA_PROPS && length.value <= MAX_ENTRY_BYTES) {
+          const bytes = Buffer.alloc(length.value);
+          await file.read(bytes, 0, length.value, pos);
+          const entry = onnx.StringStringEntryProto.decode(bytes);
+          if (typeof entry.key === 'string') metadata[entry.key] = typeof entry.value === 'string' ? entry.value : '';
+        }
+        pos += length.value;
+      } else break;
+    }
+  } catch {
+    // not protobuf where expected: no metadata (the model itself was checked at registration)
+  } finally {
+    await file.close();
+  }
+  return metadata;
+}
+
+/**
+ * The model's `feature_names`, when its metadata holds a JSON list of distinct non-empty strings;
+ * undefined otherwise (then columns are matched to inputs by position).
+ */
+export function featureNamesFrom(metadata: Readonly<Record<string, string>>): string[] | undefined {
+  const raw = metadata.feature_names;
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
+  const names = parsed as unknown[];
+  if (!names.every((n): n is string => typeof n === 'string' && n !== '')) return undefined;
+  return new Set(names).size === names.length ? names : undefined;
+}
