@@ -11,6 +11,8 @@ import { createMonitoring } from '../monitoring/index.js';
 import { profileApi } from '../monitoring/profiles/api.js';
 import { createProfileService } from '../monitoring/profiles/index.js';
 import { metricsApi } from '../monitoring/metrics/api.js';
+import { driftApi } from '../monitoring/drift/api.js';
+import { createDriftMonitor } from '../monitoring/drift/index.js';
 import { createServerMetrics, type ServerMetrics } from '../monitoring/metrics/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
@@ -128,8 +130,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
     cleanups.push(() => monitoring.close());
     // reference profiles (docs/profiles.md): computed in a temporary session of their own; stopped before the runtime closes
-    const profiles = createProfileService({ registry, runtime, store: createSqliteProfileStore(store.db), clock, logger, sessionOptions: { allowSpinning: config.serving.allowSpinning } });
+    const profileStore = createSqliteProfileStore(store.db);
+    const profiles = createProfileService({ registry, runtime, store: profileStore, clock, logger, sessionOptions: { allowSpinning: config.serving.allowSpinning } });
     cleanups.push(() => profiles.close());
+    // live drift windows against those profiles (docs/drift.md), per endpoint and version
+    const drift = createDriftMonitor({ profile: (model, version) => profileStore.get(model, version), clock, logger });
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
@@ -141,6 +146,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       deployments,
       clock,
       metrics,
+      drift,
       inferTimeoutMs: config.serving.inferTimeoutMs,
       // recording switched off: the request path does not even build the record's input
       ...(config.monitoring.predictions.enabled ? { predictions: monitoring } : {}),
@@ -159,6 +165,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       { prefix: '/api/v1' },
     );
     await http.register(metricsApi({ metrics }));
+    await http.register(
+      driftApi({
+        drift,
+        resolve: async (endpoint) => {
+          const ep = await registry.getEndpoint(endpoint);
+          return { model: ep.model, version: deployments.deployedVersions(endpoint)[0] ?? ep.version };
+        },
+      }),
+      { prefix: '/api/v1' },
+    );
     await http.register(
       controlApi({
         registry,

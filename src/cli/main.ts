@@ -13,6 +13,7 @@ import { registerInspectCommand } from './commands/inspect.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerProfileCommand } from './commands/profile.js';
+import { registerDriftCommand } from './commands/drift.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -50,6 +51,7 @@ function buildProgram(io: CliIo): Command {
   registerPredictCommand(program, io);
   registerFeedbackCommands(program, io);
   registerProfileCommand(program, io);
+  registerDriftCommand(program, io);
   registerInspectCommand(program, io);
   registerServeCommand(program, io);
   return program;

@@ -28,6 +28,8 @@ export interface DataPlaneOptions {
   readonly predictions?: PredictionSink;
   /** Prometheus metrics of every inference (src/monitoring/metrics); none when absent. */
   readonly metrics?: RequestObserver;
+  /** Live drift windows (src/monitoring/drift): every answered request's rows; none when absent. */
+  readonly drift?: { observe(endpoint: string, model: string, version: number, inputs: readonly Tensor[], outputs: readonly Tensor[]): void };
 }
 
 export interface ModelMetadata {
@@ -169,6 +171,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
 
   const sink = options.predictions;
   const metrics = options.metrics;
+  const drift = options.drift;
   /**
    * Reports one answer or failure to the prediction sink. Positional, so a request allocates only
    * the input object the sink takes; the sink summarises and buffers it synchronously (never I/O).
@@ -283,6 +286,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         outcome = 'ok';
         status = 200;
         answer = outputs;
+        drift?.observe(endpoint, lease.model, lease.version, request.inputs, outputs);
         if (lease.mirrorVersion !== undefined) {
           // a copy for the shadow, compared later; never awaited, so it cannot delay or change this answer
           mirrorFor(endpoint, lease.mirrorVersion).submit({

@@ -22,6 +22,10 @@ export const DriftErrors = defineErrors({
     kind: 'invalid',
     help: 'A label given to a drift window cannot be scored: the window has no task (its profile has no predictions and no task was configured), or a regression label or prediction is not a finite number.',
   },
+  MONITORING_DRIFT_NO_PROFILE: {
+    kind: 'not_found',
+    help: 'The endpoint version has no reference profile, so there is nothing to compare its live traffic with; compute one with `slipway profile MODEL:VERSION --data FILE.csv` (drift monitoring then starts within 30 s).',
+  },
   MONITORING_DRIFT_PROFILE_MISMATCH: {
     kind: 'invalid',
     help: 'A window snapshot was checked against a profile it was not built from (other model or version, other features, kinds or histogram bins); check each window against the profile its window was created with.',

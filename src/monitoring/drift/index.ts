@@ -10,3 +10,4 @@ export * from './window.js';
 export * from './options.js';
 export * from './check.js';
 export { evaluatePerformance, performanceMetrics, TASK_METRICS, type PerformanceMetric, type PerformanceTask } from './performance.js';
+export * from './monitor.js';
