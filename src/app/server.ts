@@ -131,10 +131,29 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     cleanups.push(() => monitoring.close());
     // reference profiles (docs/profiles.md): computed in a temporary session of their own; stopped before the runtime closes
     const profileStore = createSqliteProfileStore(store.db);
-    const profiles = createProfileService({ registry, runtime, store: profileStore, clock, logger, sessionOptions: { allowSpinning: config.serving.allowSpinning } });
-    cleanups.push(() => profiles.close());
     // live drift windows against those profiles (docs/drift.md), per endpoint and version
     const drift = createDriftMonitor({ profile: (model, version) => profileStore.get(model, version), clock, logger });
+    const profiles = createProfileService({
+      registry,
+      runtime,
+      // a stored or deleted profile reaches the drift windows at once
+      store: {
+        get: (model, version) => profileStore.get(model, version),
+        put: async (profile) => {
+          await profileStore.put(profile);
+          drift.profileChanged(profile.model, profile.version, profile);
+        },
+        delete: async (model, version) => {
+          const had = await profileStore.delete(model, version);
+          drift.profileChanged(model, version, undefined);
+          return had;
+        },
+      },
+      clock,
+      logger,
+      sessionOptions: { allowSpinning: config.serving.allowSpinning },
+    });
+    cleanups.push(() => profiles.close());
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),

@@ -49,11 +49,16 @@ export interface DriftMonitor {
   report(endpoint: string, model: string, version: number, options?: DriftCheckOptions): Promise<EndpointDriftReport>;
   /** Forgets an endpoint's windows (it was deleted). */
   forget(endpoint: string): void;
+  /**
+   * A version's profile was stored (or deleted: undefined): windows of that version start afresh
+   * against it, and the next request of any endpoint serving it is observed at once.
+   */
+  profileChanged(model: string, version: number, profile: ReferenceProfile | undefined): void;
 }
 
 type Entry =
-  | { readonly state: 'loading' }
-  | { readonly state: 'none'; readonly checkedAt: number }
+  | { readonly state: 'loading'; readonly model: string }
+  | { readonly state: 'none'; readonly model: string; readonly checkedAt: number }
   | { readonly state: 'ready'; readonly profile: ReferenceProfile; readonly window: DriftWindow; readonly plan: readonly FeatureSource[] };
 
 /** Where a profiled feature is read from in a request. */
@@ -67,26 +72,31 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   const recheckMs = options.recheckMs ?? 30_000;
   const entries = new Map<string, Map<number, Entry>>();
 
+  /** Profiles this process stored or read, by `model@version` (null: known to have none): a new window needs no lookup. */
+  const known = new Map<string, ReferenceProfile | null>();
+  const keyOf = (model: string, version: number): string => `${model}@${version}`;
+
+  const ready = (endpoint: string, profile: ReferenceProfile): Entry => {
+    const window = createDriftWindow({
+      profile,
+      clock,
+      ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+      ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
+    });
+    options.logger?.info({ endpoint, model: profile.model, version: profile.version, features: profile.features.length }, 'drift monitoring started');
+    return { state: 'ready', profile, window, plan: profile.features.map((f) => ({ input: f.input, column: f.column })) };
+  };
+
   const load = (endpoint: string, model: string, version: number, byVersion: Map<number, Entry>): void => {
-    byVersion.set(version, { state: 'loading' });
+    byVersion.set(version, { state: 'loading', model });
     options.profile(model, version).then(
       (profile) => {
-        if (entries.get(endpoint) !== byVersion) return; // forgotten meanwhile
-        if (profile === undefined) {
-          byVersion.set(version, { state: 'none', checkedAt: clock.now() });
-          return;
-        }
-        const window = createDriftWindow({
-          profile,
-          clock,
-          ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
-          ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
-        });
-        byVersion.set(version, { state: 'ready', profile, window, plan: profile.features.map((f) => ({ input: f.input, column: f.column })) });
-        options.logger?.info({ endpoint, model, version, features: profile.features.length }, 'drift monitoring started');
+        known.set(keyOf(model, version), profile ?? null);
+        if (entries.get(endpoint) !== byVersion || byVersion.get(version)?.state !== 'loading') return; // forgotten or replaced meanwhile
+        byVersion.set(version, profile === undefined ? { state: 'none', model, checkedAt: clock.now() } : ready(endpoint, profile));
       },
       (error: unknown) => {
-        byVersion.set(version, { state: 'none', checkedAt: clock.now() });
+        byVersion.set(version, { state: 'none', model, checkedAt: clock.now() });
         options.logger?.warn({ endpoint, model, version, err: error instanceof Error ? error.message : String(error) }, 'reference profile could not be read; drift not monitored');
       },
     );
@@ -96,6 +106,14 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     let byVersion = entries.get(endpoint);
     if (byVersion === undefined) entries.set(endpoint, (byVersion = new Map<number, Entry>()));
     const entry = byVersion.get(version);
+    if (entry === undefined) {
+      const profile = known.get(keyOf(model, version));
+      if (profile !== undefined && profile !== null) {
+        const made = ready(endpoint, profile);
+        byVersion.set(version, made);
+        return made;
+      }
+    }
     if (entry === undefined || (entry.state === 'none' && clock.now() - entry.checkedAt >= recheckMs)) {
       load(endpoint, model, version, byVersion);
       return undefined;
@@ -129,7 +147,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
         // first question about this version: wait for the profile lookup the call above started
         const profile = await options.profile(model, version);
         entry = entries.get(endpoint)?.get(version);
-        if (profile === undefined) entry = { state: 'none', checkedAt: clock.now() };
+        if (profile === undefined) entry = { state: 'none', model, checkedAt: clock.now() };
       }
       if (entry === undefined || entry.state !== 'ready') {
         throw DriftErrors.MONITORING_DRIFT_NO_PROFILE(
@@ -148,6 +166,15 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     },
     forget(endpoint) {
       entries.delete(endpoint);
+    },
+    profileChanged(model, version, profile) {
+      known.set(keyOf(model, version), profile ?? null);
+      for (const [endpoint, byVersion] of entries) {
+        const entry = byVersion.get(version);
+        const entryModel = entry === undefined ? undefined : entry.state === 'ready' ? entry.profile.model : entry.model;
+        if (entryModel !== model) continue;
+        byVersion.set(version, profile === undefined ? { state: 'none', model, checkedAt: clock.now() } : ready(endpoint, profile));
+      }
     },
   };
 }
