@@ -176,7 +176,8 @@ void describe('deleting and closing', () => {
     runtime.gate = new Promise<void>((resolve) => (open = resolve));
     const running = service.compute({ model: 'clf', version: 1, path: registry.csv('a.csv', tenRows), source: 'a', target: 'label', by: 'a' });
     // close once the session is loaded and its first batch waits
-    for (let i = 0; i < 1000 && runtime.loads.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    // bounded by time, not by turns of the event loop: reading the file may take longer on a busy machine
+    for (let i = 0; i < 1000 && runtime.loads.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(runtime.loads.length, 1);
     const closing = service.close();
     open();
