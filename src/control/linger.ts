@@ -33,3 +33,14 @@ export function lingerOnClose(req: IncomingMessage, clock: Clock, lingerMs = DEF
     socket.resume();
   };
 }
+
+/**
+ * For a route that refuses a request before reading its whole body (a 413 mid-stream, metadata
+ * refused up front): answer with `Connection: close` and drop the rest of the body as it arrives
+ * (a reset would make the client miss the answer). Does nothing once the body was read.
+ */
+export function closeAfterEarlyAnswer(req: IncomingMessage, reply: { header(name: string, value: string): unknown }, clock: Clock): void {
+  if (req.complete) return;
+  void reply.header('connection', 'close');
+  lingerOnClose(req, clock);
+}

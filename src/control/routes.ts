@@ -15,7 +15,7 @@ import type { DeploymentStatusView } from '../serving/types.js';
 import { bodyChunks } from './body.js';
 import { formatBytes } from './bytes.js';
 import { ControlErrors } from './errors.js';
-import { lingerOnClose } from './linger.js';
+import { closeAfterEarlyAnswer, lingerOnClose } from './linger.js';
 import type {
   AliasAtResponse,
   AliasDeletedResponse,
@@ -324,14 +324,8 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
         reply.code(result.created ? 201 : 200);
         return { version: result.version, created: result.created };
       } catch (error) {
-        // The client may still be sending (a 413 mid-stream, metadata refused before the body was
-        // read): answer with Connection: close and stop storing the upload; the lingering close
-        // then drops what still arrives until the client hangs up, since a reset would make the
-        // client miss the answer.
-        if (!req.raw.complete) {
-          void reply.header('connection', 'close');
-          lingerOnClose(req.raw, clock);
-        }
+        // the client may still be sending: stop storing the upload and drop the rest
+        closeAfterEarlyAnswer(req.raw, reply, clock);
         throw error;
       } finally {
         await rm(artifactPath, { force: true });

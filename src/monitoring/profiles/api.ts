@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { describe, HttpErrors, systemClock, type Clock } from '../../core/index.js';
 import { bodyChunks } from '../../control/body.js';
-import { formatBytes, lingerOnClose } from '../../control/index.js';
+import { closeAfterEarlyAnswer, formatBytes } from '../../control/index.js';
 import { nameParam, versionParam } from '../../control/validate.js';
 import type { RouteSecurity } from '../../security/index.js';
 import type { ProfileDeletedResponse, ProfileResponse } from './api-types.js';
@@ -134,12 +134,7 @@ export function profileApi(options: ProfileApiOptions): FastifyPluginAsync {
         });
         return { profile };
       } catch (error) {
-        // refused before the whole body was read: answer with Connection: close and drop the rest
-        // as it arrives (a reset would make the client miss the answer)
-        if (!req.raw.complete) {
-          void reply.header('connection', 'close');
-          lingerOnClose(req.raw, clock);
-        }
+        closeAfterEarlyAnswer(req.raw, reply, clock);
         throw error;
       } finally {
         await rm(path, { force: true });

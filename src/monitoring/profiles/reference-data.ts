@@ -148,7 +148,7 @@ export function planReferenceLayout(signature: ModelSignature, rawHeader: readon
     const dynamicAt = widths.findIndex((w) => w < 0);
     const fits = dynamicAt >= 0 ? columns.length > fixed : columns.length === fixed;
     if (!fits) {
-      const takes = signature.inputs.map((s, i) => `${s.name} ${shapeText(s)}: ${(widths[i] as number) < 0 ? 'any number' : String(widths[i])}`).join(', ');
+      const takes = signature.inputs.map((s, i) => `${s.name} ${shapeText(s)}: ${(widths[i] as number) < 0 ? 'a variable number' : String(widths[i])}`).join(', ');
       const expected = dynamicAt >= 0 ? `more than ${fixed}` : String(fixed);
       const hint = columns.length === fixed + 1 && dynamicAt < 0 && options.target === undefined ? ' — is one of them the label? name it as the target (--target COLUMN) to leave it out' : '';
       throw ProfileErrors.MONITORING_PROFILE_COLUMNS_MISMATCH(

@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { httpStatusFor, newId, toPlatformError, type Clock, type Logger, type ModelSignature, type PlatformError } from '../../core/index.js';
 import type { EndpointTarget, Registry } from '../../registry/index.js';
 import type { InferenceContext, InferenceRequest, InferenceResult } from '../../serving/inference.js';
-import type { TrafficFigures } from '../../serving/dataplane.js';
+import type { TrafficFigures, VariantFigures } from '../../serving/dataplane.js';
 import type { TrafficPolicy } from '../../serving/routing/index.js';
 import { decodeInferenceRequest } from '../../serving/protocol/oip-json.js';
 import { analyse, type AnalysisResult, type ArmSummary } from '../analysis/index.js';
@@ -167,6 +167,22 @@ export interface RolloutController {
   tick(): Promise<void>;
 }
 
+/** Requests, errors and latency per variant and version since a rollout started, keyed `variant@version`. */
+type ObservedTotals = Map<string, { variant: string; version: number; requests: number; errors: number; logSum: number; latencyN: number }>;
+
+/** Adds one take of the data plane's per-variant figures to running totals. */
+function addObserved(totals: ObservedTotals, variants: readonly VariantFigures[]): void {
+  for (const v of variants) {
+    const key = `${v.variant}@${v.version}`;
+    const o = totals.get(key) ?? { variant: v.variant, version: v.version, requests: 0, errors: 0, logSum: 0, latencyN: 0 };
+    o.requests += v.requests;
+    o.errors += v.errors.successes;
+    o.logSum += v.latency.logMean * v.latency.n;
+    o.latencyN += v.latency.n;
+    totals.set(key, o);
+  }
+}
+
 /** How long a verb waits for its immediate effects (abort's switch back, promote's switch) before answering. */
 const VERB_SETTLE_MS = 10_000;
 
@@ -174,7 +190,7 @@ interface RolloutMemory {
   /** Figures taken since each run's last look. */
   readonly pending: Record<AnalysisRunName, PendingInput>;
   /** Everything observed since the rollout started (or this process started driving it). */
-  readonly observed: Map<string, { variant: string; version: number; requests: number; errors: number; logSum: number; latencyN: number }>;
+  readonly observed: ObservedTotals;
   readonly since: number;
   lastExperimentLook: number | null;
 }
@@ -357,15 +373,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const m = memoryOf(r);
     const share = r.currentWeight / 100;
     for (const run of ['background', 'step'] as const) addFigures(m.pending[run], figures.variants, share);
-    for (const v of figures.variants) {
-      const key = `${v.variant}@${v.version}`;
-      const o = m.observed.get(key) ?? { variant: v.variant, version: v.version, requests: 0, errors: 0, logSum: 0, latencyN: 0 };
-      o.requests += v.requests;
-      o.errors += v.errors.successes;
-      o.logSum += v.latency.logMean * v.latency.n;
-      o.latencyN += v.latency.n;
-      m.observed.set(key, o);
-    }
+    addObserved(m.observed, figures.variants);
   };
 
   const outcomeReader = (endpoint: string): OutcomeReader | undefined => {
@@ -378,8 +386,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
           : metric.kind === 'mean'
             ? { kind: 'mean' as const, ...(metric.event === undefined ? {} : { event: metric.event }) }
             : { kind: 'rate' as const, event: metric.event ?? metric.name };
-      const report = await source.outcomes(endpoint, { metric: query, since });
-      return new Map(report.variants.map((v) => [v.variant, v.arm]));
+      const outcome = await source.outcomes(endpoint, { metric: query, since });
+      return new Map(outcome.variants.map((v) => [v.variant, v.arm]));
     };
   };
 
@@ -871,16 +879,9 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       let observed: ObservedFigures | null = null;
       if (rollout !== null && !isTerminalPhase(rollout.phase)) {
         const live = dataPlane.trafficFigures(endpoint);
-        const totals = new Map(m === undefined ? [] : [...m.observed].map(([k, v]) => [k, { ...v }]));
-        for (const v of live?.variants ?? []) {
-          const key = `${v.variant}@${v.version}`;
-          const o = totals.get(key) ?? { variant: v.variant, version: v.version, requests: 0, errors: 0, logSum: 0, latencyN: 0 };
-          o.requests += v.requests;
-          o.errors += v.errors.successes;
-          o.logSum += v.latency.logMean * v.latency.n;
-          o.latencyN += v.latency.n;
-          totals.set(key, o);
-        }
+        // what earlier ticks took, plus what came since the last one (not yet taken)
+        const totals: ObservedTotals = new Map(m === undefined ? [] : [...m.observed].map(([k, v]) => [k, { ...v }]));
+        addObserved(totals, live?.variants ?? []);
         observed = {
           since: m?.since ?? live?.sinceMs ?? clock.now(),
           variants: [...totals.values()].map((o) => ({ variant: o.variant, version: o.version, requests: o.requests, errors: o.errors, latencyGeoMeanMs: o.latencyN > 0 ? Math.exp(o.logSum / o.latencyN) : null })),

@@ -53,7 +53,7 @@ export const RolloutStateErrors = defineErrors({
 export const rolloutRefusals = {
   finished(id: string, endpoint: string, phase: RolloutPhase, verb: string): PlatformError {
     return RolloutStateErrors.ROLLOUT_STATE_FINISHED(
-      `rollout ${id} of endpoint "${endpoint}" is ${phase}: it cannot ${verb} any more; apply a new target to start another rollout`,
+      `rollout ${id} of endpoint "${endpoint}" is ${phase}: it cannot ${verb}, as it has finished; apply a new target to start another rollout`,
       { details: { rolloutId: id, endpoint, phase } },
     );
   },
