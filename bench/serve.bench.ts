@@ -13,7 +13,7 @@
  * Prints the tables and writes docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureExampleModels } from '../src/app/examples.js';
@@ -22,6 +22,7 @@ import { silentLogger } from '../src/core/index.js';
 import { ensureSyntheticExamples } from '../src/examples/index.js';
 import { buildModel } from '../src/onnx/builder.js';
 import { writeSection } from './lib/sections.js';
+import { buildSlipway, cpuBusy, oneRowBody } from './lib/slipway.js';
 import { forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from './lib/harness.js';
 import { renderReport, type MemoryReading, type RawFigure, type Report, type Series } from './lib/report.js';
 
@@ -62,16 +63,6 @@ function series(runs: readonly LoadResult[]): Series {
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-/** Writes a one-row request body for `requestPath` into `file`; returns the file. */
-function oneRowBody(requestPath: string, file: string): string {
-  const parsed = JSON.parse(readFileSync(requestPath, 'utf8')) as { inputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
-  const first = parsed.inputs[0];
-  if (first === undefined) throw new Error(`${requestPath} has no input`);
-  const rowSize = first.shape.slice(1).reduce((a, b) => a * b, 1);
-  writeFileSync(file, JSON.stringify({ inputs: [{ ...first, shape: [1, ...first.shape.slice(1)], data: first.data.slice(0, rowSize) }] }));
-  return file;
 }
 
 /** An Identity graph on [batch, 30] FP32: the no-op model that shows the serving stack's own cost. */
@@ -159,26 +150,6 @@ async function withServer<T>(start: () => Promise<ServerProcess>, body: (server:
   }
 }
 
-/** Where the benchmark compiles src/ (gitignored), so the server runs compiled code as in production. */
-const BUILD_DIR = join(root, 'bench', 'out', 'dist');
-
-/** Compiles src/ into {@link BUILD_DIR} (tsc emits even if a file elsewhere has type errors) and copies the generated codec. */
-async function buildSlipway(): Promise<string> {
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) log(`warning: tsc reported problems (exit ${code}); using what it emitted:\n${out.slice(0, 2000)}`);
-  mkdirSync(join(BUILD_DIR, 'onnx', 'generated'), { recursive: true });
-  copyFileSync(join(root, 'src', 'onnx', 'generated', 'onnx.js'), join(BUILD_DIR, 'onnx', 'generated', 'onnx.js'));
-  const entry = join(BUILD_DIR, 'cli', 'main.js');
-  if (!existsSync(entry)) throw new Error(`compiling src/ did not produce ${entry}`);
-  return entry;
-}
 
 let slipwayEntry = '';
 
@@ -236,23 +207,6 @@ async function pushAll(client: ControlClient, models: readonly { name: string; p
 
 // ---------------------------------------------------------------------------------------------
 
-/** Share of all cores busy over `ms` (from /proc/stat), to show whether something else was using the machine. */
-async function cpuBusy(ms: number): Promise<number> {
-  const read = (): { busy: number; total: number } => {
-    try {
-      const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-      const total = fields.reduce((a, b) => a + b, 0);
-      return { busy: total - idle, total };
-    } catch {
-      return { busy: NaN, total: NaN };
-    }
-  };
-  const a = read();
-  await sleep(ms);
-  const b = read();
-  return (b.busy - a.busy) / (b.total - a.total);
-}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -261,7 +215,7 @@ async function main(): Promise<void> {
   const modelsDir = await ensureExampleModels(join(root, 'examples'), silentLogger);
   await ensureSyntheticExamples(modelsDir, ['heavy-conv']);
   log('compiling src/ into bench/out/dist');
-  slipwayEntry = await buildSlipway();
+  slipwayEntry = await buildSlipway(log);
   const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   try {
     const models: BenchModel[] = (['breast-cancer', 'heavy-conv'] as const).map((name) => ({

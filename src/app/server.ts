@@ -12,13 +12,20 @@ import { profileApi } from '../monitoring/profiles/api.js';
 import { createProfileService } from '../monitoring/profiles/index.js';
 import { metricsApi } from '../monitoring/metrics/api.js';
 import { driftApi } from '../monitoring/drift/api.js';
+import { alertsApi } from '../monitoring/alerts/api.js';
+import { createAlerting, createRegistrySignalSource, registerAlertMetrics } from '../monitoring/alerts/index.js';
+import { openPayloadLog, payloadLogApi, payloadLogHooks, registerPayloadLogMetrics } from '../monitoring/payload-log/index.js';
+import { createSqliteAlertStore } from '../storage/sqlite/alert-store.js';
+import { businessApi } from '../monitoring/business/api.js';
+import { createBusinessMetrics, createUsageMeter } from '../monitoring/business/index.js';
+import { registerBusinessMetrics } from '../monitoring/business/metrics.js';
 import { createDriftMonitor } from '../monitoring/drift/index.js';
 import { createServerMetrics, type ServerMetrics } from '../monitoring/metrics/index.js';
 import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
-import { createDataPlane, createDeploymentManager, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, openDataDir } from '../storage/index.js';
+import { createDataPlane, createDeploymentManager, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -125,14 +132,43 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       settings: createSqliteEndpointSettingsStore(store.db),
     });
     cleanups.push(() => deployments.close());
-    // prediction records and feedback (docs/feedback.md), in slipway.db beside the registry
-    const monitoring = createMonitoring({ store: createSqliteMonitoringStore({ db: store.db, clock }), clock, logger, options: config.monitoring });
-    // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
-    cleanups.push(() => monitoring.close());
     // reference profiles (docs/profiles.md): computed in a temporary session of their own; stopped before the runtime closes
     const profileStore = createSqliteProfileStore(store.db);
-    // live drift windows against those profiles (docs/drift.md), per endpoint and version
-    const drift = createDriftMonitor({ profile: (model, version) => profileStore.get(model, version), clock, logger });
+    // live drift windows against those profiles (docs/drift.md), per endpoint and version; closed windows' checks kept in slipway.db
+    const d = config.monitoring.drift;
+    const drift = createDriftMonitor({
+      profile: (model, version) => profileStore.get(model, version),
+      results: createSqliteDriftResultStore(store.db),
+      maxRows: d.windowRows,
+      maxAgeMs: d.windowMinutes === 0 ? null : d.windowMinutes * 60_000,
+      checkIntervalMs: d.checkIntervalSeconds * 1000,
+      keepResults: d.keepResults,
+      // windows of versions an endpoint no longer serves (deleted, replaced) are dropped at the next check
+      isServed: (endpoint, version) => deployments.deployedVersions(endpoint).includes(version),
+      checkOptions: { alpha: d.alpha, driftShare: d.driftShare, performanceRelativeTolerance: d.performanceRelativeTolerance },
+      clock,
+      logger,
+    });
+    cleanups.push(() => drift.close());
+    // prediction records and feedback (docs/feedback.md), in slipway.db beside the registry; labels also join the drift windows' performance
+    const monitoring = createMonitoring({
+      store: createSqliteMonitoringStore({ db: store.db, clock }),
+      clock,
+      logger,
+      options: config.monitoring,
+      onLabels: (labelled) => {
+        for (const { record, label } of labelled) {
+          if (record.model !== null && record.version !== null && record.outputs.predicted !== null) drift.label(record.endpoint, record.model, record.version, record.outputs.predicted.value, label);
+        }
+      },
+    });
+    // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
+    cleanups.push(() => monitoring.close());
+    // the payload log (docs/payload-log.md): every inference request's metadata, sampled bodies, JSONL under payloads/
+    const payloadLog = await openPayloadLog({ dir: dataDir.payloadsDir, config: config.monitoring.payloadLog, clock, logger });
+    // runs after the HTTP drain (registered earlier, so later in the reversed order): the last answers get in
+    cleanups.push(() => payloadLog.close());
+    const predictionSink = config.monitoring.predictions.enabled ? monitoring : undefined;
     const profiles = createProfileService({
       registry,
       runtime,
@@ -158,6 +194,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
       rollouts: async () => (await rolloutStore.listActive()).map((r) => ({ endpoint: r.endpoint, strategy: r.strategy.kind, phase: r.phase, weight: r.currentWeight })),
+      drift: () => drift.latest(),
     });
     metricsRef.current = metrics;
     const dataPlane = createDataPlane({
@@ -168,7 +205,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       drift,
       inferTimeoutMs: config.serving.inferTimeoutMs,
       // recording switched off: the request path does not even build the record's input
-      ...(config.monitoring.predictions.enabled ? { predictions: monitoring } : {}),
+      ...(predictionSink === undefined ? {} : { predictions: predictionSink }),
     });
     cleanups.push(() => dataPlane.close());
     const rolloutStore = createSqliteRolloutStore({ db: store.db, clock });
@@ -177,7 +214,83 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // stopped before the data plane and the deployments it drives
     cleanups.push(() => rollouts.close());
 
+    // business metrics (docs/business-metrics.md): outcomes from feedback, CPU measured and apportioned by replica busy time
+    const businessConfig = config.monitoring.business;
+    const usage = businessConfig.enabled
+      ? createUsageMeter({
+          clock,
+          logger,
+          sampleIntervalSeconds: businessConfig.sampleIntervalSeconds,
+          historyHours: businessConfig.historyHours,
+          // per replica (busy time is cumulative per replica lifetime), so a scale-down drops a reading instead of looking like a restart
+          busy: async () =>
+            (await registry.listEndpoints()).flatMap((e) =>
+              (deployments.deployment(e.name)?.versions ?? []).flatMap((v) => v.replicas.map((r) => ({ endpoint: e.name, model: v.model, version: v.version, replica: r.id, busySeconds: r.busyMs / 1000 }))),
+            ),
+        })
+      : undefined;
+    if (usage !== undefined) cleanups.push(() => usage.close());
+    const business = createBusinessMetrics({ monitoring, ...(usage === undefined ? {} : { usage }), options: businessConfig, clock });
+    if (businessConfig.enabled) {
+      const gauges = registerBusinessMetrics(metrics.registry, { business, endpoints: async () => (await registry.listEndpoints()).map((e) => e.name), ...(usage === undefined ? {} : { usage }), clock, logger });
+      cleanups.push(() => gauges.close());
+    }
+
+    /**
+     * An alert's rollback. With a rollout running it aborts it, so traffic returns to its stable
+     * version (Argo's abort) — unless the alert is about the stable version itself. With none, the
+     * endpoint goes back one step in its history (as `slipway rollback`), and only when the alert is
+     * about the version it serves now: a late or repeated alert never rolls back a version it did not judge.
+     */
+    const rollbackFor = async (endpoint: string, reason: string, version: number | null): Promise<string> => {
+      const running = await rolloutStore.active(endpoint);
+      if (running !== undefined) {
+        if (version !== null && version === running.stableVersion && version !== running.candidateVersion) {
+          return `not rolled back: the alert is about version ${version}, the stable version of running rollout ${running.id}; pause or abort it by hand`;
+        }
+        await rollouts.act(endpoint, { type: 'abort', message: reason }, 'alerts');
+        return `rollout ${running.id} aborted: traffic returns to version ${running.stableVersion}`;
+      }
+      const serving = deployments.deployedVersions(endpoint)[0];
+      if (version !== null && serving !== undefined && version !== serving) return `not rolled back: the alert is about version ${version}, and the endpoint serves version ${serving}`;
+      return (await rollouts.rollback(endpoint, 'alerts', { message: reason })).message;
+    };
+
+    // alerts (docs/alerts.md): rules over the metrics above, webhooks, and (when switched on) rollout actions
+    const alerting = createAlerting({
+      config: config.monitoring.alerts,
+      source: createRegistrySignalSource(metrics.registry, { before: () => metrics.refresh() }),
+      store: createSqliteAlertStore(store.db),
+      clock,
+      logger,
+      actions: {
+        pauseRollout: (endpoint, reason) => rollouts.act(endpoint, { type: 'pause', message: reason }, 'alerts'),
+        rollback: (endpoint, reason, version) => rollbackFor(endpoint, reason, version),
+      },
+      // a drift alert carries the drifted features and the performance verdict of the version it names
+      evidence: async (a) => {
+        if (!a.rule.metric.startsWith('slipway_drift') || a.endpoint === null || a.model === null || a.version === null) return undefined;
+        const r = await drift.report(a.endpoint, a.model, Number(a.version));
+        const p = r.current.performance;
+        return {
+          driftedFeatures: r.current.dataset.driftedFeatures,
+          driftedShare: r.current.dataset.driftedShare,
+          predictionsDrifted: r.current.predictions?.drifted ?? null,
+          ...(p === null ? {} : { performance: { metric: p.metric, value: p.value, reference: p.reference, relativeChange: p.relativeChange, pValue: p.pValue, degraded: p.degraded } }),
+        };
+      },
+    });
+    registerAlertMetrics(metrics.registry, alerting);
+    registerPayloadLogMetrics(metrics.registry, payloadLog);
+    // stopped before the rollout controller its actions drive
+    cleanups.push(() => alerting.close());
+
+    // the payload log's hooks sit at the root so they see the OIP routes' answers, errors included
+    if (config.monitoring.payloadLog.enabled) await http.register(payloadLogHooks({ log: payloadLog, routeOf: (req) => inferenceRouteOf(req) }));
     await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
+    await http.register(payloadLogApi({ log: payloadLog, clock }), { prefix: '/api/v1' });
+    await http.register(alertsApi({ alerting, principal: (req) => req.principal.id }), { prefix: '/api/v1' });
+    await http.register(businessApi({ business, clock, endpointExists: (name) => registry.getEndpoint(name) }), { prefix: '/api/v1' });
     await http.register(monitoringApi({ monitoring }), { prefix: '/api/v1' });
     await http.register(
       profileApi({ service: profiles, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
@@ -187,6 +300,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     await http.register(
       driftApi({
         drift,
+        clock,
         resolve: async (endpoint) => {
           const ep = await registry.getEndpoint(endpoint);
           return { model: ep.model, version: deployments.deployedVersions(endpoint)[0] ?? ep.version };
@@ -241,7 +355,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     lifecycle = 'ready';
     // running rollouts resume (their split in place) before the server reports ready
-    const settled = deployments.start().then(() => rollouts.start()).then(
+    // alerts evaluate from the start, whatever the first loads do (a slow or failed load is what they are for)
+    alerting.start().catch((error: unknown) => logger.error({ err: toPlatformError(error).message }, 'alert evaluation could not start'));
+    const settled = deployments
+      .start()
+      .then(() => rollouts.start())
+      .then(
       () => {
         settledOnce = true;
       },

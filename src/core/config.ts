@@ -29,6 +29,13 @@ export class ConfigReader {
   }
 
   /** Flags keys that the reader does not know, so typos do not pass silently. */
+  /** Reads a mapping that may hold only the `known` keys (object, then onlyKeys): a config section. */
+  section(value: unknown, path: string, known: readonly string[]): Record<string, unknown> {
+    const o = this.object(value, path);
+    this.onlyKeys(o, path, known);
+    return o;
+  }
+
   onlyKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
     for (const key of Object.keys(obj)) {
       if (!known.includes(key)) this.problem(join(path, key), `unknown key (known: ${known.join(', ')})`);
@@ -71,6 +78,33 @@ export class ConfigReader {
       return fallback;
     }
     return n;
+  }
+
+  /** Reads a finite number in [min, max]; numeric strings (from env vars and flags) are accepted. */
+  number(value: unknown, path: string, fallback: number, min: number, max = Number.MAX_VALUE): number {
+    if (value === undefined) return fallback;
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n)) {
+      this.problem(path, `must be a number, got ${describe(value)}`);
+      return fallback;
+    }
+    if (n < min || n > max) {
+      this.problem(path, `must be ≥ ${min}${max === Number.MAX_VALUE ? '' : ` and ≤ ${max}`}, got ${n}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** Reads a mapping of HTTP header names to one-line values (names lower-cased). */
+  httpHeaders(value: unknown, path: string): Record<string, string> {
+    const o = this.object(value, path);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) this.problem(join(path, k), 'is not a valid HTTP header name');
+      else if (typeof v !== 'string' || /[\r\n]/.test(v)) this.problem(join(path, k), `must be a one-line string, got ${describe(v)}`);
+      else out[k.toLowerCase()] = v;
+    }
+    return out;
   }
 
   boolean(value: unknown, path: string, fallback: boolean): boolean {

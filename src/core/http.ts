@@ -62,3 +62,15 @@ export const HttpErrors = defineErrors({
   HTTP_ROUTE_NOT_FOUND: { kind: 'not_found', help: 'No route matches that method and path. See docs/api.md, and the Open Inference Protocol routes under /v2.' },
   HTTP_BAD_REQUEST: { kind: 'invalid', help: 'The HTTP request itself is malformed (headers, encoding or framing).' },
 });
+
+/** The longest a Retry-After is waited: a receiver asking for an hour should not hold a sender that long. */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+/** A Retry-After header in ms: seconds, or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}

@@ -22,8 +22,14 @@ export const EXAMPLE_FILES = ['model.onnx', 'test.csv', 'reference.csv', 'metric
  */
 export const CANDIDATE_FILES = ['candidate.onnx', 'candidate-metrics.json'] as const;
 
+/**
+ * The rows a filtered example was not trained on (bike-sharing: 2012), in the test.csv layout, so
+ * serving them shows real drift (docs/drift.md, the bike-sharing tour).
+ */
+export const DRIFT_FILE = 'drift.csv';
+
 /** The name of a file an example folder may hold. */
-export type ExampleFileName = (typeof EXAMPLE_FILES)[number] | (typeof CANDIDATE_FILES)[number];
+export type ExampleFileName = (typeof EXAMPLE_FILES)[number] | (typeof CANDIDATE_FILES)[number] | typeof DRIFT_FILE;
 
 /** The content of metrics.json: everything about the run except wall-clock time, so it is deterministic. */
 export interface ExampleMetricsFile {
@@ -174,6 +180,8 @@ export function exampleFiles(example: TrainedExample): Map<ExampleFileName, Uint
     ['request.json', json(exampleRequest(example), 0)],
     ['feature-names.json', json(example.featureNames)],
   ]);
+  const outside = example.split.outside ?? [];
+  if (outside.length > 0) files.set(DRIFT_FILE, text(formatCsv(header, cells(outside))));
   const candidate = example.candidate;
   const metrics = candidateMetrics(example);
   if (candidate !== undefined && metrics !== undefined) {

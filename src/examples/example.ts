@@ -46,6 +46,8 @@ export interface ExampleSplit {
   readonly testFraction: number;
   /** Rows the split was drawn from (after any filter). */
   readonly eligibleRows: number;
+  /** Rows the filter left out (bike-sharing: 2012), written as drift.csv to serve as real drift; empty without a filter. */
+  readonly outside?: readonly number[];
   readonly train: readonly number[];
   readonly test: readonly number[];
   /** A sample of at most {@link REFERENCE_SAMPLE_SIZE} training rows. */
@@ -324,6 +326,7 @@ export function buildRegressorExample(p: RegressorPipeline): TrainedExample {
     train: trainRows,
     test: testRows,
     reference: pickReference(trainRows, p.seed),
+    outside: outsideRows(table, eligible),
   };
   const modelBytes = exportExampleModel({
     graphName: p.name,
@@ -365,6 +368,12 @@ export function buildRegressorExample(p: RegressorPipeline): TrainedExample {
     modelBytes,
     predict,
   };
+}
+
+/** The table's rows not in `eligible` (sorted), in order. */
+function outsideRows(table: CsvTable, eligible: readonly number[]): number[] {
+  const inside = new Set(eligible);
+  return Array.from({ length: table.rows.length }, (_, i) => i).filter((r) => !inside.has(r));
 }
 
 function eligibleRows(table: CsvTable, p: RegressorPipeline): number[] {

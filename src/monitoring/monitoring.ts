@@ -18,6 +18,7 @@ import {
   type OutcomeReport,
   type PredictedValueRow,
   type PredictionCounts,
+  type PredictionRecord,
   type PredictionWithFeedback,
   type TimeWindow,
 } from './types.js';
@@ -36,6 +37,17 @@ export interface MonitoringServiceOptions {
   readonly logger?: Logger;
   /** Raw or compiled options (see compileMonitoringOptions); default MONITORING_DEFAULTS. */
   readonly options?: MonitoringOptions | MonitoringConfig;
+  /**
+   * Told of every label stored for an answered one-row prediction, with its record (the drift
+   * windows' performance reads them). Called after the write; what it throws is logged, not raised.
+   */
+  readonly onLabels?: (labelled: readonly LabelledPrediction[]) => void;
+}
+
+/** A stored label with the prediction it is for. */
+export interface LabelledPrediction {
+  readonly record: PredictionRecord;
+  readonly label: string | number;
 }
 
 export interface SubmitFeedbackOptions {
@@ -113,6 +125,22 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
     flushBatchSize: p.flushBatchSize,
     summary: { maxRows: p.summaryRows },
   });
+
+  const tellLabels = async (onLabels: (labelled: readonly LabelledPrediction[]) => void, writes: readonly FeedbackWrite[], unknown: ReadonlySet<string>): Promise<void> => {
+    // the feedback is stored already: nothing here may fail the request that sent it
+    try {
+      const labelled: LabelledPrediction[] = [];
+      for (const w of writes) {
+        if (w.label === undefined || unknown.has(w.requestId)) continue;
+        const record = (await store.getPredictions(w.requestId)).find((r) => r.variant !== SHADOW_VARIANT);
+        if (record === undefined || record.status < 200 || record.status >= 300 || record.outputs.predicted === null) continue;
+        labelled.push({ record, label: w.label });
+      }
+      if (labelled.length > 0) onLabels(labelled);
+    } catch (error) {
+      logger.warn({ err: toPlatformError(error).message }, 'labels could not be passed on');
+    }
+  };
 
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -203,6 +231,7 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
         result = await store.addFeedback(writes, { skipUnknown });
       }
       if (result.unknownRequestIds.length > 0 && !skipUnknown) throw notFound(result.unknownRequestIds);
+      if (options.onLabels !== undefined) await tellLabels(options.onLabels, writes, new Set(result.unknownRequestIds));
       return { accepted: result.applied, unknownRequestIds: result.unknownRequestIds };
     },
 

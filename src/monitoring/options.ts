@@ -3,7 +3,10 @@
  * defaults → compiled): every problem reported with its path at once, then frozen. The keys are
  * meant to sit under `monitoring` in Slipway's configuration (docs/feedback.md lists them).
  */
-import { ConfigReader, deepFreeze, join } from '../core/index.js';
+import { ConfigReader, deepFreeze, join, type ConfigProblem, type PlatformError } from '../core/index.js';
+import { ALERTS_OPTION_KEYS, compileAlertsOptions, type AlertsConfig, type AlertsOptions } from './alerts/options.js';
+import { BUSINESS_DEFAULTS, BUSINESS_OPTION_KEYS, compileBusinessOptions, type BusinessConfig, type BusinessOptions } from './business/options.js';
+import { compilePayloadLogOptions, PAYLOAD_LOG_DEFAULTS, PAYLOAD_LOG_OPTION_KEYS, type PayloadLogConfig, type PayloadLogOptions } from './payload-log/options.js';
 
 /** What a user may set; every key optional. Numeric strings (env vars, flags) are accepted. */
 export interface MonitoringOptions {
@@ -19,6 +22,21 @@ export interface MonitoringOptions {
   };
   readonly feedback?: {
     readonly maxItems?: number | string;
+  };
+  /** The payload log (docs/payload-log.md), compiled by its own compiler. */
+  readonly payloadLog?: PayloadLogOptions;
+  /** Alert rules, webhooks and actions (docs/alerts.md), compiled by their own compiler. */
+  readonly alerts?: AlertsOptions;
+  /** Business metrics: events, prices, values (docs/business-metrics.md), compiled by their own compiler. */
+  readonly business?: BusinessOptions;
+  readonly drift?: {
+    readonly windowRows?: number | string;
+    readonly windowMinutes?: number | string;
+    readonly checkIntervalSeconds?: number | string;
+    readonly keepResults?: number | string;
+    readonly alpha?: number | string;
+    readonly driftShare?: number | string;
+    readonly performanceRelativeTolerance?: number | string;
   };
 }
 
@@ -46,6 +64,29 @@ export interface MonitoringConfig {
     /** Most items one feedback request may carry. */
     readonly maxItems: number;
   };
+  /** Every inference request's metadata, sampled bodies (docs/payload-log.md). */
+  readonly payloadLog: PayloadLogConfig;
+  /** Alert rules, webhooks and actions (docs/alerts.md). */
+  readonly alerts: AlertsConfig;
+  /** Business metrics (docs/business-metrics.md). */
+  readonly business: BusinessConfig;
+  /** Live drift windows and their checks (docs/drift.md, Live monitoring). */
+  readonly drift: {
+    /** Rows after which a window closes. */
+    readonly windowRows: number;
+    /** Minutes after which a window closes; 0: by rows only. */
+    readonly windowMinutes: number;
+    /** How often every open window is checked for the gauges and alerts; 0: only on request. */
+    readonly checkIntervalSeconds: number;
+    /** Checks of closed windows kept per endpoint. */
+    readonly keepResults: number;
+    /** Significance level of every test (after adjustment). */
+    readonly alpha: number;
+    /** Share of drifted features at which the dataset drifts. */
+    readonly driftShare: number;
+    /** Relative worsening of the performance against the profile's that counts as degraded. */
+    readonly performanceRelativeTolerance: number;
+  };
 }
 
 /** The defaults; docs/feedback.md says why each has its value. */
@@ -61,13 +102,39 @@ export const MONITORING_DEFAULTS: MonitoringConfig = deepFreeze({
     pruneIntervalSeconds: 300,
   },
   feedback: { maxItems: 1000 },
+  payloadLog: PAYLOAD_LOG_DEFAULTS,
+  alerts: compileAlertsOptions(undefined),
+  business: BUSINESS_DEFAULTS,
+  drift: { windowRows: 100_000, windowMinutes: 60, checkIntervalSeconds: 60, keepResults: 1000, alpha: 0.05, driftShare: 0.5, performanceRelativeTolerance: 0.1 },
 });
 
 /** Every key, as a dotted path below the options' own path (`predictions.bufferSize`, …). */
 export const MONITORING_OPTION_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(MONITORING_DEFAULTS.predictions).map((k) => `predictions.${k}`),
   ...Object.keys(MONITORING_DEFAULTS.feedback).map((k) => `feedback.${k}`),
+  ...Object.keys(MONITORING_DEFAULTS.drift).map((k) => `drift.${k}`),
+  ...PAYLOAD_LOG_OPTION_KEYS.map((k) => `payloadLog.${k}`),
+  ...ALERTS_OPTION_KEYS.map((k) => `alerts.${k}`),
+  ...BUSINESS_OPTION_KEYS.map((k) => `business.${k}`),
 ]);
+
+/** Configs this module compiled. */
+const COMPILED = new WeakSet<object>();
+
+/**
+ * Compiles a section that has a compiler of its own, adding its problems to `r` (so one error lists
+ * every problem of the whole config); with problems, the section's defaults stand in until finish throws.
+ */
+function compiledSection<T>(r: ConfigReader, compile: (input: Readonly<Record<string, unknown>> | undefined, context: { path: string; what: string }) => T, input: unknown, path: string): T {
+  try {
+    return compile(input as Readonly<Record<string, unknown>> | undefined, { path, what: path });
+  } catch (error) {
+    const problems = (error as PlatformError).details?.problems;
+    if (!Array.isArray(problems)) throw error;
+    for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
+    return compile(undefined, { path, what: path });
+  }
+}
 
 export interface MonitoringOptionsContext {
   /** Dotted path of the options in a larger config, prefixed to every problem path. Default ''. */
@@ -80,18 +147,20 @@ export interface MonitoringOptionsContext {
  * Applies defaults and checks every value; throws CORE_INVALID_CONFIG listing all problems by
  * path. Compiling a compiled {@link MonitoringConfig} again yields an equal one.
  */
-export function compileMonitoringOptions(input: MonitoringOptions | Readonly<Record<string, unknown>> | undefined, context: MonitoringOptionsContext = {}): MonitoringConfig {
+export function compileMonitoringOptions(input: MonitoringOptions | MonitoringConfig | Readonly<Record<string, unknown>> | undefined, context: MonitoringOptionsContext = {}): MonitoringConfig {
+  // a compiled config is returned as it is (its sections' compiled forms are not all input forms)
+  if (typeof input === 'object' && COMPILED.has(input)) return input as MonitoringConfig;
   const base = context.path ?? '';
   const r = new ConfigReader();
-  const o = r.object(input, base);
-  r.onlyKeys(o, base, ['predictions', 'feedback']);
+  const o = r.section(input, base, ['predictions', 'feedback', 'drift', 'payloadLog', 'alerts', 'business']);
   const pPath = join(base, 'predictions');
-  const p = r.object(o.predictions, pPath);
-  r.onlyKeys(p, pPath, Object.keys(MONITORING_DEFAULTS.predictions));
+  const p = r.section(o.predictions, pPath, Object.keys(MONITORING_DEFAULTS.predictions));
   const fPath = join(base, 'feedback');
-  const f = r.object(o.feedback, fPath);
-  r.onlyKeys(f, fPath, Object.keys(MONITORING_DEFAULTS.feedback));
+  const f = r.section(o.feedback, fPath, Object.keys(MONITORING_DEFAULTS.feedback));
+  const dPath = join(base, 'drift');
+  const dr = r.section(o.drift, dPath, Object.keys(MONITORING_DEFAULTS.drift));
   const d = MONITORING_DEFAULTS;
+  const atDrift = (key: string): string => join(dPath, key);
   const at = (key: string): string => join(pPath, key);
 
   const config: MonitoringConfig = {
@@ -108,7 +177,21 @@ export function compileMonitoringOptions(input: MonitoringOptions | Readonly<Rec
     feedback: {
       maxItems: r.integer(f.maxItems, join(fPath, 'maxItems'), d.feedback.maxItems, 1, 100_000),
     },
+    payloadLog: compiledSection(r, compilePayloadLogOptions, o.payloadLog, join(base, 'payloadLog')),
+    alerts: compiledSection(r, compileAlertsOptions, o.alerts, join(base, 'alerts')),
+    business: compiledSection(r, compileBusinessOptions, o.business, join(base, 'business')),
+    drift: {
+      windowRows: r.integer(dr.windowRows, atDrift('windowRows'), d.drift.windowRows, 100, 10_000_000),
+      windowMinutes: r.integer(dr.windowMinutes, atDrift('windowMinutes'), d.drift.windowMinutes, 0, 10_080),
+      checkIntervalSeconds: r.integer(dr.checkIntervalSeconds, atDrift('checkIntervalSeconds'), d.drift.checkIntervalSeconds, 0, 86_400),
+      keepResults: r.integer(dr.keepResults, atDrift('keepResults'), d.drift.keepResults, 1, 1_000_000),
+      alpha: r.number(dr.alpha, atDrift('alpha'), d.drift.alpha, 1e-9, 0.5),
+      driftShare: r.number(dr.driftShare, atDrift('driftShare'), d.drift.driftShare, 0.01, 1),
+      performanceRelativeTolerance: r.number(dr.performanceRelativeTolerance, atDrift('performanceRelativeTolerance'), d.drift.performanceRelativeTolerance, 0, 100),
+    },
   };
   r.finish(context.what ?? 'monitoring options');
-  return deepFreeze(config);
+  const frozen = deepFreeze(config);
+  COMPILED.add(frozen);
+  return frozen;
 }

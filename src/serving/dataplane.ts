@@ -260,6 +260,8 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
       let lease: Lease;
       try {
         lease = await deployments.acquire(endpoint, version, ctx.signal, ctx.headers);
+        // the lease carries model, version and variant: no object is made for the note
+        ctx.routed = lease;
       } catch (error) {
         // Refused before a version was chosen (version not deployed, nothing loaded, client gone).
         // A name that is no endpoint is not recorded: nothing could join to it, and any client

@@ -27,6 +27,18 @@ export interface InferenceContext {
   readonly abort: (reason: unknown) => void;
   /** Request headers, for the traffic router (sticky key, header routes). */
   readonly headers?: RouteHeaders;
+  /**
+   * Set by the data plane once it has chosen the version that answers (before the model runs), so
+   * the protocol layer can tell who answered even when the request then fails (the payload log).
+   */
+  routed?: InferenceRoute;
+}
+
+/** The model, version and traffic variant a request was routed to. */
+export interface InferenceRoute {
+  readonly model: string;
+  readonly version: number;
+  readonly variant: string;
 }
 
 export interface InferenceResult {

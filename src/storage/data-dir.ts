@@ -32,6 +32,8 @@ export interface DataDir {
   readonly tmpDir: string;
   /** `<root>/audit`, for the audit log. */
   readonly auditDir: string;
+  /** The payload log's JSONL segments (docs/payload-log.md). */
+  readonly payloadsDir: string;
   readonly lock: DataDirLock;
   /** Releases the lock (only if this process still owns it). Idempotent. */
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export const DATA_DIR_LAYOUT = {
   blobs: 'blobs',
   tmp: 'tmp',
   audit: 'audit',
+  payloads: 'payloads',
   lock: 'slipway.lock',
 } as const;
 
@@ -183,6 +186,7 @@ export async function openDataDir(path: string, options: OpenDataDirOptions = {}
     blobsDir: join(root, DATA_DIR_LAYOUT.blobs),
     tmpDir: join(root, DATA_DIR_LAYOUT.tmp),
     auditDir: join(root, DATA_DIR_LAYOUT.audit),
+    payloadsDir: join(root, DATA_DIR_LAYOUT.payloads),
     lock: {
       path: lockPath,
       pid: content.pid,

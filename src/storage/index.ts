@@ -31,3 +31,5 @@ export { rolloutMigrations, ROLLOUTS_COMPONENT } from './sqlite/rollout-migratio
 export { createSqliteRolloutStore, type SqliteRolloutStore, type SqliteRolloutStoreOptions } from './sqlite/rollout-store.js';
 export { createMemoryProfileStore, type MemoryProfileStore } from './memory/memory-profile-store.js';
 export { createSqliteProfileStore, profileMigrations, PROFILES_COMPONENT } from './sqlite/profile-store.js';
+export { createMemoryDriftResultStore } from './memory/memory-drift-result-store.js';
+export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMPONENT } from './sqlite/drift-result-store.js';

@@ -483,10 +483,18 @@ export function checkDrift(profile: ReferenceProfile, snapshot: DriftWindowSnaps
   const performance =
     snapshot.performance === null
       ? null
-      : evaluatePerformance(snapshot.performance, { metric: o.performanceMetric, reference: o.referencePerformance, tolerance: o.performanceTolerance });
+      : evaluatePerformance(snapshot.performance, {
+          metric: o.performanceMetric,
+          reference: o.referencePerformance,
+          tolerance: o.performanceTolerance,
+          relativeTolerance: o.performanceRelativeTolerance,
+          baseline: profile.performance ?? null,
+          alpha: o.alpha,
+          minLabels: o.minRows,
+        });
 
-  // Worst wins: drift > insufficient_data > no_drift.
-  const status = dataset.drifted || predictions?.drifted === true ? 'drift' : dataset.status === 'insufficient_data' ? 'insufficient_data' : 'no_drift';
+  // Worst wins: drift (inputs, predictions or performance) > insufficient_data > no_drift.
+  const status = dataset.drifted || predictions?.drifted === true || performance?.degraded === true ? 'drift' : dataset.status === 'insufficient_data' ? 'insufficient_data' : 'no_drift';
 
   return {
     format: 1,

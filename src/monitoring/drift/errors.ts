@@ -26,6 +26,10 @@ export const DriftErrors = defineErrors({
     kind: 'not_found',
     help: 'The endpoint version has no reference profile, so there is nothing to compare its live traffic with; compute one with `slipway profile MODEL:VERSION --data FILE.csv` (drift monitoring then starts within 30 s).',
   },
+  MONITORING_DRIFT_INVALID_QUERY: {
+    kind: 'invalid',
+    help: 'A query parameter of a drift route is not valid: `version` must be a version number (1 or more) and `limit` a whole number from 1 to 1000; the message names the parameter.',
+  },
   MONITORING_DRIFT_PROFILE_MISMATCH: {
     kind: 'invalid',
     help: 'A window snapshot was checked against a profile it was not built from (other model or version, other features, kinds or histogram bins); check each window against the profile its window was created with.',

@@ -9,5 +9,6 @@ export * from './types.js';
 export * from './window.js';
 export * from './options.js';
 export * from './check.js';
-export { evaluatePerformance, performanceMetrics, TASK_METRICS, type PerformanceMetric, type PerformanceTask } from './performance.js';
+export { evaluatePerformance, performanceMetrics, performanceTest, TASK_METRICS, type PerformanceMetric, type PerformanceTask } from './performance.js';
 export * from './monitor.js';
+export * from './ports.js';

@@ -8,14 +8,20 @@
  * the window (bounded memory: docs/drift.md). The profile is fetched once per version, off the
  * request path; until it is there, requests are not observed. A version without a profile is asked
  * about again after `recheckMs`, so a profile computed later starts being used.
+ *
+ * Labels that arrive through feedback join the window of the version that made the prediction
+ * (`label`). Every `checkIntervalMs` each window is checked (off the request path, on a timer):
+ * the latest results feed the Prometheus gauges and alerts (`latest`). Every closed window is
+ * checked once and the result kept in the {@link DriftResultStore} (`history`).
  */
-import { systemClock, type Clock, type Logger, type Tensor } from '../../core/index.js';
+import { systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
 import { labelText, predictedAt, summarizeOutputs } from '../predictions/summary.js';
 import type { ReferenceProfile } from '../profiles/types.js';
 import { checkDrift } from './check.js';
 import { DriftErrors } from './errors.js';
 import type { DriftCheckOptions } from './options.js';
-import type { DriftReport, DriftValue } from './types.js';
+import type { DriftResult, DriftResultStore } from './ports.js';
+import type { DriftReport, DriftValue, DriftWindowSnapshot } from './types.js';
 import { createDriftWindow, type DriftWindow } from './window.js';
 
 export interface DriftMonitorOptions {
@@ -28,6 +34,29 @@ export interface DriftMonitorOptions {
   readonly maxAgeMs?: number | null;
   /** How long "no profile" is believed before the store is asked again. Default 30 s. */
   readonly recheckMs?: number;
+  /** Options of every check (the server's `monitoring.drift.check`); a report call may override them. */
+  readonly checkOptions?: DriftCheckOptions;
+  /** How often every open window is checked for `latest` (gauges, alerts). Default 60 s; 0: never. */
+  readonly checkIntervalMs?: number;
+  /** Where each closed window's check is kept; none: closed windows are only in memory (the last). */
+  readonly results?: DriftResultStore;
+  /** Results kept per endpoint. Default 1,000. */
+  readonly keepResults?: number;
+  /**
+   * Whether an endpoint still serves a version. The periodic check drops the windows of versions
+   * it no longer serves (an endpoint deleted, a version replaced), so memory and gauges follow
+   * what is deployed. Default: every version is served.
+   */
+  readonly isServed?: (endpoint: string, version: number) => boolean;
+}
+
+/** The latest periodic check of one endpoint version. */
+export interface LatestDriftCheck {
+  readonly endpoint: string;
+  readonly model: string;
+  readonly version: number;
+  readonly at: number;
+  readonly report: DriftReport;
 }
 
 /** An endpoint version's drift: the open window's check, and the last closed window's. */
@@ -47,8 +76,21 @@ export interface DriftMonitor {
    * has no reference profile.
    */
   report(endpoint: string, model: string, version: number, options?: DriftCheckOptions): Promise<EndpointDriftReport>;
+  /**
+   * A label arrived for a one-row prediction of model:version served by `endpoint`: it joins the
+   * performance of that version's open window. Never throws (an unusable label is logged).
+   */
+  label(endpoint: string, model: string, version: number, predicted: DriftValue, actual: DriftValue): void;
+  /** The latest periodic check of every monitored endpoint version (empty until the first has run). */
+  latest(): readonly LatestDriftCheck[];
+  /** Checks every open window now (what the timer does); resolves when done. */
+  checkNow(): Promise<void>;
+  /** Stored checks of closed windows, newest first (empty without a result store). */
+  history(endpoint: string, query: { readonly version?: number; readonly limit: number }): Promise<readonly DriftResult[]>;
   /** Forgets an endpoint's windows (it was deleted). */
   forget(endpoint: string): void;
+  /** Stops the timer and writes pending results. Idempotent. */
+  close(): Promise<void>;
   /**
    * A version's profile was stored (or deleted: undefined): windows of that version start afresh
    * against it, and the next request of any endpoint serving it is observed at once.
@@ -71,6 +113,37 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   const clock = options.clock ?? systemClock;
   const recheckMs = options.recheckMs ?? 30_000;
   const entries = new Map<string, Map<number, Entry>>();
+  const keepResults = options.keepResults ?? 1000;
+  const latestChecks = new Map<string, LatestDriftCheck>();
+  const keyOfCheck = (endpoint: string, version: number): string => `${endpoint}\u0000${version}`;
+
+  // closed windows are checked and stored off the request path (a check of a full window takes tens of ms)
+  const pending: { endpoint: string; profile: ReferenceProfile; closed: DriftWindowSnapshot }[] = [];
+  let draining: Promise<void> | undefined;
+  const drainClosed = (): Promise<void> => {
+    draining ??= (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (pending.length > 0) {
+        const next = pending.shift();
+        if (next === undefined) break;
+        try {
+          const report = checkDrift(next.profile, next.closed, options.checkOptions);
+          await options.results?.put({ endpoint: next.endpoint, model: next.profile.model, version: next.profile.version, at: clock.now(), report });
+        } catch (error) {
+          options.logger?.warn({ endpoint: next.endpoint, err: toPlatformError(error).message }, 'closed drift window could not be checked or stored');
+        }
+      }
+      try {
+        await options.results?.prune(keepResults);
+      } catch (error) {
+        options.logger?.warn({ err: toPlatformError(error).message }, 'drift results could not be pruned');
+      }
+    })().finally(() => {
+      draining = undefined;
+      if (pending.length > 0) void drainClosed();
+    });
+    return draining;
+  };
 
   /** Profiles this process stored or read, by `model@version` (null: known to have none): a new window needs no lookup. */
   const known = new Map<string, ReferenceProfile | null>();
@@ -80,6 +153,11 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     const window = createDriftWindow({
       profile,
       clock,
+      onClose: (closed) => {
+        if (options.results === undefined) return;
+        pending.push({ endpoint, profile, closed });
+        void drainClosed();
+      },
       ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
       ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
     });
@@ -121,6 +199,45 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     return entry;
   };
 
+  let closedMonitor = false;
+  let timer: TimerHandle | undefined;
+  async function checkNow(): Promise<void> {
+    const seen = new Set<string>();
+    for (const [endpoint, byVersion] of entries) {
+      for (const [version, entry] of byVersion) {
+        if (options.isServed !== undefined && !options.isServed(endpoint, version)) {
+          byVersion.delete(version);
+          continue;
+        }
+        if (entry.state !== 'ready') continue;
+        const key = keyOfCheck(endpoint, version);
+        seen.add(key);
+        try {
+          let report = checkDrift(entry.profile, entry.window.snapshot(), options.checkOptions);
+          // a window just opened has too little data to judge: the last judged one stands until it has
+          // (else every window rollover would clear the gauges and resolve the alerts built on them)
+          const previous = report.status === 'insufficient_data' ? entry.window.lastClosed() : null;
+          if (previous !== null) report = checkDrift(entry.profile, previous, options.checkOptions);
+          latestChecks.set(key, { endpoint, model: entry.profile.model, version, at: clock.now(), report });
+        } catch (error) {
+          options.logger?.warn({ endpoint, version, err: toPlatformError(error).message }, 'drift check failed');
+        }
+        // one window at a time, so requests run between checks
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    for (const key of [...latestChecks.keys()]) if (!seen.has(key)) latestChecks.delete(key);
+    for (const [endpoint, byVersion] of [...entries]) if (byVersion.size === 0) entries.delete(endpoint);
+  }
+  const intervalMs = options.checkIntervalMs ?? 60_000;
+  const schedule = (): void => {
+    if (intervalMs <= 0 || closedMonitor) return;
+    timer = clock.setTimeout(() => {
+      checkNow().then(schedule, schedule);
+    }, intervalMs);
+  };
+  schedule();
+
   return {
     observe(endpoint, model, version, inputs, outputs) {
       const entry = entryOf(endpoint, model, version);
@@ -160,12 +277,35 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
         endpoint,
         model,
         version,
-        current: checkDrift(entry.profile, entry.window.snapshot(), checkOptions),
-        previous: previous === null ? null : checkDrift(entry.profile, previous, checkOptions),
+        current: checkDrift(entry.profile, entry.window.snapshot(), checkOptions ?? options.checkOptions),
+        previous: previous === null ? null : checkDrift(entry.profile, previous, checkOptions ?? options.checkOptions),
       };
+    },
+    label(endpoint, model, version, predicted, actual) {
+      // only a window that exists: a label for a version no longer monitored makes none
+      const entry = entries.get(endpoint)?.get(version);
+      if (entry?.state !== 'ready' || entry.profile.model !== model) return;
+      try {
+        entry.window.addLabel(predicted, actual);
+      } catch (error) {
+        options.logger?.debug({ endpoint, model, version, err: toPlatformError(error).message }, 'label not added to the drift window');
+      }
+    },
+    latest: () => [...latestChecks.values()],
+    checkNow,
+    async history(endpoint, query) {
+      await draining;
+      return options.results === undefined ? [] : options.results.list(endpoint, query);
     },
     forget(endpoint) {
       entries.delete(endpoint);
+      for (const key of [...latestChecks.keys()]) if (key.startsWith(`${endpoint}\u0000`)) latestChecks.delete(key);
+    },
+    async close() {
+      timer?.cancel();
+      timer = undefined;
+      closedMonitor = true;
+      await draining;
     },
     profileChanged(model, version, profile) {
       known.set(keyOf(model, version), profile ?? null);

@@ -40,8 +40,10 @@ export interface DriftCheckOptions {
   /** The reference's value of the performance metric (accuracy for classification, MAE for regression unless performanceMetric says otherwise). */
   readonly referencePerformance?: number;
   readonly performanceMetric?: PerformanceMetric;
-  /** How much worse than referencePerformance counts as degraded; without it performance is reported, not judged. */
+  /** How much worse than the reference (absolute, in the metric's units) counts as degraded. */
   readonly performanceTolerance?: number;
+  /** How much worse than the profile's performance, relatively, counts as degraded when no absolute tolerance is set. Default 0.1. */
+  readonly performanceRelativeTolerance?: number;
   /** Largest n·m for which KS computes its exact p-value (else the asymptotic one). Default 1,000,000. */
   readonly ksExactMaxProduct?: number;
 }
@@ -55,6 +57,7 @@ export const DRIFT_CHECK_DEFAULTS = Object.freeze({
   discreteMaxUnique: 5,
   minRows: 100,
   requireSignificance: true,
+  performanceRelativeTolerance: 0.1,
   ksExactMaxProduct: 1_000_000,
   thresholds: Object.freeze({ ks: 0.1, chisquare: 0.1, z: 0.1, wasserstein: 0.1, jensenshannon: 0.1, psi: 0.1 }),
 });
@@ -73,6 +76,7 @@ export interface CompiledDriftCheckOptions {
   readonly referencePerformance: number | undefined;
   readonly performanceMetric: PerformanceMetric | undefined;
   readonly performanceTolerance: number | undefined;
+  readonly performanceRelativeTolerance: number;
   readonly ksExactMaxProduct: number;
 }
 
@@ -90,6 +94,7 @@ const KNOWN_KEYS = [
   'referencePerformance',
   'performanceMetric',
   'performanceTolerance',
+  'performanceRelativeTolerance',
   'ksExactMaxProduct',
 ] as const;
 
@@ -183,6 +188,7 @@ export function compileDriftCheckOptions(options: DriftCheckOptions = {}): Compi
 
   const referencePerformance = optionalNum(options.referencePerformance, 'referencePerformance', () => true, 'a finite number');
   const performanceTolerance = optionalNum(options.performanceTolerance, 'performanceTolerance', (t) => t >= 0, 'a number ≥ 0');
+  const performanceRelativeTolerance = optionalNum(options.performanceRelativeTolerance, 'performanceRelativeTolerance', (t) => t >= 0, 'a number ≥ 0') ?? DRIFT_CHECK_DEFAULTS.performanceRelativeTolerance;
   let performanceMetric: PerformanceMetric | undefined;
   if (options.performanceMetric !== undefined) {
     const allowed: readonly string[] = ['accuracy', 'macroF1', 'mae', 'rmse'];
@@ -208,6 +214,7 @@ export function compileDriftCheckOptions(options: DriftCheckOptions = {}): Compi
     referencePerformance,
     performanceMetric,
     performanceTolerance,
+    performanceRelativeTolerance,
     ksExactMaxProduct,
   });
 }

@@ -6,6 +6,7 @@
  * given. Reported, not alarmed: `degraded` is only set when a tolerance is configured.
  */
 import { OTHER_CATEGORY } from '../profiles/types.js';
+import { normalSf } from '../../stats/normal.js';
 import { DriftErrors } from './errors.js';
 import type { ClassificationPerformanceState, DriftValue, PerformanceReport, PerformanceState, RegressionPerformanceState } from './types.js';
 import { categoryValue, numericValue } from './values.js';
@@ -122,8 +123,18 @@ export function createPerformanceAccumulator(task: PerformanceTask, knownClasses
 
 export interface PerformanceCheckOptions {
   readonly metric: PerformanceMetric | undefined;
+  /** An explicit reference value of the metric (no test: only its value is known). */
   readonly reference: number | undefined;
+  /** Absolute worsening that counts as degraded (overrides relativeTolerance). */
   readonly tolerance: number | undefined;
+  /** The version's labelled performance on its reference rows (the profile's), tested against. */
+  readonly baseline?: PerformanceState | null;
+  /** Relative worsening (against the baseline's value) that counts as degraded. Default 0.1. */
+  readonly relativeTolerance?: number;
+  /** Significance level of the one-sided test. Default 0.05. */
+  readonly alpha?: number;
+  /** Labels the window needs before it is judged. Default 100. */
+  readonly minLabels?: number;
 }
 
 function finiteOrNull(x: number): number | null {
@@ -159,7 +170,48 @@ export function performanceMetrics(state: PerformanceState): Record<PerformanceM
   };
 }
 
-/** Scores a window's labels and compares the chosen metric with the reference's value. */
+/**
+ * One-sided test that the live window is worse than the baseline on `metric`: for accuracy the
+ * pooled two-proportion z-test, for MAE Welch's z on the mean absolute errors (their variances from
+ * Σe² − n·MAE², which the states keep). Other metrics have no test (null).
+ */
+export function performanceTest(live: PerformanceState, baseline: PerformanceState, metric: PerformanceMetric): { test: 'two-proportion-z' | 'welch-z'; pValue: number } | null {
+  if (live.task !== baseline.task) return null;
+  if (live.task === 'classification' && baseline.task === 'classification' && metric === 'accuracy') {
+    const n1 = live.labels;
+    const n0 = baseline.labels;
+    if (n1 === 0 || n0 === 0) return null;
+    const p1 = live.correct / n1;
+    const p0 = baseline.correct / n0;
+    const pooled = (live.correct + baseline.correct) / (n0 + n1);
+    const se = Math.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1));
+    if (se === 0) return { test: 'two-proportion-z', pValue: p1 < p0 ? 0 : 1 };
+    return { test: 'two-proportion-z', pValue: normalSf((p0 - p1) / se) };
+  }
+  if (live.task === 'regression' && baseline.task === 'regression' && metric === 'mae') {
+    const n1 = live.labels;
+    const n0 = baseline.labels;
+    if (n1 < 2 || n0 < 2) return null;
+    const m1 = live.sumAbsError / n1;
+    const m0 = baseline.sumAbsError / n0;
+    // sample variances of |e|: Σ|e|² = Σe²
+    const v1 = Math.max(0, (live.sumSquaredError - n1 * m1 * m1) / (n1 - 1));
+    const v0 = Math.max(0, (baseline.sumSquaredError - n0 * m0 * m0) / (n0 - 1));
+    const se = Math.sqrt(v1 / n1 + v0 / n0);
+    if (!Number.isFinite(se)) return null;
+    if (se === 0) return { test: 'welch-z', pValue: m1 > m0 ? 0 : 1 };
+    return { test: 'welch-z', pValue: normalSf((m1 - m0) / se) };
+  }
+  return null;
+}
+
+/**
+ * Scores a window's labels and compares the chosen metric with the reference: the baseline state's
+ * value (the profile's) or an explicit `reference`. With a baseline the verdict is statistical —
+ * degraded when a one-sided test at `alpha` says the window is worse AND it is worse by more than
+ * the tolerance (absolute) or relativeTolerance (relative): significance and effect size both, as
+ * for the features.
+ */
 export function evaluatePerformance(state: PerformanceState, options: PerformanceCheckOptions): PerformanceReport {
   const metrics = performanceMetrics(state);
   const allowed = TASK_METRICS[state.task];
@@ -168,11 +220,22 @@ export function evaluatePerformance(state: PerformanceState, options: Performanc
     throw DriftErrors.MONITORING_DRIFT_INVALID_OPTIONS(`performanceMetric ${metric} does not apply to a ${state.task} window (use ${allowed.join(' or ')})`);
   }
   const value = metrics[metric];
-  const reference = options.reference ?? null;
+  const baseline = options.reference === undefined && options.baseline !== undefined && options.baseline !== null && options.baseline.task === state.task ? options.baseline : null;
+  const reference = options.reference ?? (baseline === null ? null : performanceMetrics(baseline)[metric]);
   const change = value === null || reference === null ? null : value - reference;
   // Accuracy and F1 are better when higher, errors when lower.
   const worsening = change === null ? null : state.task === 'classification' ? -change : change;
-  const degraded = worsening === null || options.tolerance === undefined ? null : worsening > options.tolerance;
+  const relativeChange = worsening === null || reference === null || reference === 0 ? null : worsening / Math.abs(reference);
+  const tested = baseline === null ? null : performanceTest(state, baseline, metric);
+  const alpha = options.alpha ?? 0.05;
+  const enough = state.labels >= (options.minLabels ?? 100);
+  const significant = tested === null ? true : tested.pValue < alpha;
+  let degraded: boolean | null = null;
+  if (worsening !== null) {
+    // an explicit absolute tolerance is the operator's rule and applies as given; the statistical verdict waits for minLabels
+    if (options.tolerance !== undefined) degraded = (tested === null || enough) && significant && worsening > options.tolerance;
+    else if (baseline !== null && enough) degraded = significant && worsening > 0 && (relativeChange === null ? true : relativeChange > (options.relativeTolerance ?? 0.1));
+  }
   return {
     task: state.task,
     labels: state.labels,
@@ -184,7 +247,11 @@ export function evaluatePerformance(state: PerformanceState, options: Performanc
     metric,
     value,
     reference,
+    referenceLabels: baseline === null ? null : baseline.labels,
     change,
+    relativeChange,
+    test: tested?.test ?? null,
+    pValue: tested?.pValue ?? null,
     degraded,
   };
 }

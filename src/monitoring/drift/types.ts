@@ -212,11 +212,22 @@ export interface PerformanceReport {
   /** The metric compared with the reference (accuracy or MAE unless configured). */
   readonly metric: 'accuracy' | 'macroF1' | 'mae' | 'rmse';
   readonly value: number | null;
-  /** The reference's value of that metric, when the check was given one. */
+  /** The reference's value of that metric: given to the check, or the profile's (its reference rows scored). */
   readonly reference: number | null;
+  /** Labelled reference rows behind `reference`, when it is the profile's. */
+  readonly referenceLabels: number | null;
   /** value − reference (null without both). */
   readonly change: number | null;
-  /** Worse than the reference by more than performanceTolerance; null when no tolerance (or data) was given. */
+  /** Worsening relative to the reference (positive: worse); null without both or with a zero reference. */
+  readonly relativeChange: number | null;
+  /** The one-sided test against the profile's performance (accuracy: two-proportion z; MAE: Welch z); null when there is none. */
+  readonly test: 'two-proportion-z' | 'welch-z' | null;
+  readonly pValue: number | null;
+  /**
+   * Significantly worse than the reference and by more than the tolerance (absolute
+   * performanceTolerance, else relative performanceRelativeTolerance); null when it cannot be
+   * judged (no reference, fewer than minRows labels).
+   */
   readonly degraded: boolean | null;
 }
 

@@ -12,6 +12,7 @@
  * Process CPU, memory and event-loop lag come from prom-client's default collectors, prefixed
  * `slipway_`.
  */
+import type { LatestDriftCheck } from '../drift/monitor.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchObserver } from '../../serving/batching/index.js';
 import type { EndpointDeployment } from '../../serving/types.js';
@@ -21,6 +22,11 @@ export const BATCH_SIZE_BUCKETS: readonly number[] = Object.freeze([1, 2, 4, 8, 
 
 /** Request latency buckets in seconds: from a tenth of a millisecond to ten seconds. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+/** The `feature` label under which the predictions' drift is exported. */
+export const PREDICTIONS_FEATURE = '(predictions)';
+
+const driftLabels = ['endpoint', 'model', 'version'] as const;
 
 /** What the request path reports, once per inference. */
 export interface RequestObserver {
@@ -38,12 +44,16 @@ export interface MetricsSources {
   deployments(): Promise<readonly EndpointDeployment[]>;
   /** Running rollouts: endpoint, strategy, phase and the candidate's weight. */
   rollouts?(): Promise<readonly { readonly endpoint: string; readonly strategy: string; readonly phase: string; readonly weight: number }[]>;
+  /** The latest periodic drift check of each monitored endpoint version. */
+  drift?(): readonly LatestDriftCheck[];
 }
 
 export interface ServerMetrics extends RequestObserver {
   readonly registry: Registry;
   /** The observer of one version's batch scheduler: queue waits, run times and rows per run. */
   batchObserver(endpoint: string, model: string, version: number): BatchObserver;
+  /** Brings the scrape-time gauges up to date (render does it first; so must any other reader of the registry). */
+  refresh(): Promise<void>;
   /** The Prometheus text exposition. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -112,13 +122,32 @@ export function createServerMetrics(sources: MetricsSources, options: { readonly
     batches: new Gauge({ name: 'slipway_batches_run', help: 'Model runs of a version\'s batcher since it loaded (a counter per version lifetime).', labelNames: versionLabels, registers: [registry] }),
     rejected: new Gauge({ name: 'slipway_requests_rejected_queue_full', help: 'Requests refused because a version\'s batch queue was full since it loaded (a counter per version lifetime).', labelNames: versionLabels, registers: [registry] }),
     ready: new Gauge({ name: 'slipway_endpoint_ready', help: '1 when the endpoint has a ready stable version.', labelNames: ['endpoint'] as const, registers: [registry] }),
+    driftStatus: new Gauge({ name: 'slipway_drift_detected', help: '1 when the latest check of a version\'s open drift window found drift (inputs, predictions or performance), 0 when not; absent while it has too little data.', labelNames: driftLabels, registers: [registry] }),
+    driftShare: new Gauge({ name: 'slipway_drift_share', help: 'Share of a version\'s evaluated features that drifted in the latest check of its open window.', labelNames: driftLabels, registers: [registry] }),
+    driftRows: new Gauge({ name: 'slipway_drift_window_rows', help: 'Rows in a version\'s open drift window at the latest check.', labelNames: driftLabels, registers: [registry] }),
+    featureEffect: new Gauge({ name: 'slipway_drift_feature_effect', help: 'Effect size of a feature\'s drift (the method\'s distance, D or Cramér\'s V) in the latest check; feature "(predictions)" for the predictions.', labelNames: [...driftLabels, 'feature', 'method'] as const, registers: [registry] }),
+    featureDrifted: new Gauge({ name: 'slipway_drift_feature_drifted', help: '1 when a feature (or "(predictions)") drifted in the latest check, 0 when not.', labelNames: [...driftLabels, 'feature'] as const, registers: [registry] }),
+    performance: new Gauge({ name: 'slipway_drift_performance', help: 'The live window\'s performance on labels from feedback (accuracy or MAE unless configured), by metric.', labelNames: [...driftLabels, 'metric'] as const, registers: [registry] }),
+    performanceChange: new Gauge({ name: 'slipway_drift_performance_relative_change', help: 'Relative worsening of the live performance against the profile\'s (positive: worse).', labelNames: [...driftLabels, 'metric'] as const, registers: [registry] }),
+    performanceDegraded: new Gauge({ name: 'slipway_drift_performance_degraded', help: '1 when the live performance is significantly worse than the profile\'s by more than the tolerance.', labelNames: [...driftLabels, 'metric'] as const, registers: [registry] }),
     rollout: new Gauge({ name: 'slipway_rollout_candidate_weight_percent', help: 'Share of an endpoint\'s traffic its running rollout sends to the candidate, by strategy and phase.', labelNames: ['endpoint', 'strategy', 'phase'] as const, registers: [registry] }),
   };
 
-  // refreshed on every scrape: what the deployments count already, and the running rollouts
-  const refresh = async (): Promise<void> => {
+  // Refreshed on every scrape (and before every alert evaluation): what the deployments count
+  // already, the running rollouts, the drift checks. The sources are read first; the gauges are then
+  // reset and set in one synchronous step, so a reader never sees them half-filled. Concurrent
+  // callers share one refresh.
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> => {
+    refreshing ??= refreshOnce().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+  const refreshOnce = async (): Promise<void> => {
+    const [deployments, active] = await Promise.all([sources.deployments(), sources.rollouts?.() ?? Promise.resolve([])]);
     for (const g of Object.values(gauges)) g.reset();
-    for (const d of await sources.deployments()) {
+    for (const d of deployments) {
       gauges.ready.set({ endpoint: d.endpoint }, d.ready ? 1 : 0);
       for (const v of d.versions) {
         const labels = { endpoint: d.endpoint, model: v.model, version: String(v.version), role: v.role };
@@ -147,7 +176,26 @@ export function createServerMetrics(sources: MetricsSources, options: { readonly
         }
       }
     }
-    for (const r of (await sources.rollouts?.()) ?? []) gauges.rollout.set({ endpoint: r.endpoint, strategy: r.strategy, phase: r.phase }, r.weight);
+    for (const r of active) gauges.rollout.set({ endpoint: r.endpoint, strategy: r.strategy, phase: r.phase }, r.weight);
+    for (const d of sources.drift?.() ?? []) {
+      const labels = { endpoint: d.endpoint, model: d.model, version: String(d.version) };
+      const { report } = d;
+      if (report.status !== 'insufficient_data') gauges.driftStatus.set(labels, report.status === 'drift' ? 1 : 0);
+      // a share of nothing evaluated is no figure
+      if (report.dataset.evaluated > 0) gauges.driftShare.set(labels, report.dataset.driftedShare);
+      gauges.driftRows.set(labels, report.window.rows);
+      for (const f of [...report.features, ...(report.predictions === null ? [] : [{ ...report.predictions, name: PREDICTIONS_FEATURE }])]) {
+        if (f.status === 'insufficient_data') continue;
+        if (f.effectSize !== null) gauges.featureEffect.set({ ...labels, feature: f.name, method: f.method }, f.effectSize);
+        gauges.featureDrifted.set({ ...labels, feature: f.name }, f.drifted ? 1 : 0);
+      }
+      const p = report.performance;
+      if (p !== null && p.value !== null) {
+        gauges.performance.set({ ...labels, metric: p.metric }, p.value);
+        if (p.relativeChange !== null) gauges.performanceChange.set({ ...labels, metric: p.metric }, p.relativeChange);
+        if (p.degraded !== null) gauges.performanceDegraded.set({ ...labels, metric: p.metric }, p.degraded ? 1 : 0);
+      }
+    }
   };
 
   // children per endpoint → variant → version → status, so a request builds no label string
@@ -190,6 +238,7 @@ export function createServerMetrics(sources: MetricsSources, options: { readonly
         },
       };
     },
+    refresh,
     async render() {
       await refresh();
       return registry.metrics();

@@ -36,6 +36,8 @@ export interface ReferenceLayout {
   readonly sourceColumns: readonly number[];
   /** Cells every row must have (the header's width, target included). */
   readonly rowWidth: number;
+  /** The file column of the target (the label), when one was named. */
+  readonly targetColumn: number | null;
   readonly inputs: readonly InputSlot[];
   /** Most rows per inference: {@link PROFILE_BATCH_ROWS}, or 1 for a model with a batch of 1. */
   readonly batchRows: number;
@@ -101,6 +103,7 @@ export function planReferenceLayout(signature: ModelSignature, rawHeader: readon
   const { widths, batch } = inputWidths(signature);
   const header = rawHeader.map((h) => h.trim());
   let columns = header.map((_, i) => i);
+  let targetColumn: number | null = null;
   if (options.target !== undefined) {
     const at = header.indexOf(options.target);
     if (at < 0) {
@@ -109,6 +112,7 @@ export function planReferenceLayout(signature: ModelSignature, rawHeader: readon
       });
     }
     columns = columns.filter((i) => i !== at);
+    targetColumn = at;
   }
   const seen = new Map<string, number>();
   for (const i of columns) {
@@ -181,6 +185,7 @@ export function planReferenceLayout(signature: ModelSignature, rawHeader: readon
     features,
     sourceColumns: source,
     rowWidth: header.length,
+    targetColumn,
     inputs,
     batchRows: batch === 1 ? 1 : (options.batchRows ?? PROFILE_BATCH_ROWS),
     byName: byName === true,
@@ -209,6 +214,8 @@ export interface ReferenceRow {
   readonly values: FeatureValue[];
   /** True when no value is missing (the row can be sent to the model). */
   readonly complete: boolean;
+  /** The target cell, trimmed; null without a target column or when the cell is empty. */
+  readonly target: string | null;
 }
 
 /**
@@ -234,7 +241,8 @@ export function readReferenceRow(layout: ReferenceLayout, cells: readonly string
     }
     values[f] = tensorCell(cell, spec.datatype, () => `row ${rowNumber}, column ${JSON.stringify(spec.name)}`, invalid);
   }
-  return { values, complete };
+  const targetCell = layout.targetColumn === null ? '' : (cells[layout.targetColumn] ?? '').trim();
+  return { values, complete, target: targetCell === '' ? null : targetCell };
 }
 
 /** Writes one value into a tensor's data at `i`, in the representation its datatype uses. */

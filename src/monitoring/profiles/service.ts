@@ -20,6 +20,13 @@ import { featureNamesFrom, readOnnxMetadata } from './feature-names.js';
 import type { ProfileStore } from './ports.js';
 import { inputTensors, planReferenceLayout, PROFILE_BATCH_ROWS, readReferenceRow, type ReferenceLayout } from './reference-data.js';
 import type { ReferenceProfile } from './types.js';
+import { createPerformanceAccumulator, type PerformanceAccumulator } from '../drift/performance.js';
+import type { PerformanceState } from '../drift/types.js';
+
+/** Classes the reference performance names (the rest merge, as in a drift window). */
+const PERFORMANCE_MAX_CLASSES = 100;
+/** Longest class label kept (the prediction records' limit). */
+const PERFORMANCE_MAX_LABEL_CHARS = 256;
 
 /** Most data rows a profile reads by default. */
 export const DEFAULT_PROFILE_MAX_ROWS = 1_000_000;
@@ -147,7 +154,11 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
   let closed = false;
 
   /** Pass 1: reads, checks and sketches every row, and runs the complete ones through the model. */
-  const firstPass = async (input: ComputeProfileInput, version: ModelVersion, signal: AbortSignal): Promise<{ builder: ProfileBuilder; layout: ReferenceLayout; output: string | undefined; numeric: number[] }> => {
+  const firstPass = async (
+    input: ComputeProfileInput,
+    version: ModelVersion,
+    signal: AbortSignal,
+  ): Promise<{ builder: ProfileBuilder; layout: ReferenceLayout; output: string | undefined; numeric: number[]; performance: PerformanceState | null }> => {
     const artifactPath = await registry.artifactPath(input.model, input.version);
     const featureNames = featureNamesFrom(await readOnnxMetadata(artifactPath));
     let layout: ReferenceLayout | undefined;
@@ -157,8 +168,19 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
     // numeric predictions are kept (8 bytes a row, at most maxRows) for a second pass's bins;
     // class predictions need no second pass, so nothing is kept for them
     let numeric: number[] | undefined;
-    let batch: { values: FeatureValue[]; complete: boolean }[] = [];
+    let batch: { values: FeatureValue[]; complete: boolean; target: string | null; rowNumber: number }[] = [];
     let rowNumber = 0;
+    // with a target: the version's performance on the reference rows, the baseline live labels are judged against
+    let performance: PerformanceAccumulator | undefined;
+    const score = (predicted: PredictionValue, target: string, at: number): void => {
+      if (predicted === null) return;
+      performance ??= createPerformanceAccumulator(typeof predicted === 'number' ? 'regression' : 'classification', [], PERFORMANCE_MAX_CLASSES, PERFORMANCE_MAX_LABEL_CHARS);
+      try {
+        performance.add(predicted, target);
+      } catch (error) {
+        throw invalidData(`row ${at}, target column ${JSON.stringify(input.target ?? '')}: ${toPlatformError(error).message}`);
+      }
+    };
 
     const flush = async (): Promise<void> => {
       if (layout === undefined || builder === undefined || batch.length === 0) return;
@@ -182,6 +204,7 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
       for (const row of batch) {
         // rows with a missing value are not sent to the model: their prediction is missing
         const p = row.complete ? (predicted[k++] ?? null) : null;
+        if (row.target !== null) score(p, row.target, row.rowNumber);
         if (typeof p === 'number' && numeric === undefined) numeric = new Array<number>(builder.rows).fill(NaN);
         builder.add(row.values, p);
         numeric?.push(typeof p === 'number' ? p : NaN);
@@ -207,7 +230,7 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
             details: { maxRows },
           });
         }
-        batch.push(readReferenceRow(layout, cells, rowNumber));
+        batch.push({ ...readReferenceRow(layout, cells, rowNumber), rowNumber });
         if (batch.length >= layout.batchRows) await flush();
       }
       await flush();
@@ -216,7 +239,7 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
     }
     if (layout === undefined || builder === undefined) throw invalidData('the reference data is empty: expected a header row naming the features, then one row per example');
     if (builder.rows === 0) throw invalidData('the reference data has a header but no rows: expected one row per example after it');
-    return { builder, layout, output: predictions.output, numeric: numeric ?? [] };
+    return { builder, layout, output: predictions.output, numeric: numeric ?? [], performance: performance?.snapshot() ?? null };
   };
 
   /** Pass 2: counts the columns with many distinct values into their fixed bins. */
@@ -239,17 +262,20 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
   const compute = async (input: ComputeProfileInput, signal: AbortSignal): Promise<ReferenceProfile> => {
     const started = clock.monotonicMs();
     const version = await registry.getVersion(input.model, input.version);
-    const { builder, layout, output, numeric } = await firstPass(input, version, signal);
+    const { builder, layout, output, numeric, performance } = await firstPass(input, version, signal);
     const pass = builder.seal();
     if (pass.needed) await secondPass(input, layout, builder, numeric, pass.predictions, signal);
-    const profile = builder.finish({
-      model: input.model,
-      version: input.version,
-      source: input.source,
-      createdAt: clock.now(),
-      createdBy: input.by,
-      ...(output === undefined ? {} : { predictionOutput: output }),
-    });
+    const profile: ReferenceProfile = {
+      ...builder.finish({
+        model: input.model,
+        version: input.version,
+        source: input.source,
+        createdAt: clock.now(),
+        createdBy: input.by,
+        ...(output === undefined ? {} : { predictionOutput: output }),
+      }),
+      performance,
+    };
     if (signal.aborted) throw toPlatformError(signal.reason);
     await store.put(profile);
     logger.info(

@@ -8,6 +8,7 @@
  * by the reference file's header, else `input[j]`), or a 1-D input [batch]. Inputs of rank 3 and
  * more (images, sequences) are not profiled feature by feature.
  */
+import type { PerformanceState } from '../drift/types.js';
 
 /** Quantiles kept for every numeric feature. */
 export const PROFILE_QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99] as const;
@@ -83,4 +84,9 @@ export interface ReferenceProfile {
    * prediction (src/monitoring summarises outputs the same way for prediction records).
    */
   readonly predictions: FeatureProfile | null;
+  /**
+   * The version's performance on the reference rows when a target column was named (absent or
+   * null otherwise): the baseline live labels are judged against (docs/drift.md, Performance drift).
+   */
+  readonly performance?: PerformanceState | null;
 }

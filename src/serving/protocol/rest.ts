@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { HttpErrors } from '../../core/index.js';
 import type { RouteSecurity } from '../../security/index.js';
 import type { DataPlane, ModelMetadata } from '../dataplane.js';
+import type { InferenceContext, InferenceRoute } from '../inference.js';
 import { ServingErrors } from '../errors.js';
+import { RAW_BODY } from '../../monitoring/payload-log/raw-body.js';
 import { decodeInferenceRequest, encodeOutputs } from './oip-json.js';
 import type { OipInferenceResponse, OipModelMetadata, OipServerMetadata } from './oip-types.js';
 
@@ -59,6 +61,20 @@ function requestController(reply: FastifyReply): AbortController {
   return controller;
 }
 
+/** Where the OIP routes leave a request's inference context, whose `routed` note says who answered. */
+export const INFERENCE_CONTEXT: unique symbol = Symbol('slipway.inferenceContext');
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    [INFERENCE_CONTEXT]?: InferenceContext;
+  }
+}
+
+/** The model, version and variant an inference request was routed to; undefined when it never was (bad body, unknown endpoint). */
+export function inferenceRouteOf(req: FastifyRequest): InferenceRoute | undefined {
+  return req[INFERENCE_CONTEXT]?.routed;
+}
+
 export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
   const { dataPlane } = options;
   return async (app: FastifyInstance) => {
@@ -71,6 +87,8 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
         return;
       }
       const text = typeof body === 'string' ? body : body.toString('utf8');
+      // kept (a reference) for the payload log, which samples bodies of valid and invalid requests alike
+      req[RAW_BODY] = text;
       if (text.trim() === '') {
         done(HttpErrors.HTTP_INVALID_JSON('request body is empty: expected a JSON inference request'), undefined);
         return;
@@ -114,12 +132,15 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
       const { name } = req.params;
       const version = parseVersion(name, req.params.version);
       const controller = requestController(reply);
-      const result = await dataPlane.infer(name, version, (signature) => decodeInferenceRequest(req.body, signature), {
+      const ctx: InferenceContext = {
         requestId: req.id,
         signal: controller.signal,
         abort: (reason) => controller.abort(reason),
         headers: req.headers,
-      });
+      };
+      // hooks that run after the answer (the payload log) read who answered from here
+      req[INFERENCE_CONTEXT] = ctx;
+      const result = await dataPlane.infer(name, version, (signature) => decodeInferenceRequest(req.body, signature), ctx);
       // which variant of the endpoint's traffic policy answered (stable, candidate, an experiment arm)
       void reply.header('x-slipway-variant', result.variant);
       return {

@@ -9,6 +9,7 @@ import {
   BREAST_CANCER_CANDIDATE_TRAINING,
   BREAST_CANCER_TRAINING,
   CANDIDATE_FILES,
+  DRIFT_FILE,
   EXAMPLE_FILES,
   EXAMPLE_NAMES,
   accuracy,
@@ -28,7 +29,8 @@ const dataDir = fileURLToPath(new URL('../../../examples/data/', import.meta.url
 
 /** The files an example's folder must hold: the documented ones, and the candidate's where it has one. */
 function expectedFiles(name: ExampleName): string[] {
-  return [...EXAMPLE_FILES, ...(hasCandidate(name) ? CANDIDATE_FILES : [])].sort();
+  // bike-sharing is trained on 2011 only: its 2012 rows are written as drift.csv
+  return [...EXAMPLE_FILES, ...(hasCandidate(name) ? CANDIDATE_FILES : []), ...(name === 'bike-sharing' ? [DRIFT_FILE] : [])].sort();
 }
 
 /** |a − b| relative to |b| (absolute when b is 0). */
@@ -111,6 +113,19 @@ for (const name of ['breast-cancer', 'digits'] as const) {
 }
 
 void describe('bike-sharing regressor', () => {
+  void test('drift.csv holds every 2012 hour (yr = 1), none of 2011, in the test.csv layout', async () => {
+    const { trained, result } = get('bike-sharing');
+    const table = parseCsv(await readFile(join(result.dir, DRIFT_FILE), 'utf8'), DRIFT_FILE);
+    assert.deepEqual(table.header, [...trained.featureNames, trained.target]);
+    const source = trained.dataset.table;
+    const yr = source.header.indexOf('yr');
+    const of2012 = source.rows.filter((r) => r[yr] === '1');
+    assert.equal(table.rows.length, of2012.length);
+    assert.equal(table.rows.length, 8734);
+    const cnt = source.header.indexOf('cnt');
+    assert.deepEqual(table.rows.map((r) => r.at(-1)), of2012.map((r) => r[cnt]));
+  });
+
   void test('has a held-out RMSE at most 0.8 × (in fact under 0.5 ×) that of predicting the training mean', () => {
     const { trained } = get('bike-sharing');
     const p = trained.predict(trained.xTest);

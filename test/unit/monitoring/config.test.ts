@@ -29,13 +29,13 @@ test('monitoring keys are read from the file shape and from SLIPWAY_MONITORING_*
 
 test('a bad monitoring value is reported with its full key, together with the problems of other sections', () => {
   try {
-    compileConfig({ server: { port: -1 }, monitoring: { predictions: { bufferSize: 0, flushIntervalMs: 'soon' }, feedback: { maxItems: 'many' }, alerts: {} } });
+    compileConfig({ server: { port: -1 }, monitoring: { predictions: { bufferSize: 0, flushIntervalMs: 'soon' }, feedback: { maxItems: 'many' }, surprise: {} } });
     assert.fail('expected an error');
   } catch (error) {
     assert.ok(error instanceof PlatformError);
     assert.equal(error.code, 'CORE_INVALID_CONFIG');
     const paths = (error.details?.problems as { path: string }[]).map((p) => p.path).sort();
-    assert.deepEqual(paths, ['monitoring.alerts', 'monitoring.feedback.maxItems', 'monitoring.predictions.bufferSize', 'monitoring.predictions.flushIntervalMs', 'server.port']);
+    assert.deepEqual(paths, ['monitoring.feedback.maxItems', 'monitoring.predictions.bufferSize', 'monitoring.predictions.flushIntervalMs', 'monitoring.surprise', 'server.port']);
     assert.match(error.message, /monitoring\.predictions\.bufferSize: must be/);
   }
 });

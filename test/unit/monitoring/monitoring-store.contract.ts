@@ -83,6 +83,17 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         assert.equal(kept?.latencyMs, 1);
       });
 
+      test('a large batch with repeats inside it and of earlier records stores each request id once, the first answer', async () => {
+        await store.insertPredictions([record(5, { latencyMs: 1 })]);
+        // 130 records: ids 0…119, then 0…9 again; id 5 was stored before
+        const batch = [...Array.from({ length: 120 }, (_, i) => record(i, { latencyMs: 2 })), ...Array.from({ length: 10 }, (_, i) => record(i, { latencyMs: 3 }))];
+        assert.deepEqual(await store.insertPredictions(batch), { inserted: 119, duplicates: 11 });
+        assert.equal((await store.getPredictions(rid(5)))[0]?.latencyMs, 1);
+        assert.equal((await store.getPredictions(rid(7)))[0]?.latencyMs, 2);
+        assert.equal((await store.getPredictions(rid(119)))[0]?.latencyMs, 2);
+        assert.equal((await store.size()).predictions, 120);
+      });
+
       test('keeps the shadow answer beside the primary under one request id, primary first', async () => {
         await store.insertPredictions([record(1, { variant: 'shadow', version: 2 }), record(1, { variant: 'stable', version: 1 })]);
         const found = await store.getPredictions(rid(1));

@@ -1,3 +1,6 @@
+import { ALERTS_OPTION_KEYS } from '../../../src/monitoring/alerts/index.js';
+import { BUSINESS_OPTION_KEYS } from '../../../src/monitoring/business/index.js';
+import { PAYLOAD_LOG_OPTION_KEYS } from '../../../src/monitoring/payload-log/index.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createFakeClock, PlatformError } from '../../../src/core/index.js';
@@ -353,6 +356,16 @@ describe('monitoring options', () => {
       'predictions.maxRecords',
       'predictions.pruneIntervalSeconds',
       'feedback.maxItems',
+      'drift.windowRows',
+      'drift.windowMinutes',
+      'drift.checkIntervalSeconds',
+      'drift.keepResults',
+      'drift.alpha',
+      'drift.driftShare',
+      'drift.performanceRelativeTolerance',
+      ...PAYLOAD_LOG_OPTION_KEYS.map((k) => `payloadLog.${k}`),
+      ...ALERTS_OPTION_KEYS.map((k) => `alerts.${k}`),
+      ...BUSINESS_OPTION_KEYS.map((k) => `business.${k}`),
     ]);
   });
 });

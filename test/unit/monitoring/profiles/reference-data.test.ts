@@ -139,8 +139,8 @@ void describe('reading rows', () => {
   const layout = planReferenceLayout(sig(spec('x', 'FP32', [-1, 2]), spec('n', 'INT64', [-1]), spec('flag', 'BOOL', [-1]), spec('s', 'BYTES', [-1])), ['a', 'b', 'n', 'flag', 's']);
 
   void test('converts each cell for its input and marks rows with missing values', () => {
-    assert.deepEqual(readReferenceRow(layout, ['1.5', ' 2 ', '3', 'true', 'red'], 1), { values: [1.5, 2, 3, true, 'red'], complete: true });
-    assert.deepEqual(readReferenceRow(layout, ['NA', 'inf', '', '0', ''], 2), { values: [null, null, null, false, null], complete: false });
+    assert.deepEqual(readReferenceRow(layout, ['1.5', ' 2 ', '3', 'true', 'red'], 1), { values: [1.5, 2, 3, true, 'red'], complete: true, target: null });
+    assert.deepEqual(readReferenceRow(layout, ['NA', 'inf', '', '0', ''], 2), { values: [null, null, null, false, null], complete: false, target: null });
   });
 
   void test('names the row and column of a cell that is not a value of its input’s datatype', () => {

@@ -58,6 +58,10 @@ void describe('computing a profile', () => {
     assert.equal(p.mean, 4.5);
     // label = 1 when p > q: rows 5…9
     assert.deepEqual(profile.predictions, { kind: 'categorical', name: 'label', input: 'label', column: null, count: 10, missing: 0, frequencies: { 0: 5, 1: 5 } });
+    // the target column scores the reference rows: predicted 0,0,0,0,0,1,1,1,1,1 against labels 0,1,0,1,…: 6 right
+    assert.equal(profile.performance?.task, 'classification');
+    assert.equal(profile.performance?.labels, 10);
+    assert.equal(profile.performance?.task === 'classification' ? profile.performance.correct : -1, 6);
     assert.equal(runtime.loads.length, 1);
     assert.deepEqual([runtime.loads[0]?.replicas, runtime.loads[0]?.warmup, runtime.loads[0]?.placement], [1, false, 'worker']);
     assert.deepEqual(runtime.batches, [4, 4, 2]);

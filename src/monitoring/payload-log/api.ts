@@ -1,0 +1,63 @@
+/**
+ * The payload log's control routes, a Fastify plugin to register under /api/v1:
+ *
+ * - `GET /payloads?endpoint=&since=&until=&status=&requestId=&limit=` — matching entries as
+ *   `application/x-ndjson`, oldest first, streamed from disk (permission `models:read`, as every
+ *   other read of monitoring data: predictions, outcomes, drift);
+ * - `GET /payloads/stats` — the counters (permission `metrics:read`: figures only, as /metrics).
+ *
+ * A bad query is a 400 naming each bad parameter, answered before anything is streamed.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Clock } from '../../core/index.js';
+import { systemClock } from '../../core/index.js';
+import type { RouteSecurity } from '../../security/permissions.js';
+import type { PayloadLog } from './payload-log.js';
+import { readPayloadQuery } from './query.js';
+import type { PayloadLogStats } from './types.js';
+
+const readData = { permission: 'models:read' } satisfies RouteSecurity;
+const readStats = { permission: 'metrics:read' } satisfies RouteSecurity;
+
+/** The media type of an export: one JSON entry per line. */
+export const NDJSON = 'application/x-ndjson';
+
+export interface PayloadLogApiOptions {
+  readonly log: PayloadLog;
+  /** Relative times (`since=1h`) are taken back from its now. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** The wire shape of `GET /payloads/stats`. */
+export interface PayloadStatsResponse {
+  readonly stats: PayloadLogStats;
+}
+
+export function payloadLogApi(options: PayloadLogApiOptions): FastifyPluginAsync {
+  const { log } = options;
+  const clock = options.clock ?? systemClock;
+  return async (app: FastifyInstance) => {
+    app.get<{ Querystring: Record<string, unknown> }>('/payloads', { config: readData }, async (req, reply) => {
+      const query = readPayloadQuery(req.query, clock.now());
+      // entries recorded a moment ago are still in the buffer: write them so the export sees them
+      await log.flush();
+      const entries = log.entries(query);
+      async function* lines(): AsyncGenerator<string> {
+        // a few hundred lines per chunk: fewer, larger writes than one per entry
+        let chunk = '';
+        for await (const entry of entries) {
+          chunk += `${JSON.stringify(entry)}\n`;
+          if (chunk.length >= 64 * 1024) {
+            yield chunk;
+            chunk = '';
+          }
+        }
+        if (chunk !== '') yield chunk;
+      }
+      return reply.type(NDJSON).header('cache-control', 'no-store').send(Readable.from(lines(), { objectMode: false }));
+    });
+
+    app.get('/payloads/stats', { config: readStats }, async (): Promise<PayloadStatsResponse> => ({ stats: log.stats() }));
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Capture at the HTTP edge: a Fastify plugin, registered at the root, whose hooks record every
+ * inference request in the payload log — whatever its status, including a body that was not JSON
+ * and never reached a handler. `onSend` keeps a reference to the serialized response and
+ * `onResponse` records (its latency is Fastify's `reply.elapsedTime`, what the client waited).
+ */
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { RAW_BODY } from './raw-body.js';
+import type { PayloadRecorder, PayloadRoute } from './types.js';
+
+/** The Open Inference Protocol routes recorded, as Fastify names them (`req.routeOptions.url`). */
+export const INFERENCE_ROUTES: readonly string[] = Object.freeze(['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer']);
+
+/** The response payload seen in onSend, kept for onResponse. */
+const RESPONSE_BODY: unique symbol = Symbol('slipway.payloadLog.responseBody');
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    [RESPONSE_BODY]?: string | Buffer;
+  }
+}
+
+export interface PayloadLogHooksOptions {
+  readonly log: PayloadRecorder;
+  /**
+   * The model, version and variant that answered the request, once the data plane has chosen
+   * them; undefined when it never did (bad JSON, unknown endpoint). Called in onResponse.
+   */
+  readonly routeOf?: (req: FastifyRequest, reply: FastifyReply) => PayloadRoute | undefined;
+  /** Routes to record; default {@link INFERENCE_ROUTES}. */
+  readonly routes?: readonly string[];
+}
+
+/**
+ * The hooks as a plugin for the root instance. It does not encapsulate (as fastify-plugin would
+ * mark it), so its hooks see the routes of sibling plugins such as the OIP routes.
+ */
+export function payloadLogHooks(options: PayloadLogHooksOptions): FastifyPluginCallback {
+  const routes = new Set(options.routes ?? INFERENCE_ROUTES);
+  const { log, routeOf } = options;
+  const recorded = (req: FastifyRequest): boolean => {
+    const url = req.routeOptions.url;
+    return url !== undefined && routes.has(url);
+  };
+
+  const plugin: FastifyPluginCallback = (app: FastifyInstance, _opts, done) => {
+    // declared up front, so every request object has the same shape from its construction on
+    for (const key of [RAW_BODY, RESPONSE_BODY]) if (!app.hasRequestDecorator(key)) app.decorateRequest(key, undefined);
+    app.addHook('onSend', (req, _reply, payload, next) => {
+      if ((typeof payload === 'string' || Buffer.isBuffer(payload)) && recorded(req)) req[RESPONSE_BODY] = payload;
+      next(null, payload);
+    });
+    app.addHook('onResponse', (req, reply, next) => {
+      if (recorded(req)) {
+        try {
+          const params = req.params as { name?: unknown };
+          const route = routeOf?.(req, reply);
+          const variantHeader = reply.getHeader('x-slipway-variant');
+          const q = req.url.indexOf('?');
+          const requestBody = req[RAW_BODY];
+          const responseBody = req[RESPONSE_BODY];
+          log.record({
+            requestId: req.id,
+            endpoint: typeof params.name === 'string' ? params.name : '',
+            model: route?.model ?? null,
+            version: route?.version ?? null,
+            variant: route?.variant ?? (typeof variantHeader === 'string' ? variantHeader : null),
+            latencyMs: reply.elapsedTime,
+            status: reply.statusCode,
+            method: req.method,
+            path: q < 0 ? req.url : req.url.slice(0, q),
+            ...(requestBody === undefined ? {} : { requestBody }),
+            ...(responseBody === undefined ? {} : { responseBody }),
+          });
+        } catch {
+          // recording must never disturb serving; the recorder itself never throws, routeOf might
+        }
+      }
+      next();
+    });
+    done();
+  };
+  // what fastify-plugin does: register the hooks on the instance it is given, not in a child context
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'slipway-payload-log' });
+  return plugin;
+}

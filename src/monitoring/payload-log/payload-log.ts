@@ -1,0 +1,243 @@
+/**
+ * The payload log: metadata of every inference request (any status, a refused one included) and,
+ * for a sampled share, its request and response bodies — redacted, size-capped, and appended to
+ * JSONL segments in the data directory, with retention by age and size, an export, and an
+ * optional webhook. The request path makes one synchronous O(1) call ({@link PayloadLog.record});
+ * a timer does the rest, so serving never waits for the disk or the webhook: when the buffer is
+ * full an entry is dropped and counted.
+ */
+import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { buildEntry } from './entry.js';
+import { readPayloadEntries, type ExportCounters } from './export.js';
+import type { PayloadLogConfig } from './options.js';
+import { createRedactor } from './redact.js';
+import { hourOf, openSegmentStore, type SegmentLine, type SegmentStore } from './segments.js';
+import type { PayloadCapture, PayloadDropReason, PayloadEntry, PayloadLogStats, PayloadQuery, PayloadRecorder } from './types.js';
+import { createWebhookSink, type WebhookSink } from './webhook.js';
+
+/** How often retention runs besides after each rotation. */
+export const RETENTION_INTERVAL_MS = 60_000;
+/** Entries turned into lines and written per step, so a big buffer does not hold the event loop. */
+const WRITE_CHUNK = 256;
+/** Entries buffered at which a write starts without waiting for the interval. */
+const SOON_ENTRIES = 4 * WRITE_CHUNK;
+
+export interface PayloadLogOptions {
+  /** The log's own directory, e.g. `<dataDir>/payloads`; created when missing, continued when present. */
+  readonly dir: string;
+  readonly config: PayloadLogConfig;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Decides body sampling; default Math.random. Tests pass a seeded one. */
+  readonly random?: () => number;
+  /** For the webhook; default the global fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface PayloadLog extends PayloadRecorder {
+  readonly config: PayloadLogConfig;
+  readonly dir: string;
+  /** Resolves once every entry recorded before the call has been written (or has failed). Never rejects. */
+  flush(): Promise<void>;
+  /**
+   * The stored entries matching `query`, oldest first, streamed from disk. Entries still in the
+   * buffer are not included: call {@link flush} first to see them.
+   */
+  entries(query?: PayloadQuery, counters?: ExportCounters): AsyncGenerator<PayloadEntry>;
+  /** Deletes segments past retention now (a timer also does, every minute and after each rotation). */
+  applyRetention(): Promise<void>;
+  stats(): PayloadLogStats;
+  /** Writes what is buffered, closes the webhook (sending with its deadline) and stops the timers. Later records are dropped. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  readonly capture: PayloadCapture;
+  readonly at: number;
+  readonly bodies: boolean;
+  /** Characters of body text held for this entry. */
+  readonly bodyChars: number;
+}
+
+/** Opens the log over `dir` (see {@link PayloadLogOptions}); with `config.enabled` false it records nothing but still exports. */
+export async function openPayloadLog(options: PayloadLogOptions): Promise<PayloadLog> {
+  const { config, dir } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const random = options.random ?? Math.random;
+  const redactor = createRedactor(config.redact, config.hashSalt);
+  const store: SegmentStore | undefined = config.enabled
+    ? await openSegmentStore({ dir, segmentMaxBytes: config.segmentMaxBytes, maxAgeHours: config.retention.maxAgeHours, maxBytes: config.retention.maxBytes, clock, logger })
+    : undefined;
+  const webhook: WebhookSink | undefined =
+    config.enabled && config.webhook !== null ? createWebhookSink({ config: config.webhook, clock, logger, random, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) }) : undefined;
+
+  let buffer: Pending[] = [];
+  let bufferedBodyChars = 0;
+  let closed = !config.enabled;
+  let writing: Promise<void> | undefined;
+  let flushTimer: TimerHandle | undefined;
+  let retentionTimer: TimerHandle | undefined;
+  let soonScheduled = false;
+  const counts = { recorded: 0, written: 0, bodiesSampled: 0, bodiesTruncated: 0, redactions: 0 };
+  const dropped: Record<PayloadDropReason, number> = { buffer_full: 0, body_buffer_full: 0, write_failed: 0, closed: 0 };
+  let lastWarnMs = Number.NEGATIVE_INFINITY;
+
+  const warn = (message: string, fields: Record<string, unknown>): void => {
+    const now = clock.now();
+    if (now - lastWarnMs < 60_000) return;
+    lastWarnMs = now;
+    logger.warn({ dir, ...fields }, message);
+  };
+
+  /** Writes one taken buffer: entries built chunk by chunk, each chunk appended in order. */
+  const writeBatch = async (batch: readonly Pending[]): Promise<void> => {
+    for (let start = 0; start < batch.length; start += WRITE_CHUNK) {
+      const chunk = batch.slice(start, start + WRITE_CHUNK);
+      const entries: PayloadEntry[] = [];
+      const lines: SegmentLine[] = [];
+      for (const p of chunk) {
+        let entry: PayloadEntry;
+        try {
+          entry = buildEntry(p.capture, p.at, p.bodies, redactor, config.bodies.maxBytes);
+        } catch (error) {
+          // a body the builder cannot handle costs its bodies, never the entry
+          warn('payload log could not encode a body; kept metadata only', { err: (error as Error).message });
+          entry = buildEntry(p.capture, p.at, false, redactor, config.bodies.maxBytes);
+        }
+        if (entry.truncated?.request === true) counts.bodiesTruncated++;
+        if (entry.truncated?.response === true) counts.bodiesTruncated++;
+        counts.redactions += entry.redacted ?? 0;
+        entries.push(entry);
+        lines.push({ hourMs: hourOf(entry.at), text: `${JSON.stringify(entry)}\n` });
+      }
+      try {
+        await store?.append(lines);
+        counts.written += entries.length;
+      } catch (error) {
+        dropped.write_failed += entries.length;
+        warn('payload log write failed; entries dropped', { err: (error as Error).message, entries: entries.length });
+        continue;
+      }
+      if (webhook !== undefined) for (const e of entries) webhook.offer(e);
+    }
+  };
+
+  /**
+   * Takes the buffer and writes it. One write at a time: while one runs the buffer keeps filling
+   * (and drops when full), so a slow disk costs entries, never unbounded memory.
+   */
+  const flushNow = (): Promise<void> => {
+    if (writing !== undefined) return writing.then(flushNow);
+    const batch = buffer;
+    if (batch.length === 0) return Promise.resolve();
+    buffer = [];
+    const chars = batch.reduce((sum, p) => sum + p.bodyChars, 0);
+    writing = writeBatch(batch)
+      .catch((error: unknown) => warn('payload log flush failed', { err: (error as Error).message }))
+      .finally(() => {
+        writing = undefined;
+        bufferedBodyChars -= chars;
+      });
+    return writing;
+  };
+
+  const onFlushTimer = (): void => {
+    flushTimer = undefined;
+    if (writing === undefined) void flushNow();
+    if (!closed) flushTimer = clock.setTimeout(onFlushTimer, config.flushIntervalMs);
+  };
+  const onRetentionTimer = (): void => {
+    retentionTimer = undefined;
+    void store?.applyRetention();
+    if (!closed) retentionTimer = clock.setTimeout(onRetentionTimer, RETENTION_INTERVAL_MS);
+  };
+  if (store !== undefined) {
+    await store.applyRetention();
+    flushTimer = clock.setTimeout(onFlushTimer, config.flushIntervalMs);
+    retentionTimer = clock.setTimeout(onRetentionTimer, RETENTION_INTERVAL_MS);
+  }
+
+  const bodyChars = (c: PayloadCapture): number => (c.requestBody?.length ?? 0) + (c.responseBody?.length ?? 0);
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    dir,
+    record(capture) {
+      if (closed) {
+        if (config.enabled) dropped.closed++;
+        return false;
+      }
+      if (buffer.length >= config.bufferSize) {
+        dropped.buffer_full++;
+        return false;
+      }
+      const at = capture.at ?? clock.now();
+      const rate = capture.status >= 400 ? config.bodies.errorSampleRate : config.bodies.sampleRate;
+      // `< rate`: a rate of 0 never samples and a rate of 1 always does, whatever random() returns in [0, 1)
+      let bodies = rate > 0 && random() < rate;
+      let chars = 0;
+      if (bodies) {
+        chars = bodyChars(capture);
+        if (bufferedBodyChars + chars > config.bodies.maxBufferedBytes) {
+          bodies = false;
+          chars = 0;
+          dropped.body_buffer_full++;
+        } else {
+          bufferedBodyChars += chars;
+          counts.bodiesSampled++;
+        }
+      }
+      // an entry without sampled bodies must not hold the request's texts until the next write:
+      // held for a second they outlive the young generation and cost full garbage collections
+      buffer.push({ capture: bodies || (capture.requestBody === undefined && capture.responseBody === undefined) ? capture : withoutBodies(capture), at, bodies, bodyChars: chars });
+      counts.recorded++;
+      if ((buffer.length >= SOON_ENTRIES || buffer.length * 2 >= config.bufferSize) && !soonScheduled) {
+        // a few writes' worth (or half full): write from a timer turn now rather than wait for the
+        // interval, so entries are short-lived (cheap to collect) and the buffer stays far from full
+        soonScheduled = true;
+        clock.setTimeout(() => {
+          soonScheduled = false;
+          void flushNow();
+        }, 0);
+      }
+      return true;
+    },
+    flush: () => flushNow(),
+    entries: (query = {}, counters) => readPayloadEntries(dir, query, counters),
+    applyRetention: async () => {
+      await store?.applyRetention();
+    },
+    stats() {
+      const s = store?.stats();
+      return {
+        enabled: config.enabled,
+        ...counts,
+        buffered: buffer.length,
+        dropped: { ...dropped },
+        bytesOnDisk: s?.bytesOnDisk ?? 0,
+        segments: s?.segments ?? 0,
+        bytesWritten: s?.bytesWritten ?? 0,
+        segmentsDeleted: s?.segmentsDeleted ?? 0,
+        webhook: webhook?.stats() ?? null,
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        flushTimer?.cancel();
+        retentionTimer?.cancel();
+        await flushNow();
+        await webhook?.close();
+        await store?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The capture's metadata alone. */
+function withoutBodies(c: PayloadCapture): PayloadCapture {
+  return { requestId: c.requestId, endpoint: c.endpoint, model: c.model ?? null, version: c.version ?? null, variant: c.variant ?? null, latencyMs: c.latencyMs, status: c.status, method: c.method, path: c.path };
+}

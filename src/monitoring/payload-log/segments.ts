@@ -1,0 +1,255 @@
+/**
+ * The payload log on disk: a directory of append-only JSONL segment files, one entry per line.
+ * A segment holds entries of one UTC hour only (its name says which) and is closed beyond
+ * `segmentMaxBytes`, so the hour in a name bounds the times inside it: exports skip whole segments
+ * outside their time range, and retention by age deletes a segment once its hour is old enough.
+ * Names sort in write order: `payloads-20260101T10Z-000042.jsonl` (hour, then a sequence number
+ * that only grows, across restarts too).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Logger } from '../../core/index.js';
+
+export const HOUR_MS = 3_600_000;
+
+const NAME = /^payloads-(\d{4})(\d{2})(\d{2})T(\d{2})Z-(\d{6,15})\.jsonl$/;
+
+/** One segment file. */
+export interface SegmentInfo {
+  readonly name: string;
+  /** Start of the UTC hour its entries fall in, ms since the epoch. */
+  readonly hourMs: number;
+  readonly seq: number;
+  bytes: number;
+}
+
+/** The start of the UTC hour `ms` falls in. */
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+export function segmentName(hourMs: number, seq: number): string {
+  const iso = new Date(hourMs).toISOString(); // 2026-01-01T10:00:00.000Z
+  return `payloads-${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}Z-${String(seq).padStart(6, '0')}.jsonl`;
+}
+
+export function parseSegmentName(name: string): { readonly hourMs: number; readonly seq: number } | undefined {
+  const m = NAME.exec(name);
+  if (m === null) return undefined;
+  const hourMs = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
+  return Number.isNaN(hourMs) ? undefined : { hourMs, seq: Number(m[5]) };
+}
+
+const bySeq = (a: SegmentInfo, b: SegmentInfo): number => a.seq - b.seq;
+
+/** The segments in `dir`, oldest first (by sequence); an absent directory has none. */
+export async function listSegments(dir: string): Promise<SegmentInfo[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const out: SegmentInfo[] = [];
+  for (const name of names) {
+    const parsed = parseSegmentName(name);
+    if (parsed === undefined) continue;
+    try {
+      out.push({ name, ...parsed, bytes: (await stat(join(dir, name))).size });
+    } catch {
+      // deleted between the listing and the stat
+    }
+  }
+  return out.sort(bySeq);
+}
+
+/**
+ * The complete lines of a file, streamed. A final line without its newline is skipped: it is a
+ * write still in progress, or one a crash cut short.
+ */
+export async function* readLines(path: string): AsyncGenerator<string> {
+  let stream;
+  try {
+    const size = (await stat(path)).size;
+    if (size === 0) return;
+    // read what exists now; lines appended later belong to a later export
+    stream = createReadStream(path, { start: 0, end: size - 1, encoding: 'utf8', highWaterMark: 256 * 1024 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  let rest = '';
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      let text = rest + chunk;
+      let nl = text.indexOf('\n');
+      let start = 0;
+      while (nl >= 0) {
+        if (nl > start) yield text.slice(start, nl);
+        start = nl + 1;
+        nl = text.indexOf('\n', start);
+      }
+      text = text.slice(start);
+      rest = text;
+    }
+  } catch (error) {
+    // retention deleted the file while it was read: what was read stands
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+export interface SegmentStoreOptions {
+  readonly dir: string;
+  readonly segmentMaxBytes: number;
+  readonly maxAgeHours: number;
+  readonly maxBytes: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** What the writer reports about the directory. */
+export interface SegmentStoreStats {
+  readonly bytesOnDisk: number;
+  readonly segments: number;
+  readonly bytesWritten: number;
+  readonly segmentsDeleted: number;
+}
+
+/** One line to append, with the hour of its entry. */
+export interface SegmentLine {
+  readonly hourMs: number;
+  readonly text: string;
+}
+
+/** The writing side of the directory. One writer per directory (the data directory's lock sees to it). */
+export interface SegmentStore {
+  /** Appends lines in order, rotating by hour and size; rejects when the disk refuses (the lines not written are lost). */
+  append(lines: readonly SegmentLine[]): Promise<void>;
+  /** Deletes segments past retention, oldest first. Never rejects. */
+  applyRetention(): Promise<void>;
+  stats(): SegmentStoreStats;
+  /** Closes the open segment. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the directory (creating it), takes stock of the segments already there, and continues
+ * their sequence: a restart starts a new segment rather than appending to one a crash may have
+ * left with a torn last line.
+ */
+export async function openSegmentStore(options: SegmentStoreOptions): Promise<SegmentStore> {
+  const { dir, clock, logger } = options;
+  await mkdir(dir, { recursive: true });
+  const segments = await listSegments(dir);
+  let nextSeq = (segments[segments.length - 1]?.seq ?? 0) + 1;
+  let current: { info: SegmentInfo; handle: FileHandle } | undefined;
+  let bytesWritten = 0;
+  let segmentsDeleted = 0;
+
+  const closeCurrent = async (): Promise<void> => {
+    const c = current;
+    current = undefined;
+    if (c !== undefined) await c.handle.close();
+  };
+
+  const openNew = async (hourMs: number): Promise<{ info: SegmentInfo; handle: FileHandle }> => {
+    await closeCurrent();
+    const info: SegmentInfo = { name: segmentName(hourMs, nextSeq++), hourMs, seq: nextSeq - 1, bytes: 0 };
+    // 'wx': a name is never reused, so an existing file means another writer: refuse rather than interleave
+    const handle = await open(join(dir, info.name), 'wx', 0o600);
+    segments.push(info);
+    current = { info, handle };
+    return current;
+  };
+
+  const deleteSegment = async (info: SegmentInfo): Promise<void> => {
+    if (current?.info === info) await closeCurrent();
+    try {
+      await unlink(join(dir, info.name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const i = segments.indexOf(info);
+    if (i >= 0) segments.splice(i, 1);
+    segmentsDeleted++;
+  };
+
+  let retaining: Promise<void> | undefined;
+  const retain = async (): Promise<void> => {
+    const cutoff = clock.now() - options.maxAgeHours * HOUR_MS;
+    // by age: a segment's entries all fall before the end of its hour
+    for (const info of [...segments]) {
+      if (info.hourMs + HOUR_MS <= cutoff) await deleteSegment(info);
+    }
+    // by size: the oldest go first, but never the segment being written
+    let total = segments.reduce((sum, s) => sum + s.bytes, 0);
+    while (total > options.maxBytes) {
+      const oldest = segments[0];
+      if (oldest === undefined || oldest === current?.info) break;
+      total -= oldest.bytes;
+      await deleteSegment(oldest);
+    }
+  };
+
+  const store: SegmentStore = {
+    async append(lines) {
+      let i = 0;
+      while (i < lines.length) {
+        const first = lines[i];
+        if (first === undefined) break;
+        let seg = current;
+        const firstBytes = Buffer.byteLength(first.text);
+        let rotated = false;
+        if (seg === undefined || seg.info.hourMs !== first.hourMs || (seg.info.bytes > 0 && seg.info.bytes + firstBytes > options.segmentMaxBytes)) {
+          seg = await openNew(first.hourMs);
+          rotated = true;
+        }
+        // as many following lines as fit this segment, written in one call
+        const parts: string[] = [first.text];
+        let bytes = firstBytes;
+        i++;
+        for (; i < lines.length; i++) {
+          const next = lines[i];
+          if (next === undefined || next.hourMs !== seg.info.hourMs) break;
+          const b = Buffer.byteLength(next.text);
+          if (seg.info.bytes + bytes + b > options.segmentMaxBytes) break;
+          parts.push(next.text);
+          bytes += b;
+        }
+        try {
+          await seg.handle.appendFile(parts.join(''));
+        } catch (error) {
+          // the segment may now end in a torn line: start a fresh one next time
+          await closeCurrent().catch(() => undefined);
+          throw error;
+        }
+        seg.info.bytes += bytes;
+        bytesWritten += bytes;
+        if (rotated) await store.applyRetention();
+      }
+    },
+    applyRetention() {
+      // one pass at a time; a call during a pass waits for it and runs its own
+      const run = (retaining ?? Promise.resolve()).then(retain).catch((error: unknown) => {
+        logger.warn({ err: (error as Error).message, dir }, 'payload log retention failed');
+      });
+      retaining = run;
+      return run;
+    },
+    stats: () => ({
+      bytesOnDisk: segments.reduce((sum, s) => sum + s.bytes, 0),
+      segments: segments.length,
+      bytesWritten,
+      segmentsDeleted,
+    }),
+    async close() {
+      await retaining;
+      await closeCurrent();
+    },
+  };
+  return store;
+}
