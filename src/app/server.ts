@@ -15,7 +15,6 @@ import { driftApi } from '../monitoring/drift/api.js';
 import { alertsApi } from '../monitoring/alerts/api.js';
 import { createAlerting, createRegistrySignalSource, registerAlertMetrics } from '../monitoring/alerts/index.js';
 import { openPayloadLog, payloadLogApi, payloadLogHooks, registerPayloadLogMetrics } from '../monitoring/payload-log/index.js';
-import { createSqliteAlertStore } from '../storage/sqlite/alert-store.js';
 import { businessApi } from '../monitoring/business/api.js';
 import { createBusinessMetrics, createUsageMeter } from '../monitoring/business/index.js';
 import { registerBusinessMetrics } from '../monitoring/business/metrics.js';
@@ -25,7 +24,7 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, openDataDir } from '../storage/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -291,7 +290,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     await http.register(payloadLogApi({ log: payloadLog, clock }), { prefix: '/api/v1' });
     await http.register(alertsApi({ alerting, principal: (req) => req.principal.id }), { prefix: '/api/v1' });
     await http.register(businessApi({ business, clock, endpointExists: (name) => registry.getEndpoint(name) }), { prefix: '/api/v1' });
-    await http.register(monitoringApi({ monitoring }), { prefix: '/api/v1' });
+    await http.register(monitoringApi({ monitoring, clock }), { prefix: '/api/v1' });
     await http.register(
       profileApi({ service: profiles, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
       { prefix: '/api/v1' },

@@ -7,3 +7,4 @@ export * from './logger.js';
 export * from './version.js';
 export * from './tensor.js';
 export * from './http.js';
+export * from './time.js';

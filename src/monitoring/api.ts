@@ -4,7 +4,7 @@
  * PlatformErrors for the app's error handler to answer.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ConfigReader, describe, HttpErrors, isUniqueLookingId, isValidName, NAME_RULE } from '../core/index.js';
+import { ConfigReader, describe, HttpErrors, isUniqueLookingId, isValidName, NAME_RULE, parseTime, systemClock, TIME_RULE, type Clock } from '../core/index.js';
 import type { RouteSecurity } from '../security/index.js';
 import type { FeedbackResponse, FeedbackView, OutcomesResponse, PredictionResponse, PredictionView } from './api-types.js';
 import { MonitoringErrors } from './errors.js';
@@ -17,6 +17,8 @@ export interface MonitoringApiOptions {
   readonly monitoring: Monitoring;
   /** Largest JSON body accepted, in bytes. Default 1 MiB (1000 feedback items take about 150 KiB). */
   readonly maxBodyBytes?: number;
+  /** What a duration ago (`since=24h`) counts back from. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -25,8 +27,6 @@ const writeFeedback = { permission: 'feedback:write' } satisfies RouteSecurity;
 const read = { permission: 'models:read' } satisfies RouteSecurity;
 
 const OUTCOME_QUERY_KEYS = ['metric', 'event', 'missing', 'since', 'until'] as const;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const EPOCH_MS = /^\d{1,15}$/;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -43,19 +43,15 @@ export function feedbackView(feedback: PredictionFeedback): FeedbackView {
   };
 }
 
-/** Reads a time query parameter: ISO-8601 or milliseconds since the epoch. */
-function readTime(r: ConfigReader, value: unknown, key: string): number | undefined {
+/** Reads a time query parameter ({@link TIME_RULE}); a duration counts back from `now`. */
+function readTime(r: ConfigReader, value: unknown, key: string, now: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     r.problem(key, `is given ${Array.isArray(value) ? `${value.length} times; give it once` : 'in a form this server does not read'}`);
     return undefined;
   }
-  if (EPOCH_MS.test(value)) return Number(value);
-  const ms = ISO_TIME.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) {
-    r.problem(key, `${describe(value)} is not a time; expected ISO-8601 (2026-03-03T12:00:00Z, 2026-03-03) or milliseconds since the epoch`);
-    return undefined;
-  }
+  const ms = parseTime(value, now);
+  if (ms === undefined) r.problem(key, `${describe(value)} is not a time; expected ${TIME_RULE}`);
   return ms;
 }
 
@@ -66,13 +62,13 @@ function single(r: ConfigReader, value: unknown, key: string): string | undefine
 }
 
 /** Reads GET /endpoints/{name}/outcomes' query, reporting every problem at once. */
-function readOutcomeQuery(query: unknown) {
+function readOutcomeQuery(query: unknown, now: number) {
   const r = new ConfigReader();
   const q = (query ?? {}) as Record<string, unknown>;
   r.onlyKeys(q, '', OUTCOME_QUERY_KEYS);
   const metric = readOutcomeMetric(r, single(r, q.metric, 'metric'), single(r, q.event, 'event'), single(r, q.missing, 'missing'));
-  const since = readTime(r, q.since, 'since') ?? 0;
-  const until = readTime(r, q.until, 'until');
+  const since = readTime(r, q.since, 'since', now) ?? 0;
+  const until = readTime(r, q.until, 'until', now);
   if (until !== undefined && until <= since && !r.problems.some((p) => p.path === 'since')) r.problem('until', `must be after since (${iso(since)}), got ${iso(until)}`);
   if (metric === undefined || r.problems.length > 0) throw invalidOutcomeQuery(r.problems);
   return { metric, since, ...(until === undefined ? {} : { until }) };
@@ -100,6 +96,7 @@ function endpointParam(value: string): string {
 export function monitoringApi(options: MonitoringApiOptions): FastifyPluginAsync {
   const { monitoring } = options;
   const bodyLimit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const clock = options.clock ?? systemClock;
 
   return async (app: FastifyInstance) => {
     // Every body is JSON whatever its Content-Type (`curl -d` sends a form type), as in the control API.
@@ -139,7 +136,7 @@ export function monitoringApi(options: MonitoringApiOptions): FastifyPluginAsync
 
     app.get<{ Params: { name: string } }>('/endpoints/:name/outcomes', { config: read }, async (req): Promise<OutcomesResponse> => {
       const endpoint = endpointParam(req.params.name);
-      const query = readOutcomeQuery(req.query);
+      const query = readOutcomeQuery(req.query, clock.now());
       const report = await monitoring.outcomes(endpoint, query);
       return { ...report, since: iso(report.since), until: report.until === null ? null : iso(report.until) };
     });

@@ -145,10 +145,10 @@ export interface MonitoringOptionsContext {
 
 /**
  * Applies defaults and checks every value; throws CORE_INVALID_CONFIG listing all problems by
- * path. Compiling a compiled {@link MonitoringConfig} again yields an equal one.
+ * path. A config this function returned is returned as it is (the sections compiled by their own
+ * compilers, alert rules among them, are not all in their input form).
  */
 export function compileMonitoringOptions(input: MonitoringOptions | MonitoringConfig | Readonly<Record<string, unknown>> | undefined, context: MonitoringOptionsContext = {}): MonitoringConfig {
-  // a compiled config is returned as it is (its sections' compiled forms are not all input forms)
   if (typeof input === 'object' && COMPILED.has(input)) return input as MonitoringConfig;
   const base = context.path ?? '';
   const r = new ConfigReader();

@@ -32,4 +32,5 @@ export { createSqliteRolloutStore, type SqliteRolloutStore, type SqliteRolloutSt
 export { createMemoryProfileStore, type MemoryProfileStore } from './memory/memory-profile-store.js';
 export { createSqliteProfileStore, profileMigrations, PROFILES_COMPONENT } from './sqlite/profile-store.js';
 export { createMemoryDriftResultStore } from './memory/memory-drift-result-store.js';
+export { createSqliteAlertStore, alertMigrations, ALERTS_COMPONENT } from './sqlite/alert-store.js';
 export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMPONENT } from './sqlite/drift-result-store.js';

@@ -2,7 +2,7 @@
  * Alert rules: reading a rule as written (config file, API body), checking every field with its
  * path, and writing it back in canonical form. One rule's problems are all reported at once.
  */
-import { ConfigReader, describe, join, type ConfigProblem } from '../../core/index.js';
+import { ConfigReader, describe, DURATION_RULE, formatDuration, join, parseDurationSeconds, type ConfigProblem } from '../../core/index.js';
 import { AlertsErrors } from './errors.js';
 import {
   ALERT_ACTIONS,
@@ -24,8 +24,7 @@ const RULE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export const ALERT_DURATION_RULE = "a duration such as '30s', '5m', '1h', '1h30m', '1d', or a whole number of seconds";
-const DURATION = /^(?:(\d{1,6})d)?(?:(\d{1,7})h)?(?:(\d{1,9})m)?(?:(\d{1,9})s)?$/;
+export const ALERT_DURATION_RULE = DURATION_RULE;
 
 /** Longest window or for-duration a rule may have (the evaluator keeps samples that far back). */
 export const MAX_RULE_SECONDS = 7 * 86_400;
@@ -42,25 +41,11 @@ export function isValidRuleName(name: string): boolean {
   return RULE_NAME.test(name);
 }
 
-/** Seconds of a duration (`'90s'`, `'5m'`, `'1h30m'`, `'1d'`, or a whole number of seconds), or undefined. */
-export function parseAlertDuration(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string' || value === '') return undefined;
-  const m = DURATION.exec(value);
-  if (m === null) return undefined;
-  const [, d, h, min, s] = m;
-  return Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0);
-}
+/** Seconds of a duration ({@link DURATION_RULE}), or undefined. */
+export const parseAlertDuration = parseDurationSeconds;
 
 /** Seconds written back as a duration: 90 → `1m30s`, 0 → `0s`. */
-export function formatAlertDuration(seconds: number): string {
-  if (seconds === 0) return '0s';
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.floor((seconds % 86_400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return `${d > 0 ? `${d}d` : ''}${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`;
-}
+export const formatAlertDuration = formatDuration;
 
 const RULE_KEYS = ['name', 'metric', 'labels', 'by', 'reduce', 'denominator', 'denominatorLabels', 'window', 'op', 'threshold', 'for', 'severity', 'minSamples', 'action', 'description'] as const;
 

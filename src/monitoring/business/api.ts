@@ -3,6 +3,7 @@
  * and version (docs/business-metrics.md). Permission `models:read`, as the outcomes route.
  * Errors are thrown as PlatformErrors for the app's error handler to answer.
  */
+import { parseTime, TIME_RULE } from '../../core/time.js';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { describe, isValidName, NAME_RULE, systemClock, type Clock } from '../../core/index.js';
 import type { RouteSecurity } from '../../security/permissions.js';
@@ -32,12 +33,8 @@ export interface BusinessResponse extends Omit<BusinessReport, 'since' | 'until'
 }
 
 const QUERY_KEYS = ['since', 'until'] as const;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const EPOCH_MS = /^\d{1,15}$/;
-const AGO = /^(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,8})m)?(?:(\d{1,10})s)?$/;
-
 /** The rule for a time in the query, for messages and help. */
-export const QUERY_TIME_RULE = 'an ISO-8601 time (2026-03-03T12:00:00Z, 2026-03-03), milliseconds since the epoch, or a duration ago (24h, 90m, 7d, 1d12h)';
+export const QUERY_TIME_RULE = TIME_RULE;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -48,14 +45,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export function readQueryTime(value: unknown, now: number): { readonly ms?: number; readonly problem?: string } {
   if (value === undefined) return {};
   if (typeof value !== 'string') return { problem: Array.isArray(value) ? `is given ${value.length} times; give it once` : `must be ${QUERY_TIME_RULE}` };
-  if (EPOCH_MS.test(value)) return { ms: Number(value) };
-  const ago = value === '' ? null : AGO.exec(value);
-  if (ago !== null) {
-    const [, d, h, m, s] = ago;
-    return { ms: now - ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000 };
-  }
-  const ms = ISO_TIME.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) return { problem: `${describe(value)} is not a time; expected ${QUERY_TIME_RULE}` };
+  const ms = parseTime(value, now);
+  if (ms === undefined) return { problem: `${describe(value)} is not a time; expected ${QUERY_TIME_RULE}` };
   return { ms };
 }
 

@@ -3,30 +3,18 @@
  * and the CLI's flags alike: every problem named by its parameter, all at once.
  */
 import { describe, isValidName, NAME_RULE } from '../../core/index.js';
-import { parseDurationSeconds } from '../../rollout/spec/duration.js';
+import { parseTime, TIME_RULE } from '../../core/time.js';
 import { PayloadLogErrors } from './errors.js';
 import type { PayloadQuery, StatusFilter } from './types.js';
 
 export const PAYLOAD_QUERY_KEYS = ['endpoint', 'since', 'until', 'status', 'requestId', 'limit'] as const;
 
-export const TIME_RULE = 'an ISO-8601 time (2026-03-03T12:00:00Z, 2026-03-03), milliseconds since the epoch, or a time ago such as 30m, 1h, 1h30m, 168h';
+export { TIME_RULE };
 export const STATUS_RULE = 'a status class (2xx, 4xx, 5xx) or an exact status (404), several separated by commas';
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const EPOCH_MS = /^\d{1,15}$/;
 
 /** A time as given: ISO-8601, epoch milliseconds, or a duration before `nowMs`; undefined when it is none of them. */
-export function parsePayloadTime(text: string, nowMs: number): number | undefined {
-  const t = text.trim();
-  if (EPOCH_MS.test(t)) return Number(t);
-  if (ISO_TIME.test(t)) {
-    const ms = Date.parse(t);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  // parseDurationSeconds also reads whole numbers, which mean epoch milliseconds here (handled above)
-  const seconds = t === '' ? undefined : parseDurationSeconds(t);
-  return seconds === undefined ? undefined : nowMs - seconds * 1000;
-}
+export const parsePayloadTime = parseTime;
 
 /** `5xx,404` → filters; undefined when any part is not a class or a status. */
 export function parseStatusFilter(text: string): StatusFilter[] | undefined {

@@ -37,7 +37,7 @@ export const REDACTION_PATH_RULE = 'a path such as parameters.user_id, inputs[na
 /** One step of a parsed path. */
 export type PathStep =
   | { readonly kind: 'key'; readonly key: string }
-  | { readonly kind: 'any' }
+  | { readonly kind: 'wildcard' }
   | { readonly kind: 'deep' }
   | { readonly kind: 'index'; readonly index: number }
   | { readonly kind: 'where'; readonly key: string; readonly value: string };
@@ -61,7 +61,7 @@ export function parseRedactionPath(path: string): { readonly steps: readonly Pat
       const close = path.indexOf(']', i);
       if (close < 0) return fail("'[' without its ']'");
       const inner = path.slice(i + 1, close);
-      if (inner === '*') steps.push({ kind: 'any' });
+      if (inner === '*') steps.push({ kind: 'wildcard' });
       else if (/^\d{1,9}$/.test(inner)) steps.push({ kind: 'index', index: Number(inner) });
       else {
         const eq = inner.indexOf('=');
@@ -86,7 +86,7 @@ export function parseRedactionPath(path: string): { readonly steps: readonly Pat
       end++;
     }
     const key = path.slice(i, end);
-    if (key === '*') steps.push({ kind: 'any' });
+    if (key === '*') steps.push({ kind: 'wildcard' });
     else if (key === '**') steps.push({ kind: 'deep' });
     else if (key.includes('*')) return fail(`'*' must stand alone as a key (${JSON.stringify(key)})`);
     else steps.push({ kind: 'key', key });
@@ -150,7 +150,7 @@ function collect(node: JsonValue, steps: readonly PathStep[], at: number, out: M
     case 'index':
       if (array !== undefined && step.index < array.length) hit(array, step.index);
       return;
-    case 'any':
+    case 'wildcard':
       if (array !== undefined) for (let k = 0; k < array.length; k++) hit(array, k);
       else for (const k of Object.keys(node)) hit(node, k);
       return;
