@@ -27,7 +27,7 @@ import { forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProce
 import { renderReport, type MemoryReading, type RawFigure, type Report, type Series } from './lib/report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const BENCHMARKS_HEADER = '# Benchmarks\n\nEach section below is written by the benchmark named in it (`npm run bench`, `npm run bench:rollout`), from one run; rerunning one rewrites its own section only.\n';
+const BENCHMARKS_HEADER = '# Benchmarks\n\nEach section below is written by the benchmark named in it (`npm run bench`, `npm run bench:rollout`, `npm run bench:monitoring`), from one run; rerunning one rewrites its own section only.\n';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
 const RAW_SECONDS = QUICK ? 1 : 1.5;
