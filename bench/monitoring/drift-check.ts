@@ -14,15 +14,9 @@ import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createFakeClock } from '../../src/core/index.js';
 import { checkDrift, createDriftWindow, type DriftReport } from '../../src/monitoring/drift/index.js';
-import {
-  PROFILE_QUANTILES,
-  PROFILE_SAMPLE_SIZE,
-  type CategoricalFeatureProfile,
-  type FeatureProfile,
-  type NumericFeatureProfile,
-  type ReferenceProfile,
-} from '../../src/monitoring/profiles/types.js';
-import { createReservoirSampler, createSeededRandom, quantileSorted, type SeededRandom } from '../../src/stats/index.js';
+import { createProfileBuilder, type FeatureSpec, type FeatureValue } from '../../src/monitoring/profiles/compute.js';
+import type { ReferenceProfile } from '../../src/monitoring/profiles/types.js';
+import { createSeededRandom, type SeededRandom } from '../../src/stats/index.js';
 import { median, spread } from '../lib/harness.js';
 
 const NUMERIC = 24;
@@ -42,66 +36,31 @@ function pick(random: SeededRandom, shares: readonly number[]): string {
   return CATEGORIES[CATEGORIES.length - 1] as string;
 }
 
-/** A numeric profile as the profile builder makes one: 30 equal-width bins, quantiles, moments, a 5,000-value reservoir. */
-function numericProfile(name: string, values: Float64Array, random: SeededRandom): NumericFeatureProfile {
-  const sorted = Float64Array.from(values).sort();
-  const n = values.length;
-  const min = sorted[0] as number;
-  const max = sorted[n - 1] as number;
-  const bins = 30;
-  const width = (max - min) / bins;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + width * i));
-  const counts = new Array<number>(bins).fill(0);
-  let mean = 0;
-  let m2 = 0;
-  const sampler = createReservoirSampler(PROFILE_SAMPLE_SIZE, random);
-  const sample = new Array<number>(Math.min(n, PROFILE_SAMPLE_SIZE));
-  for (let i = 0; i < n; i++) {
-    const x = values[i] as number;
-    const d = x - mean;
-    mean += d / (i + 1);
-    m2 += d * (x - mean);
-    const b = Math.min(bins - 1, Math.floor((x - min) / width));
-    counts[b] = (counts[b] as number) + 1;
-    const slot = sampler.offer();
-    if (slot >= 0) sample[slot] = x;
-  }
-  return {
-    kind: 'numeric',
-    name,
-    input: 'input',
-    column: null,
-    count: n,
-    missing: 0,
-    min,
-    max,
-    mean,
-    std: Math.sqrt(m2 / (n - 1)),
-    quantiles: PROFILE_QUANTILES.map((q) => quantileSorted(sorted, q)),
-    histogram: { edges, counts },
-    sample,
-  };
-}
-
-function categoricalProfile(name: string, n: number, random: SeededRandom): CategoricalFeatureProfile {
-  const frequencies: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const c = pick(random, SHARES);
-    frequencies[c] = (frequencies[c] ?? 0) + 1;
-  }
-  return { kind: 'categorical', name, input: 'input', column: null, count: n, missing: 0, frequencies };
-}
-
+/**
+ * The reference profile, made by the product's own builder (src/monitoring/profiles/compute.ts)
+ * from generated rows: numeric features drawn around a mean of their index, categorical ones and
+ * the predictions drawn with {@link SHARES}.
+ */
 function buildProfile(referenceRows: number, random: SeededRandom): ReferenceProfile {
-  const features: FeatureProfile[] = [];
-  for (let j = 0; j < NUMERIC; j++) {
-    const values = new Float64Array(referenceRows);
-    for (let i = 0; i < referenceRows; i++) values[i] = j + (1 + j / 10) * random.normal();
-    features.push(numericProfile(`num_${j}`, values, random));
+  const features: FeatureSpec[] = [
+    ...Array.from({ length: NUMERIC }, (_, j): FeatureSpec => ({ name: `num_${j}`, input: 'input', column: j, datatype: 'FP32' })),
+    ...Array.from({ length: CATEGORICAL }, (_, j): FeatureSpec => ({ name: `cat_${j}`, input: 'input', column: NUMERIC + j, datatype: 'BYTES' })),
+  ];
+  const builder = createProfileBuilder({ features });
+  const rows: FeatureValue[][] = [];
+  const predictions: string[] = [];
+  for (let i = 0; i < referenceRows; i++) {
+    const row: FeatureValue[] = [];
+    for (let j = 0; j < NUMERIC; j++) row.push(j + (1 + j / 10) * random.normal());
+    for (let j = 0; j < CATEGORICAL; j++) row.push(pick(random, SHARES));
+    const predicted = pick(random, SHARES);
+    rows.push(row);
+    predictions.push(predicted);
+    builder.add(row, predicted);
   }
-  for (let j = 0; j < CATEGORICAL; j++) features.push(categoricalProfile(`cat_${j}`, referenceRows, random));
-  const predictions = categoricalProfile('predicted', referenceRows, random);
-  return { format: 1, model: 'bench', version: 1, rows: referenceRows, source: 'generated', createdAt: 0, createdBy: 'bench', features, predictions };
+  // columns with many distinct values have their bins counted in a second pass, as the service does
+  if (builder.seal().needed) rows.forEach((row, i) => builder.recount(row, predictions[i] ?? null));
+  return builder.finish({ model: 'bench', version: 1, source: 'generated', createdAt: 0, createdBy: 'bench', predictionOutput: 'predicted' });
 }
 
 export interface DriftBenchResult {

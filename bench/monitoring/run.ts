@@ -38,7 +38,7 @@ function markdown(r: DriftBenchReport, recording: RecordingBenchReport, command:
     '',
     '### Drift check',
     '',
-    `A 100,000-row window of 30 features (24 numeric, 6 categorical, plus predictions; five features shifted) filled through \`createDriftWindow\`, then \`snapshot()\` + \`checkDrift\` against a reference profile, ${r.runs} timed checks per reference (median shown). Target: ≤ ${r.targetMs} ms. The method per feature follows the reference's size (docs/drift.md): KS and chi-square on a small reference, normalised Wasserstein and Jensen–Shannon (each beside its significance test) on a large one.`,
+    `A 100,000-row window of 30 features (24 numeric, 6 categorical, plus predictions; five features shifted) filled through \`createDriftWindow\`, then \`snapshot()\` + \`checkDrift\` against a reference profile made by the product's profile builder, ${r.runs} timed checks per reference (median shown). Target: ≤ ${r.targetMs} ms. The method per feature follows the reference's size (docs/drift.md): KS and chi-square on a small reference, normalised Wasserstein and Jensen–Shannon (each beside its significance test) on a large one.`,
     '',
     '| reference | methods | snapshot + check (median) | ≤ 1 s? | window memory bound | fill rate | drifted features found |',
     '| --- | --- | ---: | --- | ---: | ---: | --- |',

@@ -2,7 +2,7 @@
  * A small streaming multipart/form-data parser (RFC 7578) for model uploads. It holds at most one
  * delimiter's worth of bytes between chunks, so a file part streams straight to disk whatever its
  * size. It understands what browsers, curl and HTTP libraries send: parts with a
- * Content-Disposition `name` (and `filename` for files), any preamble and epilogue; it does not
+ * Content-Disposition `name` (and `filename` for files), and a preamble or epilogue; it does not
  * support the obsolete nested multipart/mixed or Content-Transfer-Encoding (RFC 7578 forbids both).
  */
 import type { PlatformError } from '../core/index.js';

@@ -7,9 +7,9 @@ import { commandContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { formatBytes, formatShape } from '../output.js';
 
-/** Dims as `[batch, 4]`: numbers fixed, names symbolic, `?` unknown; `(any rank)` when the model declares none. */
+/** Dims as `[batch, 4]`: numbers fixed, names symbolic, `?` unknown; `(rank not declared)` when the model declares none. */
 function dimsText(dims: readonly (number | string | null)[] | null | undefined): string {
-  if (dims === null || dims === undefined) return '(any rank)';
+  if (dims === null || dims === undefined) return '(rank not declared)';
   return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 

@@ -37,7 +37,6 @@ import type {
   DatasetDrift,
   DriftMethod,
   DriftReport,
-  DriftSummary,
   DriftTest,
   DriftWindowSnapshot,
   EffectMeasure,
@@ -66,21 +65,9 @@ function fin(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-/** A feature's comparison before multiple-testing adjustment. */
-interface Evaluation {
-  readonly name: string;
-  readonly kind: 'numeric' | 'categorical';
-  readonly method: DriftMethod;
-  readonly methodSource: 'auto' | 'option' | 'feature';
-  readonly discrete: boolean;
-  readonly statistic: number | null;
-  readonly test: DriftTest | null;
-  readonly pValue: number | null;
-  readonly effectSize: number | null;
-  readonly sizes: { reference: number; live: number };
-  readonly reference: DriftSummary;
-  readonly live: DriftSummary;
-  readonly newCategories: string[];
+/** A feature's comparison before multiple-testing adjustment: the report's fields that come before it, and whether it had data enough. */
+interface Evaluation
+  extends Pick<FeatureDrift, 'name' | 'kind' | 'method' | 'methodSource' | 'discrete' | 'statistic' | 'test' | 'pValue' | 'effectSize' | 'sizes' | 'reference' | 'live' | 'newCategories'> {
   readonly sufficient: boolean;
 }
 

@@ -238,15 +238,7 @@ export interface DriftReport {
   readonly version: number;
   /** Worst wins: drift (dataset or predictions) > insufficient_data > no_drift. */
   readonly status: 'drift' | 'no_drift' | 'insufficient_data';
-  readonly window: {
-    readonly sequence: number;
-    readonly state: 'open' | 'closed';
-    readonly closeReason: WindowCloseReason | null;
-    readonly rows: number;
-    readonly since: number | null;
-    readonly until: number | null;
-    readonly closedAt: number | null;
-  };
+  readonly window: Pick<DriftWindowSnapshot, 'sequence' | 'state' | 'closeReason' | 'rows' | 'since' | 'until' | 'closedAt'>;
   /** The options the check ran with (defaults filled in). */
   readonly settings: {
     readonly alpha: number;

@@ -102,7 +102,7 @@ export interface ProfileMeta {
 
 /**
  * Builds one profile. Call {@link add} for every row, then {@link seal}; when it says a second
- * pass is needed, call {@link recount} for every row again (same rows, any order); then {@link finish}.
+ * pass is needed, call {@link recount} for every row again (the same rows, in whatever order); then {@link finish}.
  */
 export interface ProfileBuilder {
   /** First pass: one row's values, in feature order, and its prediction. */

@@ -11,7 +11,7 @@ import { CHECK_KINDS, type CheckKind, type CheckScale, type CompiledCheck, type 
 export const CHECK_DEFAULTS = Object.freeze({
   minimumSample: 100,
   alpha: 0.05,
-  /** Rate, continuous, latency: any established regression fails. */
+  /** Rate, continuous, latency: an established regression of either kind fails. */
   tolerance: 0,
   /** Jensen–Shannon distance at which outputs count as different (Evidently's drift threshold). */
   distributionTolerance: 0.1,
