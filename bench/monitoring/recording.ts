@@ -183,8 +183,10 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
 
 /** Per-record CPU of the pieces recording adds to a request, measured in-process on this machine. */
 export interface RecordingPieces {
-  /** One prediction record written to SQLite (the server's store, batches of 1,000), µs. */
+  /** One prediction record written to SQLite (batches of 1,000), µs: the prediction writer's thread, not the request thread. */
   readonly sqliteRecordMicros: number;
+  /** One prediction record handed to the writer's thread (encoded as columns and posted, batches of 1,000), µs of the request thread. */
+  readonly handoffRecordMicros: number;
   /** One payload log entry (metadata only) taken, encoded and appended to its segment, µs. */
   readonly payloadEntryMicros: number;
 }
@@ -192,7 +194,7 @@ export interface RecordingPieces {
 /** Measures {@link RecordingPieces} with the product's own store and log, in a temporary directory. */
 export async function measureRecordingPieces(): Promise<RecordingPieces> {
   const { openSqliteDatabase } = await import('../../src/storage/sqlite/database.js');
-  const { createSqliteMonitoringStore } = await import('../../src/storage/index.js');
+  const { createSqliteMonitoringStore, startPredictionWriter } = await import('../../src/storage/index.js');
   const { summarizeOutputs } = await import('../../src/monitoring/index.js');
   const { compilePayloadLogOptions, openPayloadLog } = await import('../../src/monitoring/payload-log/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-pieces-'));
@@ -215,6 +217,19 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
     let t0 = cpuMicros();
     for (let i = 0; i < N / 1000; i++) await store.insertPredictions(batch());
     const sqliteRecordMicros = (cpuMicros() - t0) / N;
+
+    // the request thread's share when the writer's thread writes: the synchronous part of insert (encode, post)
+    const writer = await startPredictionWriter({ path: join(dir, 'db.sqlite') });
+    let handoff = 0;
+    for (let i = 0; i < N / 1000; i++) {
+      const records = batch();
+      const start = performance.now();
+      const done = writer.insert(records);
+      handoff += performance.now() - start;
+      await done;
+    }
+    const handoffRecordMicros = (handoff * 1000) / N;
+    await writer.close();
     db.close();
 
     const log = await openPayloadLog({ dir: join(dir, 'payloads'), config: compilePayloadLogOptions({ bodies: { sampleRate: 0 } }), random: () => 1 });
@@ -226,24 +241,27 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
     await log.flush();
     const payloadEntryMicros = (cpuMicros() - t0) / N;
     await log.close();
-    return { sqliteRecordMicros, payloadEntryMicros };
+    return { sqliteRecordMicros, handoffRecordMicros, payloadEntryMicros };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** What bounds the figure: the CPU a request may cost for 5 %, against what each piece costs alone. */
+/** What bounds the figure: the request thread's time a request may cost for 5 %, against what each piece costs alone. */
 function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined): string {
   const offRate = median(r.off.map((x) => x.reqPerSec));
-  const budget = (r.machine.cpus * 1e6) / offRate;
-  const allowed = budget * r.targetCost;
-  const parts = [`a prediction record written to SQLite ${r.pieces.sqliteRecordMicros.toFixed(1)} µs`, `a payload log entry encoded and appended ${r.pieces.payloadEntryMicros.toFixed(1)} µs`];
+  const parts = [
+    `a prediction record handed to the writer's thread ${r.pieces.handoffRecordMicros.toFixed(1)} µs (its SQLite write, ${r.pieces.sqliteRecordMicros.toFixed(1)} µs, runs on that thread)`,
+    `a payload log entry encoded and appended ${r.pieces.payloadEntryMicros.toFixed(1)} µs`,
+  ];
   if (driftRowMicros !== undefined) parts.push(`a row added to a 30-feature drift window ${driftRowMicros.toFixed(1)} µs`);
-  const sum = r.pieces.sqliteRecordMicros + r.pieces.payloadEntryMicros + (driftRowMicros ?? 0);
+  const sum = r.pieces.handoffRecordMicros + r.pieces.payloadEntryMicros + (driftRowMicros ?? 0);
   const offRates = r.off.map((x) => x.reqPerSec);
   const { min, max } = spread(offRates);
   const steady = (max - min) / offRate <= 0.25;
   const caveat = steady ? '' : `**The machine's speed wandered during this run** (off runs ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')} req/s, more than 25 % apart): the figure above is not reliable; rerun on a quiet machine. `;
   if (r.cost <= r.targetCost) return `${caveat}Within the target. Measured alone in this run (CPU time per item): ${parts.join('; ')}.`;
-  return `${caveat}What bounds it: with monitoring off the machine serves ${Math.round(offRate).toLocaleString('en-US')} req/s on ${r.machine.cpus} cores with the load generator on the same cores, so a request costs about ${budget.toFixed(0)} µs of CPU in all, and 5 % of it is ${allowed.toFixed(1)} µs. Measured alone in this run (CPU time per item, the product's own code): ${parts.join('; ')} — ${sum.toFixed(1)} µs together, before the garbage collector's share and the hooks. Durable per-request records on every request cannot fit the budget of this model (a 30-feature logistic regression whose inference costs microseconds) on this machine; the share falls in proportion as a model's own cost grows.`;
+  // the request thread is what saturates (it runs at ~95 % in both modes; the load generator takes most of the other core)
+  const threadBudget = 1e6 / offRate;
+  return `${caveat}What bounds it: the request thread is what saturates — with monitoring off it serves ${Math.round(offRate).toLocaleString('en-US')} req/s, so a request costs it about ${threadBudget.toFixed(0)} µs, and 5 % of that is ${(threadBudget * r.targetCost).toFixed(1)} µs (the machine has ${r.machine.cpus} cores, and the load generator runs on them too). Measured alone in this run (the product's own code, per item): ${parts.join('; ')} — ${sum.toFixed(1)} µs together on the request thread, before the two output summaries (record and drift window), the hooks and the garbage collector's share. The prediction record's SQLite write and its fsync are off the request thread (the prediction writer); what remains there does not fit the budget of this model (a 30-feature logistic regression whose inference costs microseconds). The share falls in proportion as a model's own cost grows.`;
 }

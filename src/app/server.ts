@@ -24,7 +24,7 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir } from '../storage/index.js';
+import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir, startPredictionWriter } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -150,8 +150,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     });
     cleanups.push(() => drift.close());
     // prediction records and feedback (docs/feedback.md), in slipway.db beside the registry; labels also join the drift windows' performance
+    // prediction records are written by a thread of their own (its own connection to slipway.db), off the request thread
+    const predictionWriter = config.monitoring.predictions.enabled ? await startPredictionWriter({ path: dataDir.dbPath, logger }) : undefined;
+    if (predictionWriter !== undefined) cleanups.push(() => predictionWriter.close());
     const monitoring = createMonitoring({
-      store: createSqliteMonitoringStore({ db: store.db, clock }),
+      store: createSqliteMonitoringStore({ db: store.db, clock, ...(predictionWriter === undefined ? {} : { writer: predictionWriter }) }),
       clock,
       logger,
       options: config.monitoring,

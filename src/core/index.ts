@@ -8,3 +8,5 @@ export * from './version.js';
 export * from './tensor.js';
 export * from './http.js';
 export * from './time.js';
+export * from './worker.js';
+export * from './json.js';

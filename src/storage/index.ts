@@ -34,3 +34,4 @@ export { createSqliteProfileStore, profileMigrations, PROFILES_COMPONENT } from 
 export { createMemoryDriftResultStore } from './memory/memory-drift-result-store.js';
 export { createSqliteAlertStore, alertMigrations, ALERTS_COMPONENT } from './sqlite/alert-store.js';
 export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMPONENT } from './sqlite/drift-result-store.js';
+export { startPredictionWriter, type PredictionWriter, type PredictionWriterOptions, type InsertInProcess } from './sqlite/prediction-writer.js';

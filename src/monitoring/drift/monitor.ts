@@ -15,7 +15,7 @@
  * checked once and the result kept in the {@link DriftResultStore} (`history`).
  */
 import { systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
-import { labelText, predictedAt, summarizeOutputs } from '../predictions/summary.js';
+import { createOutputSummarizer, labelText, predictedAt } from '../predictions/summary.js';
 import type { ReferenceProfile } from '../profiles/types.js';
 import { checkDrift } from './check.js';
 import { DriftErrors } from './errors.js';
@@ -101,7 +101,15 @@ export interface DriftMonitor {
 type Entry =
   | { readonly state: 'loading'; readonly model: string }
   | { readonly state: 'none'; readonly model: string; readonly checkedAt: number }
-  | { readonly state: 'ready'; readonly profile: ReferenceProfile; readonly window: DriftWindow; readonly plan: readonly FeatureSource[] };
+  | {
+      readonly state: 'ready';
+      readonly profile: ReferenceProfile;
+      readonly window: DriftWindow;
+      readonly plan: readonly FeatureSource[];
+      /** Scratch of observe, one slot per feature: its tensor in the request, and a row's value. */
+      readonly sources: (Tensor | undefined)[];
+      readonly values: DriftValue[];
+    };
 
 /** Where a profiled feature is read from in a request. */
 interface FeatureSource {
@@ -162,7 +170,15 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
     });
     options.logger?.info({ endpoint, model: profile.model, version: profile.version, features: profile.features.length }, 'drift monitoring started');
-    return { state: 'ready', profile, window, plan: profile.features.map((f) => ({ input: f.input, column: f.column })) };
+    const n = profile.features.length;
+    return {
+      state: 'ready',
+      profile,
+      window,
+      plan: profile.features.map((f) => ({ input: f.input, column: f.column })),
+      sources: new Array<Tensor | undefined>(n).fill(undefined),
+      values: new Array<DriftValue>(n).fill(null),
+    };
   };
 
   const load = (endpoint: string, model: string, version: number, byVersion: Map<number, Entry>): void => {
@@ -243,13 +259,18 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       const entry = entryOf(endpoint, model, version);
       if (entry?.state !== 'ready') return;
       try {
-        const tensors = new Map<string, Tensor>();
-        for (const t of inputs) tensors.set(t.name, t);
         const first = inputs[0];
         const rows = first === undefined ? 0 : first.shape.length === 0 ? 1 : (first.shape[0] ?? 0);
-        const predictions = entry.profile.predictions === null ? undefined : summarizeOutputs(outputs, { maxRows: rows }).tensors;
+        const predictions = entry.profile.predictions === null ? undefined : summarizerFor(rows)(outputs).tensors;
+        // per request: each feature's tensor, found by name (features of one input come together)
+        const { plan, sources, values } = entry;
+        for (let j = 0; j < plan.length; j++) {
+          const input = (plan[j] as FeatureSource).input;
+          sources[j] = j > 0 && (plan[j - 1] as FeatureSource).input === input ? sources[j - 1] : tensorNamed(inputs, input);
+        }
         for (let r = 0; r < rows; r++) {
-          const values: DriftValue[] = entry.plan.map((f) => valueAt(tensors.get(f.input), r, f.column));
+          // one array per window, filled per row: the window copies the values out
+          for (let j = 0; j < plan.length; j++) values[j] = valueAt(sources[j], r, (plan[j] as FeatureSource).column);
           const p = predictions === undefined ? null : predictedAt(predictions, r);
           entry.window.add(values, p === null ? undefined : labelText(p.value));
         }
@@ -317,6 +338,18 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       }
     },
   };
+}
+
+/** Summarizers by the rows they keep, made once for the usual small requests (options are resolved per summarizer). */
+const SUMMARIZERS = Array.from({ length: 17 }, (_, rows) => createOutputSummarizer({ maxRows: rows }));
+function summarizerFor(rows: number): ReturnType<typeof createOutputSummarizer> {
+  return SUMMARIZERS[rows] ?? createOutputSummarizer({ maxRows: rows });
+}
+
+/** The input called `name`. */
+function tensorNamed(inputs: readonly Tensor[], name: string): Tensor | undefined {
+  for (const t of inputs) if (t.name === name) return t;
+  return undefined;
 }
 
 /** Row `row`'s value of a feature: column `column` of a [batch, k] input, or the value of a [batch] input. */

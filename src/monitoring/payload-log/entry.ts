@@ -3,6 +3,7 @@
  * at their cap. A body that is not JSON is kept as text only when no redaction rule exists, since
  * rules cannot be applied to it.
  */
+import { jsonName, jsonNumber } from '../../core/index.js';
 import type { Redactor } from './redact.js';
 import type { JsonValue, PayloadCapture, PayloadEntry } from './types.js';
 
@@ -68,4 +69,16 @@ export function buildEntry(capture: PayloadCapture, at: number, withBodies: bool
     ...(truncated ? { truncated: { ...(request?.truncated === true ? { request: true as const } : {}), ...(response?.truncated === true ? { response: true as const } : {}) } } : {}),
     ...(redacted > 0 ? { redacted } : {}),
   };
+}
+
+const nameOrNull = (text: string | null): string => (text === null ? 'null' : jsonName(text));
+
+/**
+ * An entry's line in its segment: `JSON.stringify(entry)` and a newline. An entry with metadata
+ * only — 99 in 100 at the default sampling — is written field by field, at a fraction of the cost
+ * of the generic walk; the same text, byte for byte (its tests compare the two).
+ */
+export function payloadEntryLine(entry: PayloadEntry): string {
+  if (entry.request !== undefined || entry.response !== undefined || entry.truncated !== undefined || entry.redacted !== undefined) return `${JSON.stringify(entry)}\n`;
+  return `{"requestId":${JSON.stringify(entry.requestId)},"at":${jsonNumber(entry.at)},"endpoint":${jsonName(entry.endpoint)},"model":${nameOrNull(entry.model)},"version":${jsonNumber(entry.version)},"variant":${nameOrNull(entry.variant)},"latencyMs":${jsonNumber(entry.latencyMs)},"status":${jsonNumber(entry.status)},"method":${jsonName(entry.method)},"path":${jsonName(entry.path)}}\n`;
 }

@@ -7,7 +7,7 @@
  * full an entry is dropped and counted.
  */
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
-import { buildEntry } from './entry.js';
+import { buildEntry, payloadEntryLine } from './entry.js';
 import { readPayloadEntries, type ExportCounters } from './export.js';
 import type { PayloadLogConfig } from './options.js';
 import { createRedactor } from './redact.js';
@@ -109,7 +109,7 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
         if (entry.truncated?.response === true) counts.bodiesTruncated++;
         counts.redactions += entry.redacted ?? 0;
         entries.push(entry);
-        lines.push({ hourMs: hourOf(entry.at), text: `${JSON.stringify(entry)}\n` });
+        lines.push({ hourMs: hourOf(entry.at), text: payloadEntryLine(entry) });
       }
       try {
         await store?.append(lines);

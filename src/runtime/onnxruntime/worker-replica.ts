@@ -2,10 +2,11 @@
  * The main-thread side of one replica: starts a worker thread running `replica-worker`, loads and
  * warms the model there, and implements the pool's {@link ReplicaHandle} over the message protocol.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   isSerializedPlatformError,
   revivePlatformError,
+  startModuleWorker,
   toPlatformError,
   type Clock,
   type Logger,
@@ -63,21 +64,9 @@ export interface WorkerReplica extends ReplicaHandle<InferRequest, Tensor[]> {
   test(hook: ReplicaTestHook): void;
 }
 
-/**
- * Starts the worker for a replica. Under tsx (tests, `npm run` scripts) this module is a `.ts`
- * file: Node 20 does not apply `--import tsx` from a Worker's execArgv, so the worker is started
- * from a one-line bootstrap that loads the `.ts` entry through tsx's API. From the compiled
- * `dist/` the `.js` entry next to this file is started directly.
- */
+/** Starts the worker for a replica (replica-worker.ts beside this module). */
 function spawnWorker(data: ReplicaWorkerData): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./replica-worker.ts', here).href;
-    const api = import.meta.resolve('tsx/esm/api');
-    const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}));`;
-    return new Worker(bootstrap, { eval: true, workerData: data });
-  }
-  return new Worker(new URL('./replica-worker.js', here), { workerData: data });
+  return startModuleWorker(import.meta.url, './replica-worker', data);
 }
 
 function revive(error: SerializedPlatformError | undefined, fallback: () => PlatformError): PlatformError {

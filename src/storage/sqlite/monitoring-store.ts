@@ -6,8 +6,8 @@
 import { systemClock, type Clock } from '../../core/index.js';
 import {
   labelText,
-  SHADOW_VARIANT,
   type AddFeedbackResult,
+  type InsertPredictionsResult,
   type ArmRow,
   type FeedbackOutcome,
   type MonitoringStore,
@@ -21,6 +21,8 @@ import {
 } from '../../monitoring/index.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
+import { preparePredictionInsert, recordRows } from './prediction-insert.js';
+import type { PredictionWriter } from './prediction-writer.js';
 import { MONITORING_COMPONENT, monitoringMigrations } from './monitoring-migrations.js';
 
 export interface SqliteMonitoringStoreOptions {
@@ -28,6 +30,12 @@ export interface SqliteMonitoringStoreOptions {
   readonly db: SqliteDatabase;
   /** Stamps `schema_migrations.applied_at`. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Where prediction records are written: a worker thread with its own connection to the same
+   * file (see startPredictionWriter), so the request thread never waits for SQLite or fsync.
+   * Default: on `db`, in this thread.
+   */
+  readonly writer?: PredictionWriter;
 }
 
 /** The SQLite adapter, with its connection and what opening did to the schema. */
@@ -122,9 +130,6 @@ function meanSql(missing: 'skip' | 'zero'): string {
     GROUP BY arm.variant, arm.version`;
 }
 
-/** Records per multi-row INSERT (11 parameters each, well under SQLite's limit of 32,766). */
-const INSERT_CHUNK = 50;
-
 /** Brings the monitoring schema up to date on `db` and returns the store. Throws STORAGE_SCHEMA_TOO_NEW for a newer schema. */
 export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOptions): SqliteMonitoringStore {
   const { db } = options;
@@ -181,27 +186,14 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     countOutcomes: db.prepare('SELECT COUNT(*) AS n FROM monitoring_outcomes'),
   };
 
-  const insertSql = (rows: number): string =>
-    `INSERT INTO monitoring_predictions (request_id, shadow, at, endpoint, model, version, variant, latency_ms, status, predicted, outputs)
-     VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-     ON CONFLICT (request_id, shadow) DO NOTHING`;
-  const insertOne = db.prepare(insertSql(1));
-  const insertMany = db.prepare(insertSql(INSERT_CHUNK));
-  const pushRow = (args: unknown[], r: PredictionRecord): void => {
-    args.push(
-      r.requestId,
-      r.variant === SHADOW_VARIANT ? 1 : 0,
-      r.at,
-      r.endpoint,
-      r.model,
-      r.version,
-      r.variant,
-      r.latencyMs,
-      r.status,
-      r.outputs.predicted === null ? null : labelText(r.outputs.predicted.value),
-      JSON.stringify(r.outputs),
-    );
+  // prepared on first use: a store whose records go through a writer never needs it
+  let insertHere: ReturnType<typeof preparePredictionInsert> | undefined;
+  const insertInProcess = (records: readonly PredictionRecord[]): InsertPredictionsResult => {
+    insertHere ??= preparePredictionInsert(db);
+    const insert = insertHere;
+    return writeTransaction(db, () => insert(records.length, recordRows(records)));
   };
+  const writer = options.writer;
   const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
 
   return {
@@ -209,22 +201,7 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     migration,
 
     async insertPredictions(records) {
-      return writeTransaction(db, () => {
-        let inserted = 0;
-        let i = 0;
-        // full chunks go through one multi-row statement: about half the cost per record of one row at a time
-        for (; i + INSERT_CHUNK <= records.length; i += INSERT_CHUNK) {
-          const args: unknown[] = [];
-          for (let j = i; j < i + INSERT_CHUNK; j++) pushRow(args, records[j] as PredictionRecord);
-          inserted += insertMany.run(...args).changes;
-        }
-        for (; i < records.length; i++) {
-          const args: unknown[] = [];
-          pushRow(args, records[i] as PredictionRecord);
-          inserted += insertOne.run(...args).changes;
-        }
-        return { inserted, duplicates: records.length - inserted };
-      });
+      return writer === undefined ? insertInProcess(records) : writer.insert(records, insertInProcess);
     },
 
     async getPredictions(requestId) {

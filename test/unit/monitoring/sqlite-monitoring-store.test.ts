@@ -11,6 +11,7 @@ import {
   openSqliteDatabase,
   REGISTRY_COMPONENT,
   schemaVersion,
+  startPredictionWriter,
 } from '../../../src/storage/index.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
@@ -25,6 +26,22 @@ monitoringStoreContract('sqlite', () => {
   return {
     store: createSqliteMonitoringStore({ db }),
     cleanup: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// the same contract with prediction records written by the writer's thread
+monitoringStoreContract('sqlite, records written by a worker thread', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'slipway.db');
+  const db = openSqliteDatabase(path);
+  const writer = await startPredictionWriter({ path });
+  return {
+    store: createSqliteMonitoringStore({ db, writer }),
+    cleanup: async () => {
+      await writer.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,48 @@
+/**
+ * The prediction writer's worker thread: its own connection to the database file, the same insert
+ * statement as the store's, one transaction per batch (WAL: readers on the request thread are never
+ * blocked; the commit's fsync happens here). Messages are handled in arrival order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { toPlatformError } from '../../core/index.js';
+import { openSqliteDatabase, writeTransaction, type SqliteDatabase } from './database.js';
+import { batchRows } from './prediction-batch.js';
+import { preparePredictionInsert } from './prediction-insert.js';
+import type { FromPredictionWriter, PredictionWriterData, ToPredictionWriter } from './prediction-writer-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('prediction-writer-worker must run inside a worker thread');
+const data = workerData as PredictionWriterData;
+const post = (message: FromPredictionWriter): void => port.postMessage(message);
+
+let db: SqliteDatabase | undefined;
+try {
+  db = openSqliteDatabase(data.path, data.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: data.busyTimeoutMs });
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'open-failed', error: toPlatformError(error).toJSON() });
+}
+
+// prepared at the first insert, by when the store has migrated the schema
+let insert: ReturnType<typeof preparePredictionInsert> | undefined;
+
+port.on('message', (message: ToPredictionWriter) => {
+  if (message.type === 'close') {
+    db?.close();
+    db = undefined;
+    post({ type: 'closed' });
+    port.close();
+    return;
+  }
+  try {
+    if (db === undefined) throw new Error('the prediction writer has no open database');
+    const open = db;
+    insert ??= preparePredictionInsert(open);
+    const run = insert;
+    const { batch } = message;
+    const result = writeTransaction(open, () => run(batch.n, batchRows(batch)));
+    post({ type: 'inserted', id: message.id, inserted: result.inserted, duplicates: result.duplicates });
+  } catch (error) {
+    post({ type: 'failed', id: message.id, error: toPlatformError(error).toJSON() });
+  }
+});
