@@ -16,3 +16,4 @@ export * from './feedback/validate.js';
 export * from './feedback/outcomes.js';
 export * from './monitoring.js';
 export type * from './api-types.js';
+export * from './predictions/tape.js';

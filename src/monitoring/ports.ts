@@ -8,6 +8,7 @@
  * feedback handed to a method are owned by the store after the call (it may keep them); what a
  * method returns is the caller's and never aliases the store's state.
  */
+import type { PredictionTape } from './predictions/tape.js';
 import type { ArmRow, FeedbackWrite, OutcomeMetric, PredictedValueRow, PredictionCountRow, PredictionFeedback, PredictionRecord, TimeWindow } from './types.js';
 
 export interface InsertPredictionsResult {
@@ -64,6 +65,14 @@ export interface MonitoringStore {
    * not) is already stored is ignored and counted as a duplicate: the first answer stays.
    */
   insertPredictions(records: readonly PredictionRecord[]): Promise<InsertPredictionsResult>;
+
+  /**
+   * Optional: stores the records on a prediction tape, as {@link insertPredictions} would the
+   * records {@link readTape} makes of it. A store that has it is handed tapes by the recorder, so
+   * the request thread neither summarises outputs nor builds records (the server's SQLite store
+   * reads tapes on its writer's thread).
+   */
+  insertTape?(tape: PredictionTape): Promise<InsertPredictionsResult>;
 
   /** The records of a request id: none, the primary, and/or the shadow's. Order: primary first. */
   getPredictions(requestId: string): Promise<readonly PredictionRecord[]>;

@@ -15,7 +15,7 @@
  * checked once and the result kept in the {@link DriftResultStore} (`history`).
  */
 import { systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
-import { createOutputSummarizer, labelText, predictedAt } from '../predictions/summary.js';
+import { labelText, predictedRow, resolveSummaryOptions } from '../predictions/summary.js';
 import type { ReferenceProfile } from '../profiles/types.js';
 import { checkDrift } from './check.js';
 import { DriftErrors } from './errors.js';
@@ -261,7 +261,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       try {
         const first = inputs[0];
         const rows = first === undefined ? 0 : first.shape.length === 0 ? 1 : (first.shape[0] ?? 0);
-        const predictions = entry.profile.predictions === null ? undefined : summarizerFor(rows)(outputs).tensors;
+        const predicting = entry.profile.predictions !== null;
         // per request: each feature's tensor, found by name (features of one input come together)
         const { plan, sources, values } = entry;
         for (let j = 0; j < plan.length; j++) {
@@ -271,7 +271,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
         for (let r = 0; r < rows; r++) {
           // one array per window, filled per row: the window copies the values out
           for (let j = 0; j < plan.length; j++) values[j] = valueAt(sources[j], r, (plan[j] as FeatureSource).column);
-          const p = predictions === undefined ? null : predictedAt(predictions, r);
+          const p = predicting ? predictedRow(outputs, r, EVERY_ROW) : null;
           entry.window.add(values, p === null ? undefined : labelText(p.value));
         }
       } catch (error) {
@@ -340,11 +340,8 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   };
 }
 
-/** Summarizers by the rows they keep, made once for the usual small requests (options are resolved per summarizer). */
-const SUMMARIZERS = Array.from({ length: 17 }, (_, rows) => createOutputSummarizer({ maxRows: rows }));
-function summarizerFor(rows: number): ReturnType<typeof createOutputSummarizer> {
-  return SUMMARIZERS[rows] ?? createOutputSummarizer({ maxRows: rows });
-}
+/** Each row's prediction is read by the prediction record's rule, for every row of a request. */
+const EVERY_ROW = resolveSummaryOptions({ maxRows: Number.MAX_SAFE_INTEGER });
 
 /** The input called `name`. */
 function tensorNamed(inputs: readonly Tensor[], name: string): Tensor | undefined {

@@ -7,7 +7,7 @@
  * full an entry is dropped and counted.
  */
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
-import { buildEntry, payloadEntryLine } from './entry.js';
+import { buildEntry, metadataLine } from './entry.js';
 import { readPayloadEntries, type ExportCounters } from './export.js';
 import type { PayloadLogConfig } from './options.js';
 import { createRedactor } from './redact.js';
@@ -97,6 +97,11 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
       const entries: PayloadEntry[] = [];
       const lines: SegmentLine[] = [];
       for (const p of chunk) {
+        if (!p.bodies && webhook === undefined) {
+          // metadata only and no webhook to hand an entry to: the line straight from the capture
+          lines.push({ hourMs: hourOf(p.at), text: metadataLine(p.capture, p.at) });
+          continue;
+        }
         let entry: PayloadEntry;
         try {
           entry = buildEntry(p.capture, p.at, p.bodies, redactor, config.bodies.maxBytes);
@@ -109,14 +114,14 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
         if (entry.truncated?.response === true) counts.bodiesTruncated++;
         counts.redactions += entry.redacted ?? 0;
         entries.push(entry);
-        lines.push({ hourMs: hourOf(entry.at), text: payloadEntryLine(entry) });
+        lines.push({ hourMs: hourOf(entry.at), text: `${JSON.stringify(entry)}\n` });
       }
       try {
         await store?.append(lines);
-        counts.written += entries.length;
+        counts.written += lines.length;
       } catch (error) {
-        dropped.write_failed += entries.length;
-        warn('payload log write failed; entries dropped', { err: (error as Error).message, entries: entries.length });
+        dropped.write_failed += lines.length;
+        warn('payload log write failed; entries dropped', { err: (error as Error).message, entries: lines.length });
         continue;
       }
       if (webhook !== undefined) for (const e of entries) webhook.offer(e);

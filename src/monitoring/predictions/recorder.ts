@@ -5,9 +5,10 @@
  * dropped and counted, and a failed write is logged and counted, never retried into a backlog.
  */
 import { silentLogger, systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
-import type { MonitoringStore } from '../ports.js';
+import type { InsertPredictionsResult, MonitoringStore } from '../ports.js';
 import type { PredictionRecord } from '../types.js';
 import { createOutputSummarizer, type OutputSummaryOptions } from './summary.js';
+import { createTapeWriter, readTape, recordAt, recordLatency, recordStatus, recordVersion } from './tape.js';
 
 /** What the request path reports about one inference. */
 export interface PredictionInput {
@@ -76,8 +77,17 @@ export interface PredictionRecorderOptions {
   readonly summary?: OutputSummaryOptions;
 }
 
-function finiteOr(value: number, fallback: number): number {
-  return Number.isFinite(value) ? value : fallback;
+/** A sealed batch of records waiting to be written. */
+interface Sealed {
+  readonly size: number;
+  write(): Promise<InsertPredictionsResult>;
+}
+
+/** Where records accumulate until a batch is sealed: plain records, or a tape for a store that takes tapes. */
+interface Accumulator {
+  readonly size: number;
+  add(input: PredictionInput): void;
+  seal(): Sealed;
 }
 
 /** Creates a recorder and starts its flush timer. */
@@ -91,49 +101,79 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
   const batchSize = options.flushBatchSize ?? 1000;
   const summarize = createOutputSummarizer(options.summary);
 
-  let pending: PredictionRecord[] = [];
-  let writing = 0;
+  const toRecord = (input: PredictionInput): PredictionRecord => ({
+    requestId: input.requestId,
+    at: recordAt(input.at, clock.now()),
+    endpoint: input.endpoint,
+    model: input.model ?? null,
+    version: recordVersion(input.version),
+    variant: input.variant ?? 'stable',
+    latencyMs: recordLatency(input.latencyMs),
+    status: recordStatus(input.status),
+    outputs: summarize(input.outputs),
+  });
+
+  const accumulator = ((): Accumulator => {
+    if (store.insertTape !== undefined) {
+      // the store takes tapes: the request thread appends primitives and raw outputs, nothing more
+      const tape = createTapeWriter(options.summary);
+      return {
+        get size() {
+          return tape.size;
+        },
+        add: (input) => tape.add(input, clock.now()),
+        seal() {
+          const sealed = tape.seal();
+          return { size: sealed.n, write: () => store.insertTape?.(sealed) ?? store.insertPredictions(readTape(sealed)) };
+        },
+      };
+    }
+    let records: PredictionRecord[] = [];
+    return {
+      get size() {
+        return records.length;
+      },
+      add: (input) => {
+        records.push(toRecord(input));
+      },
+      seal() {
+        const sealed = records;
+        records = [];
+        return { size: sealed.length, write: () => store.insertPredictions(sealed) };
+      },
+    };
+  })();
+
+  const sealed: Sealed[] = [];
+  let buffered = 0;
   let flushing: Promise<void> | undefined;
   let timer: TimerHandle | undefined;
   let soon: TimerHandle | undefined;
   let closed = false;
   const counts = { accepted: 0, written: 0, duplicates: 0, dropped: 0, failed: 0 };
 
-  const toRecord = (input: PredictionInput): PredictionRecord => ({
-    requestId: input.requestId,
-    at: Math.round(input.at !== undefined && Number.isFinite(input.at) ? input.at : clock.now()),
-    endpoint: input.endpoint,
-    model: input.model ?? null,
-    // a malformed version would make the store refuse the whole batch; keep the record without it
-    version: typeof input.version === 'number' && Number.isSafeInteger(input.version) ? input.version : null,
-    variant: input.variant ?? 'stable',
-    latencyMs: Math.max(0, finiteOr(input.latencyMs, 0)),
-    status: Math.trunc(finiteOr(input.status, 0)),
-    outputs: summarize(input.outputs),
-  });
-
-  const writeBatch = async (batch: readonly PredictionRecord[]): Promise<void> => {
-    writing = batch.length;
+  const writeBatch = async (batch: Sealed): Promise<void> => {
     try {
-      const result = await store.insertPredictions(batch);
+      const result = await batch.write();
       counts.written += result.inserted;
       counts.duplicates += result.duplicates;
     } catch (error) {
-      counts.failed += batch.length;
-      logger.warn({ err: toPlatformError(error).message, records: batch.length }, 'prediction records could not be written and were dropped');
+      counts.failed += batch.size;
+      logger.warn({ err: toPlatformError(error).message, records: batch.size }, 'prediction records could not be written and were dropped');
     } finally {
-      writing = 0;
+      buffered -= batch.size;
     }
   };
 
-  /** Writes the buffer in batches until it is empty. */
+  /** Writes the sealed batches, and what has accumulated, until nothing is left. */
   const drain = async (): Promise<void> => {
-    while (pending.length > 0) {
-      const batch = pending.length <= batchSize ? pending : pending.slice(0, batchSize);
-      pending = pending.length <= batchSize ? [] : pending.slice(batchSize);
+    for (;;) {
+      if (sealed.length === 0 && accumulator.size > 0) sealed.push(accumulator.seal());
+      const batch = sealed.shift();
+      if (batch === undefined) return;
       await writeBatch(batch);
       // let requests in between batches: a synchronous store holds the thread while it writes
-      if (pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (sealed.length > 0 || accumulator.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
 
@@ -141,7 +181,7 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
   // so whatever was accepted before its call is written when it resolves.
   const flush = async (): Promise<void> => {
     while (flushing !== undefined) await flushing;
-    if (pending.length === 0) return;
+    if (buffered === 0) return;
     flushing = drain();
     try {
       await flushing;
@@ -162,12 +202,12 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
   return {
     recordPrediction(input) {
       if (!enabled) return false;
-      if (closed || pending.length >= bufferSize) {
+      if (closed || buffered >= bufferSize) {
         counts.dropped++;
         return false;
       }
       try {
-        pending.push(toRecord(input));
+        accumulator.add(input);
       } catch (error) {
         // the request path must never fail because of monitoring
         counts.dropped++;
@@ -175,17 +215,21 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
         return false;
       }
       counts.accepted++;
-      // a full batch is written now rather than at the next tick, but never from inside the request
-      if (pending.length >= batchSize && soon === undefined && flushing === undefined) {
-        soon = clock.setTimeout(() => {
-          soon = undefined;
-          void flush();
-        }, 0);
+      buffered++;
+      if (accumulator.size >= batchSize) {
+        sealed.push(accumulator.seal());
+        // a full batch is written now rather than at the next tick, but never from inside the request
+        if (soon === undefined && flushing === undefined) {
+          soon = clock.setTimeout(() => {
+            soon = undefined;
+            void flush();
+          }, 0);
+        }
       }
       return true;
     },
     flush,
-    stats: () => ({ buffered: pending.length + writing, ...counts }),
+    stats: () => ({ buffered, ...counts }),
     async close() {
       closed = true;
       timer?.cancel();
@@ -196,4 +240,3 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
     },
   };
 }
-

@@ -57,6 +57,20 @@ function kindOf(t: Tensor, rowWidth: number, maxRowWidth: number): OutputKind {
   return 'tensor';
 }
 
+/** The column of row `row`'s highest score; -1 when none is a number. NaN never wins; the first of equal maxima does. */
+function argmaxOfRow(t: Tensor, row: number, rowWidth: number): number {
+  let best = -1;
+  let top = -Infinity;
+  for (let c = 0; c < rowWidth; c++) {
+    const x = Number(elementAt(t.datatype, t.data, row * rowWidth + c));
+    if (x > top) {
+      top = x;
+      best = c;
+    }
+  }
+  return best;
+}
+
 type MutableSummary = { -readonly [K in keyof OutputSummary]: OutputSummary[K] };
 
 /** Rows of an output: its first dimension, 1 for a scalar. */
@@ -64,7 +78,8 @@ function rowsOf(t: Tensor): number {
   return t.shape.length === 0 ? 1 : (t.shape[0] ?? 0);
 }
 
-function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions): OutputSummary {
+/** `length`: how many elements the output had, when `t.data` holds only the rows a summary reads (a captured copy). */
+function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions, length: number = t.data.length): OutputSummary {
   const shape = [...t.shape];
   const rank = shape.length;
   const rows = rowsOf(t);
@@ -73,7 +88,7 @@ function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions): OutputSummary {
   const rowWidth = rank <= 1 ? 1 : rank === 2 ? (shape[1] ?? 0) : -1;
   let kind = kindOf(t, rowWidth, o.maxRowWidth);
   // never read past the data (a malformed tensor is summarised by its shape alone)
-  if (kind !== 'tensor' && t.data.length < rows * rowWidth) kind = 'tensor';
+  if (kind !== 'tensor' && length < rows * rowWidth) kind = 'tensor';
   // Built by assignment, not object spread: spreads of varying shapes cost microseconds per
   // request on the hot path (measured), plain stores cost nanoseconds.
   const summary: MutableSummary = { name: t.name, datatype: t.datatype, shape, kind };
@@ -86,16 +101,8 @@ function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions): OutputSummary {
     const scores: (number | null)[] = [];
     const isFloat = FLOATS.has(t.datatype);
     for (let r = 0; r < kept; r++) {
-      let best = -1;
-      let top = -Infinity;
-      for (let c = 0; c < rowWidth; c++) {
-        const x = Number(elementAt(t.datatype, t.data, r * rowWidth + c));
-        // NaN never wins; the first of equal maxima does
-        if (x > top) {
-          top = x;
-          best = c;
-        }
-      }
+      const best = argmaxOfRow(t, r, rowWidth);
+      const top = best < 0 ? -Infinity : Number(elementAt(t.datatype, t.data, r * rowWidth + best));
       values.push(best < 0 ? null : best);
       scores.push(best < 0 ? null : isFloat ? floatValue(t.datatype, top) : top);
     }
@@ -120,9 +127,9 @@ function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions): OutputSummary {
 }
 
 /** Summary options with every default applied. */
-type ResolvedSummaryOptions = Readonly<Required<OutputSummaryOptions>>;
+export type ResolvedSummaryOptions = Readonly<Required<OutputSummaryOptions>>;
 
-function resolveOptions(options: OutputSummaryOptions): ResolvedSummaryOptions {
+export function resolveSummaryOptions(options: OutputSummaryOptions): ResolvedSummaryOptions {
   return Object.freeze({
     maxRows: options.maxRows ?? OUTPUT_SUMMARY_DEFAULTS.maxRows,
     maxOutputs: options.maxOutputs ?? OUTPUT_SUMMARY_DEFAULTS.maxOutputs,
@@ -160,7 +167,7 @@ export function predictedAt(tensors: readonly OutputSummary[], row: number): Pre
  * output it cannot read per row is kept as `tensor` (datatype and shape only).
  */
 export function summarizeOutputs(outputs: readonly Tensor[] | undefined, options: OutputSummaryOptions = {}): OutputsSummary {
-  return summarize(outputs, resolveOptions(options));
+  return summarize(outputs, resolveSummaryOptions(options));
 }
 
 /**
@@ -168,23 +175,33 @@ export function summarizeOutputs(outputs: readonly Tensor[] | undefined, options
  * a request pays for its summary and nothing else.
  */
 export function createOutputSummarizer(options: OutputSummaryOptions = {}): (outputs: readonly Tensor[] | undefined) => OutputsSummary {
-  const o = resolveOptions(options);
+  const o = resolveSummaryOptions(options);
   return (outputs) => summarize(outputs, o);
 }
 
-function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOptions): OutputsSummary {
-  if (outputs === undefined || outputs.length === 0) return EMPTY_OUTPUTS_SUMMARY;
+/**
+ * The summary of outputs captured away from their request (the prediction tape): the first
+ * `maxOutputs` outputs with their full shapes but only the elements a summary reads, `lengths[i]`
+ * the element count output i had, `total` the outputs the response had. The same summary as
+ * {@link summarizeOutputs} of the whole outputs.
+ */
+export function summarizeCaptured(outputs: readonly Tensor[], lengths: readonly number[], total: number, o: ResolvedSummaryOptions): OutputsSummary {
+  return summarize(outputs, o, lengths, total);
+}
+
+function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOptions, lengths?: readonly number[], total?: number): OutputsSummary {
+  if (outputs === undefined || (total ?? outputs.length) === 0) return EMPTY_OUTPUTS_SUMMARY;
   const tensors: OutputSummary[] = [];
   let rows: number | null | undefined;
   const n = Math.min(outputs.length, o.maxOutputs);
   for (let i = 0; i < n; i++) {
     const t = outputs[i] as Tensor;
-    tensors.push(summarizeTensor(t, o));
+    tensors.push(summarizeTensor(t, o, lengths?.[i] ?? t.data.length));
     const r = rowsOf(t);
     rows = rows === undefined || rows === r ? r : null;
   }
   const shared = rows ?? null;
-  return { rows: shared, predicted: shared === 1 ? predictedOf(tensors) : null, tensors, omitted: Math.max(0, outputs.length - o.maxOutputs) };
+  return { rows: shared, predicted: shared === 1 ? predictedOf(tensors) : null, tensors, omitted: Math.max(0, (total ?? outputs.length) - o.maxOutputs) };
 }
 
 /** JSON of an array of scalars. */
@@ -211,4 +228,39 @@ export function outputsSummaryJson(summary: OutputsSummary): string {
     out += '}';
   }
   return `${out}],"omitted":${jsonNumber(summary.omitted)}}`;
+}
+
+/** The value output `t` gives row `row` under the kind its summary would have, or null; reads only that row. */
+function rowValue(t: Tensor, row: number, o: ResolvedSummaryOptions, want: OutputKind): string | number | null {
+  const rank = t.shape.length;
+  const rows = rowsOf(t);
+  const rowWidth = rank <= 1 ? 1 : rank === 2 ? (t.shape[1] ?? 0) : -1;
+  let kind = kindOf(t, rowWidth, o.maxRowWidth);
+  if (kind !== 'tensor' && t.data.length < rows * rowWidth) kind = 'tensor';
+  if (kind !== want || row >= Math.min(rows, o.maxRows)) return null;
+  if (kind === 'scores') {
+    const best = argmaxOfRow(t, row, rowWidth);
+    return best < 0 ? null : best;
+  }
+  const x = elementAt(t.datatype, t.data, row * rowWidth);
+  if (kind === 'value') return floatValue(t.datatype, typeof x === 'number' ? x : Number(x));
+  if (typeof x === 'string') return x.length > o.maxStringLength ? x.slice(0, o.maxStringLength) : x;
+  return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * `predictedAt(summarize(outputs).tensors, row)` without building the summary: the drift windows
+ * read every answered row's prediction, and this reads only the elements the answer comes from.
+ * The same answer for every response (the tests compare the two).
+ */
+export function predictedRow(outputs: readonly Tensor[], row: number, options: ResolvedSummaryOptions): PredictedValue | null {
+  const n = Math.min(outputs.length, options.maxOutputs);
+  for (const kind of PREDICTION_ORDER) {
+    for (let i = 0; i < n; i++) {
+      const t = outputs[i] as Tensor;
+      const value = rowValue(t, row, options, kind);
+      if (value !== null) return { output: t.name, kind, value };
+    }
+  }
+  return null;
 }

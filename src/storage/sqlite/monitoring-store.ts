@@ -23,6 +23,7 @@ import { writeTransaction, type SqliteDatabase } from './database.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
 import { preparePredictionInsert, recordRows } from './prediction-insert.js';
 import type { PredictionWriter } from './prediction-writer.js';
+import { readTape, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { MONITORING_COMPONENT, monitoringMigrations } from './monitoring-migrations.js';
 
 export interface SqliteMonitoringStoreOptions {
@@ -201,8 +202,11 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     migration,
 
     async insertPredictions(records) {
-      return writer === undefined ? insertInProcess(records) : writer.insert(records, insertInProcess);
+      return insertInProcess(records);
     },
+
+    // with a writer, tapes are read and written on its thread; the copy kept for a dead thread is read here
+    ...(writer === undefined ? {} : { insertTape: (tape: PredictionTape) => writer.insertTape(tape, (t) => insertInProcess(readTape(t))) }),
 
     async getPredictions(requestId) {
       return (sql.byRequest.all(requestId) as PredictionRow[]).map(toRecord);

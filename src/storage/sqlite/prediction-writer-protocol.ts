@@ -1,6 +1,6 @@
 /** Messages between the prediction writer (request thread) and its worker thread. */
 import type { SerializedPlatformError } from '../../core/index.js';
-import type { PredictionBatch } from './prediction-batch.js';
+import type { PredictionTape } from '../../monitoring/predictions/tape.js';
 
 export interface PredictionWriterData {
   /** The database file; its monitoring schema is migrated by the store before the first insert arrives. */
@@ -8,7 +8,7 @@ export interface PredictionWriterData {
   readonly busyTimeoutMs?: number;
 }
 
-export type ToPredictionWriter = { readonly type: 'insert'; readonly id: number; readonly batch: PredictionBatch } | { readonly type: 'close' };
+export type ToPredictionWriter = { readonly type: 'insert'; readonly id: number; readonly tape: PredictionTape } | { readonly type: 'close' };
 
 export type FromPredictionWriter =
   | { readonly type: 'ready' }

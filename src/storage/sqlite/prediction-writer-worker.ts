@@ -1,13 +1,14 @@
 /**
- * The prediction writer's worker thread: its own connection to the database file, the same insert
+ * The prediction writer's worker thread: reads each prediction tape into records (summarising their
+ * outputs), and writes them with its own connection to the database file and the same insert
  * statement as the store's, one transaction per batch (WAL: readers on the request thread are never
  * blocked; the commit's fsync happens here). Messages are handled in arrival order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toPlatformError } from '../../core/index.js';
 import { openSqliteDatabase, writeTransaction, type SqliteDatabase } from './database.js';
-import { batchRows } from './prediction-batch.js';
-import { preparePredictionInsert } from './prediction-insert.js';
+import { readTape } from '../../monitoring/predictions/tape.js';
+import { preparePredictionInsert, recordRows } from './prediction-insert.js';
 import type { FromPredictionWriter, PredictionWriterData, ToPredictionWriter } from './prediction-writer-protocol.js';
 
 const port = parentPort;
@@ -39,8 +40,9 @@ port.on('message', (message: ToPredictionWriter) => {
     const open = db;
     insert ??= preparePredictionInsert(open);
     const run = insert;
-    const { batch } = message;
-    const result = writeTransaction(open, () => run(batch.n, batchRows(batch)));
+    // the outputs are summarised here, off the request thread, by the same code that would have there
+    const records = readTape(message.tape);
+    const result = writeTransaction(open, () => run(records.length, recordRows(records)));
     post({ type: 'inserted', id: message.id, inserted: result.inserted, duplicates: result.duplicates });
   } catch (error) {
     post({ type: 'failed', id: message.id, error: toPlatformError(error).toJSON() });

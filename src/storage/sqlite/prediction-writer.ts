@@ -11,20 +11,20 @@
 import type { Worker } from 'node:worker_threads';
 import { revivePlatformError, silentLogger, startModuleWorker, toPlatformError, type Logger } from '../../core/index.js';
 import type { InsertPredictionsResult } from '../../monitoring/ports.js';
-import type { PredictionRecord } from '../../monitoring/types.js';
+import { tapeTransferList, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { StorageErrors } from '../errors.js';
-import { encodePredictionBatch } from './prediction-batch.js';
 import type { FromPredictionWriter, PredictionWriterData, ToPredictionWriter } from './prediction-writer-protocol.js';
 
-/** Writes the records in this thread; what the writer uses when its worker is gone. */
-export type InsertInProcess = (records: readonly PredictionRecord[]) => InsertPredictionsResult;
+/** Writes a tape's records in this thread; what the writer uses when its worker is gone. */
+export type InsertInProcess = (tape: PredictionTape) => InsertPredictionsResult;
 
 export interface PredictionWriter {
   /**
-   * Writes the records in one transaction on the worker. With the worker gone (it failed, or the
-   * writer is closed), `fallback` writes them here; without one the call rejects.
+   * Writes a tape's records in one transaction on the worker (which summarises their outputs). The
+   * tape's buffers are transferred: it is unusable here afterwards. With the worker gone (it
+   * failed, or the writer is closed), `fallback` writes it here; without one the call rejects.
    */
-  insert(records: readonly PredictionRecord[], fallback?: InsertInProcess): Promise<InsertPredictionsResult>;
+  insertTape(tape: PredictionTape, fallback?: InsertInProcess): Promise<InsertPredictionsResult>;
   /** Whether batches still go to the worker. */
   readonly offThread: boolean;
   /** Waits for the batches sent, then closes the worker's connection and stops it. Idempotent. */
@@ -41,7 +41,8 @@ export interface PredictionWriterOptions {
 }
 
 interface InFlight {
-  readonly records: readonly PredictionRecord[];
+  /** A copy kept for the fallback (the original's buffers went to the worker). */
+  readonly tape: PredictionTape;
   readonly fallback: InsertInProcess | undefined;
   resolve(result: InsertPredictionsResult): void;
   reject(error: unknown): void;
@@ -59,9 +60,9 @@ export async function startPredictionWriter(options: PredictionWriterOptions): P
   let onClosed: (() => void) | undefined;
 
   // async: what the fallback throws becomes the promise's rejection
-  const inProcess = async (records: readonly PredictionRecord[], fallback: InsertInProcess | undefined): Promise<InsertPredictionsResult> => {
+  const inProcess = async (tape: PredictionTape, fallback: InsertInProcess | undefined): Promise<InsertPredictionsResult> => {
     if (fallback === undefined) throw StorageErrors.STORAGE_DATABASE_UNUSABLE(`the prediction writer for "${options.path}" is ${closing === undefined ? 'gone' : 'closed'}`, { details: { path: options.path } });
-    return fallback(records);
+    return fallback(tape);
   };
 
   /** The worker is gone: what it held is written here (idempotent inserts), and so is everything later. */
@@ -71,7 +72,7 @@ export async function startPredictionWriter(options: PredictionWriterOptions): P
     if (closing === undefined) logger.warn({ path: options.path, reason, batches: inFlight.size }, 'prediction writer thread stopped; records are written on the request thread from now on');
     const held = [...inFlight.values()];
     inFlight.clear();
-    for (const f of held) inProcess(f.records, f.fallback).then((r) => f.resolve(r), (e: unknown) => f.reject(e));
+    for (const f of held) inProcess(f.tape, f.fallback).then((r) => f.resolve(r), (e: unknown) => f.reject(e));
     onClosed?.();
   };
 
@@ -116,20 +117,21 @@ export async function startPredictionWriter(options: PredictionWriterOptions): P
     get offThread() {
       return alive;
     },
-    insert(records, fallback) {
-      if (!alive) return inProcess(records, fallback);
-      if (records.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    insertTape(tape, fallback) {
+      if (!alive) return inProcess(tape, fallback);
+      if (tape.n === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
       return new Promise<InsertPredictionsResult>((resolve, reject) => {
         const id = nextId++;
-        inFlight.set(id, { records, fallback, resolve, reject });
+        // the fallback needs the tape should the worker die with it; its buffers are about to leave
+        const kept = fallback === undefined ? tape : copyTape(tape);
+        inFlight.set(id, { tape: kept, fallback, resolve, reject });
         worker.ref();
         try {
-          const batch = encodePredictionBatch(records);
-          worker.postMessage({ type: 'insert', id, batch } satisfies ToPredictionWriter, [batch.names.buffer as ArrayBuffer, batch.numbers.buffer as ArrayBuffer]);
+          worker.postMessage({ type: 'insert', id, tape } satisfies ToPredictionWriter, tapeTransferList(tape));
         } catch (error) {
-          // a record that cannot be copied to the thread (it never should): this batch is written here
+          // a tape that cannot be sent to the thread (it never should): written here
           inFlight.delete(id);
-          inProcess(records, fallback).then(resolve, () => reject(toPlatformError(error)));
+          inProcess(kept, fallback).then(resolve, () => reject(toPlatformError(error)));
         }
       });
     },
@@ -149,4 +151,9 @@ export async function startPredictionWriter(options: PredictionWriterOptions): P
       lost('terminated');
     },
   };
+}
+
+/** A tape whose typed arrays are copies (the strings are shared: they are immutable). */
+function copyTape(t: PredictionTape): PredictionTape {
+  return { ...t, ints: t.ints.slice(), nums: t.nums.slice(), outs: t.outs.slice(), dims: t.dims.slice(), arena: t.arena.slice() };
 }

@@ -11,7 +11,6 @@ import {
   openSqliteDatabase,
   REGISTRY_COMPONENT,
   schemaVersion,
-  startPredictionWriter,
 } from '../../../src/storage/index.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
@@ -26,22 +25,6 @@ monitoringStoreContract('sqlite', () => {
   return {
     store: createSqliteMonitoringStore({ db }),
     cleanup: () => {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-// the same contract with prediction records written by the writer's thread
-monitoringStoreContract('sqlite, records written by a worker thread', async () => {
-  const dir = tempDir();
-  const path = join(dir, 'slipway.db');
-  const db = openSqliteDatabase(path);
-  const writer = await startPredictionWriter({ path });
-  return {
-    store: createSqliteMonitoringStore({ db, writer }),
-    cleanup: async () => {
-      await writer.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

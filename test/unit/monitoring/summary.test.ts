@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { float32ToFloat16Bits, type Tensor } from '../../../src/core/index.js';
-import { createOutputSummarizer, EMPTY_OUTPUTS_SUMMARY, labelText, outputsSummaryJson, summarizeOutputs } from '../../../src/monitoring/index.js';
-import { labels, probabilities } from './fixtures.js';
+import { createOutputSummarizer, EMPTY_OUTPUTS_SUMMARY, labelText, outputsSummaryJson, predictedAt, predictedRow, resolveSummaryOptions, summarizeOutputs } from '../../../src/monitoring/index.js';
+import { labels, outputsGenerator, probabilities } from './fixtures.js';
 
 describe('summarizeOutputs', () => {
   test('summarises class probabilities by argmax and top score, and predicts the argmax of a one-row answer', () => {
@@ -145,34 +145,7 @@ describe('labelText', () => {
 });
 
 describe('outputsSummaryJson', () => {
-  // a seeded generator: the same cases every run
-  let seed = 20261129;
-  const random = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  const floats = [0, -0, 0.5, -1.25, 1e-9, 3.4e38, NaN, Infinity, -Infinity, 0.1 + 0.2];
-  const texts = ['cat', 'with "quotes"', 'line\nbreak', 'ünï', 'x'.repeat(300), ''];
-
-  const tensor = (i: number): Tensor => {
-    const datatype = pick(['FP32', 'FP64', 'INT64', 'INT32', 'BYTES', 'BOOL', 'FP16'] as const);
-    const rank = pick([0, 1, 2, 2, 3]);
-    const rows = pick([1, 1, 2, 20]);
-    const width = pick([1, 2, 3]);
-    const shape = rank === 0 ? [] : rank === 1 ? [rows] : rank === 2 ? [rows, width] : [rows, width, 2];
-    const size = shape.reduce((a, b) => a * b, 1);
-    const name = pick(['label', 'probabilities', 'out "q"', `o${i}`]);
-    if (datatype === 'BYTES') return { name, datatype, shape, data: Array.from({ length: size }, () => pick(texts)) };
-    if (datatype === 'INT64') return { name, datatype, shape, data: BigInt64Array.from({ length: size }, () => pick([0n, 1n, -7n, 2n ** 60n])) };
-    if (datatype === 'INT32') return { name, datatype, shape, data: Int32Array.from({ length: size }, () => pick([0, 3, -2])) };
-    if (datatype === 'BOOL') return { name, datatype, shape, data: Uint8Array.from({ length: size }, () => pick([0, 1])) };
-    if (datatype === 'FP16') return { name, datatype, shape, data: Uint16Array.from({ length: size }, () => float32ToFloat16Bits(pick(floats))) };
-    const values = Array.from({ length: size }, () => pick(floats));
-    return { name, datatype, shape, data: datatype === 'FP32' ? Float32Array.from(values) : Float64Array.from(values) };
-  };
+  const { pick, tensor } = outputsGenerator(20261129);
 
   test('writes exactly what JSON.stringify writes, for 2,000 generated responses', () => {
     assert.equal(outputsSummaryJson(EMPTY_OUTPUTS_SUMMARY), JSON.stringify(EMPTY_OUTPUTS_SUMMARY));
@@ -181,6 +154,21 @@ describe('outputsSummaryJson', () => {
       const outputs = Array.from({ length: pick([1, 1, 2, 4]) }, (_, i) => tensor(i));
       const summary = summarize(outputs);
       assert.equal(outputsSummaryJson(summary), JSON.stringify(summary), `case ${k}: ${JSON.stringify(outputs.map((t) => [t.datatype, t.shape]))}`);
+    }
+  });
+});
+
+describe('predictedRow', () => {
+  const { pick, tensor } = outputsGenerator(424242);
+  test('gives every row the prediction its summary gives, for 2,000 generated responses', () => {
+    for (const options of [{ maxRows: 1000 }, { maxRows: 3, maxOutputs: 2, maxStringLength: 8, maxRowWidth: 2 }]) {
+      const resolved = resolveSummaryOptions(options);
+      for (let k = 0; k < 1000; k++) {
+        const outputs = Array.from({ length: pick([1, 1, 2, 4]) }, (_, i) => tensor(i));
+        const summary = summarizeOutputs(outputs, options);
+        const rows = Math.min(outputs[0]?.shape[0] ?? 1, resolved.maxRows);
+        for (let r = 0; r < rows; r++) assert.deepEqual(predictedRow(outputs, r, resolved), predictedAt(summary.tensors, r), `case ${k} row ${r}`);
+      }
     }
   });
 });

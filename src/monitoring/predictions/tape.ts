@@ -1,0 +1,287 @@
+/**
+ * The prediction tape: how the request thread hands prediction records to the thread that writes
+ * them, at the least cost to itself. A record is appended as primitives — numbers into typed
+ * arrays, names as indices into the tape's list of distinct texts — and its outputs as the raw
+ * elements an outputs summary reads (the first `maxRows` rows), copied into one byte arena. No
+ * object is made per record. The summary is computed where the tape is read ({@link readTape}),
+ * with the same code and the same result as {@link summarizeOutputs} on the request thread
+ * (summarizeCaptured; the tests compare the two on thousands of generated responses).
+ *
+ * A sealed tape's typed arrays are transferred to the writer's thread, not copied.
+ */
+import { allocateTensorData, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
+import type { PredictionRecord } from '../types.js';
+import { EMPTY_OUTPUTS_SUMMARY, outputsSummaryJson, resolveSummaryOptions, summarizeCaptured, summarizeOutputs, type OutputSummaryOptions, type ResolvedSummaryOptions } from './summary.js';
+import type { PredictionInput } from './recorder.js';
+
+/** Per record in `ints`: endpoint, model (-1: none), variant, outputs captured (-1: summary given as JSON), outputs in the response. */
+const RECORD_INTS = 5;
+/** Per record in `nums`: at, version (NaN: none), latencyMs, status. */
+const RECORD_NUMS = 4;
+/** Per captured output in `outs`: name, datatype, rank, elements captured, elements it had, where they are (arena byte offset, or index into `strings`). */
+const OUTPUT_NUMS = 6;
+
+export interface PredictionTape {
+  readonly options: ResolvedSummaryOptions;
+  readonly n: number;
+  readonly requestIds: readonly string[];
+  /** The tape's distinct names (endpoint, model, variant, output name, datatype), which the columns point into. */
+  readonly texts: readonly string[];
+  readonly ints: Int32Array;
+  readonly nums: Float64Array;
+  readonly outs: Float64Array;
+  /** The dimensions of every captured output, in order. */
+  readonly dims: Float64Array;
+  readonly arena: Uint8Array;
+  /** Elements of BYTES outputs (cut to one more character than a summary keeps). */
+  readonly strings: readonly string[];
+  /** Summaries written on the request thread, as JSON, for outputs the tape cannot carry raw (data of an unexpected kind). */
+  readonly summaries: readonly (string | null)[];
+}
+
+/** What the request thread keeps: appends, then seals when the batch is full or due. */
+export interface TapeWriter {
+  /** Records on the tape. */
+  readonly size: number;
+  /** Appends one record; `now` stands in for a missing or unusable `at`. Throws only on a bug. */
+  add(input: PredictionInput, now: number): void;
+  /** The tape so far; the writer starts a new one. */
+  seal(): PredictionTape;
+}
+
+/** Normalised fields of a record, shared by the tape and the recorder's object path. */
+export function recordAt(at: number | undefined, now: number): number {
+  return Math.round(at !== undefined && Number.isFinite(at) ? at : now);
+}
+export function recordVersion(version: number | null | undefined): number | null {
+  // a malformed version would make the store refuse the whole batch; keep the record without it
+  return typeof version === 'number' && Number.isSafeInteger(version) ? version : null;
+}
+export function recordLatency(ms: number): number {
+  return Math.max(0, Number.isFinite(ms) ? ms : 0);
+}
+export function recordStatus(status: number): number {
+  return Math.trunc(Number.isFinite(status) ? status : 0);
+}
+
+/** A growable typed array. */
+class Column<T extends Float64Array | Int32Array | Uint8Array> {
+  length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (n: number) => T,
+  ) {}
+  reserve(extra: number): T {
+    const need = this.length + extra;
+    if (need > this.data.length) {
+      const bigger = this.make(Math.max(need, this.data.length * 2));
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    return this.data;
+  }
+}
+
+const f64 = (n: number): Float64Array => new Float64Array(n);
+const i32 = (n: number): Int32Array => new Int32Array(n);
+const u8 = (n: number): Uint8Array => new Uint8Array(n);
+
+/** The typed array class each datatype's elements come in (core/tensor.ts). */
+const ARRAY_OF: ReadonlyMap<Datatype, unknown> = new Map(
+  (['BOOL', 'UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'UINT64', 'INT64', 'FP16', 'FP32', 'FP64'] as const).map((d) => [d, (allocateTensorData(d, 0) as { constructor: unknown }).constructor]),
+);
+
+/** Starts a tape writer. */
+export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter {
+  const o = resolveSummaryOptions(options);
+  let requestIds: string[] = [];
+  let texts: string[] = [];
+  let index = new Map<string, number>();
+  let ints = new Column(i32(1024 * RECORD_INTS), i32);
+  let nums = new Column(f64(1024 * RECORD_NUMS), f64);
+  let outs = new Column(f64(1024 * OUTPUT_NUMS), f64);
+  let dims = new Column(f64(2048), f64);
+  let arena = new Column(u8(16 * 1024), u8);
+  let strings: string[] = [];
+  let summaries: (string | null)[] = [];
+  let n = 0;
+
+  const ref = (text: string): number => {
+    let i = index.get(text);
+    if (i === undefined) {
+      i = texts.length;
+      texts.push(text);
+      index.set(text, i);
+    }
+    return i;
+  };
+
+  /** Appends the elements the summary reads of each output; false when one cannot be carried raw. */
+  const captureOutputs = (outputs: readonly Tensor[], count: number): boolean => {
+    for (let j = 0; j < count; j++) {
+      const t = outputs[j] as Tensor;
+      if (t.datatype !== 'BYTES' && (!ArrayBuffer.isView(t.data) || t.data.constructor !== ARRAY_OF.get(t.datatype))) return false;
+    }
+    for (let j = 0; j < count; j++) {
+      const t = outputs[j] as Tensor;
+      const rank = t.shape.length;
+      const rows = rank === 0 ? 1 : (t.shape[0] ?? 0);
+      const rowWidth = rank <= 1 ? 1 : rank === 2 ? (t.shape[1] ?? 0) : -1;
+      // what summarizeTensor reads: the kept rows of a per-row output, nothing of a rank-3 or too-wide one
+      const wanted = rowWidth > 0 && rowWidth <= o.maxRowWidth ? Math.min(t.data.length, Math.min(rows, o.maxRows) * rowWidth) : 0;
+      const od = outs.reserve(OUTPUT_NUMS);
+      const at = outs.length;
+      od[at] = ref(t.name);
+      od[at + 1] = ref(t.datatype);
+      od[at + 2] = rank;
+      od[at + 3] = wanted;
+      od[at + 4] = t.data.length;
+      if (t.datatype === 'BYTES') {
+        od[at + 5] = strings.length;
+        const data = t.data as string[];
+        for (let k = 0; k < wanted; k++) {
+          const s = data[k] ?? '';
+          strings.push(s.length > o.maxStringLength ? s.slice(0, o.maxStringLength + 1) : s);
+        }
+      } else {
+        const data = t.data as Exclude<TensorData, string[]>;
+        const bytes = wanted * data.BYTES_PER_ELEMENT;
+        // aligned to 8, so a typed array of any element size can be laid over it where it is read
+        const offset = Math.ceil(arena.length / 8) * 8;
+        arena.length = offset;
+        arena.reserve(bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes), offset);
+        arena.length = offset + bytes;
+        od[at + 5] = offset;
+      }
+      outs.length = at + OUTPUT_NUMS;
+      const dd = dims.reserve(rank);
+      for (let k = 0; k < rank; k++) dd[dims.length + k] = t.shape[k] as number;
+      dims.length += rank;
+    }
+    return true;
+  };
+
+  return {
+    get size() {
+      return n;
+    },
+    add(input, now) {
+      const outputs = input.outputs ?? [];
+      const count = Math.min(outputs.length, o.maxOutputs);
+      // roll back whatever a refused capture appended
+      const outsMark = outs.length;
+      const dimsMark = dims.length;
+      const arenaMark = arena.length;
+      const stringsMark = strings.length;
+      const captured = captureOutputs(outputs, count);
+      if (!captured) {
+        outs.length = outsMark;
+        dims.length = dimsMark;
+        arena.length = arenaMark;
+        strings.length = stringsMark;
+      }
+      requestIds.push(input.requestId);
+      summaries.push(captured ? null : outputsSummaryJson(summarizeOutputs(outputs, o)));
+      const id = ints.reserve(RECORD_INTS);
+      const i = ints.length;
+      id[i] = ref(input.endpoint);
+      id[i + 1] = input.model === undefined || input.model === null ? -1 : ref(input.model);
+      id[i + 2] = ref(input.variant ?? 'stable');
+      id[i + 3] = captured ? count : -1;
+      id[i + 4] = outputs.length;
+      ints.length += RECORD_INTS;
+      const nd = nums.reserve(RECORD_NUMS);
+      const k = nums.length;
+      nd[k] = recordAt(input.at, now);
+      nd[k + 1] = recordVersion(input.version) ?? NaN;
+      nd[k + 2] = recordLatency(input.latencyMs);
+      nd[k + 3] = recordStatus(input.status);
+      nums.length += RECORD_NUMS;
+      n++;
+    },
+    seal() {
+      const tape: PredictionTape = {
+        options: o,
+        n,
+        requestIds,
+        texts,
+        ints: ints.data.subarray(0, ints.length),
+        nums: nums.data.subarray(0, nums.length),
+        outs: outs.data.subarray(0, outs.length),
+        dims: dims.data.subarray(0, dims.length),
+        arena: arena.data.subarray(0, arena.length),
+        strings,
+        summaries,
+      };
+      requestIds = [];
+      texts = [];
+      index = new Map();
+      ints = new Column(i32(Math.max(64, n) * RECORD_INTS), i32);
+      nums = new Column(f64(Math.max(64, n) * RECORD_NUMS), f64);
+      outs = new Column(f64(Math.max(64, outs.length)), f64);
+      dims = new Column(f64(Math.max(64, dims.length)), f64);
+      arena = new Column(u8(Math.max(1024, arena.length)), u8);
+      strings = [];
+      summaries = [];
+      n = 0;
+      return tape;
+    },
+  };
+}
+
+/** The buffers of a sealed tape, to transfer with it. */
+export function tapeTransferList(tape: PredictionTape): ArrayBuffer[] {
+  return [tape.ints.buffer, tape.nums.buffer, tape.outs.buffer, tape.dims.buffer, tape.arena.buffer] as ArrayBuffer[];
+}
+
+/** The records on a tape, each with its outputs summary. */
+export function readTape(tape: PredictionTape): PredictionRecord[] {
+  const records = new Array<PredictionRecord>(tape.n);
+  const text = (i: number): string => tape.texts[i] as string;
+  let out = 0;
+  let dim = 0;
+  for (let r = 0; r < tape.n; r++) {
+    const ii = r * RECORD_INTS;
+    const ni = r * RECORD_NUMS;
+    const captured = tape.ints[ii + 3] as number;
+    const total = tape.ints[ii + 4] as number;
+    let outputs = EMPTY_OUTPUTS_SUMMARY;
+    if (captured < 0) {
+      outputs = JSON.parse(tape.summaries[r] as string) as PredictionRecord['outputs'];
+    } else if (total > 0) {
+      const tensors: Tensor[] = [];
+      const lengths: number[] = [];
+      for (let j = 0; j < captured; j++, out += OUTPUT_NUMS) {
+        const datatype = text(tape.outs[out + 1] as number) as Datatype;
+        const rank = tape.outs[out + 2] as number;
+        const count = tape.outs[out + 3] as number;
+        const at = tape.outs[out + 5] as number;
+        const shape = Array.from(tape.dims.subarray(dim, dim + rank));
+        dim += rank;
+        let data: TensorData;
+        if (datatype === 'BYTES') data = tape.strings.slice(at, at + count);
+        else {
+          const Ctor = ARRAY_OF.get(datatype) as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TensorData;
+          data = new Ctor(tape.arena.buffer, tape.arena.byteOffset + at, count);
+        }
+        tensors.push({ name: text(tape.outs[out] as number), datatype, shape, data });
+        lengths.push(tape.outs[out + 4] as number);
+      }
+      outputs = summarizeCaptured(tensors, lengths, total, tape.options);
+    }
+    const model = tape.ints[ii + 1] as number;
+    const version = tape.nums[ni + 1] as number;
+    records[r] = {
+      requestId: tape.requestIds[r] as string,
+      at: tape.nums[ni] as number,
+      endpoint: text(tape.ints[ii] as number),
+      model: model < 0 ? null : text(model),
+      version: Number.isNaN(version) ? null : version,
+      variant: text(tape.ints[ii + 2] as number),
+      latencyMs: tape.nums[ni + 2] as number,
+      status: tape.nums[ni + 3] as number,
+      outputs,
+    };
+  }
+  return records;
+}

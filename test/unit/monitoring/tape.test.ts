@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createFakeClock, type Tensor } from '../../../src/core/index.js';
+import { createPredictionRecorder, summarizeOutputs, type InsertPredictionsResult, type MonitoringStore, type PredictionInput, type PredictionRecord } from '../../../src/monitoring/index.js';
+import { createTapeWriter, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
+import { createMemoryMonitoringStore } from '../../../src/storage/index.js';
+import { outputsGenerator, rid, T0 } from './fixtures.js';
+
+describe('prediction tape', () => {
+  test('reads back every record with the summary the request thread would have made, for 2,000 generated responses', () => {
+    const { pick, tensor } = outputsGenerator(7);
+    for (const options of [{}, { maxRows: 4, maxOutputs: 3, maxStringLength: 16, maxRowWidth: 2 }]) {
+      const writer = createTapeWriter(options);
+      const inputs: PredictionInput[] = [];
+      for (let k = 0; k < 1000; k++) {
+        const outputs: Tensor[] | undefined = pick([true, true, true, false]) ? Array.from({ length: pick([1, 1, 2, 5]) }, (_, i) => tensor(i)) : undefined;
+        const input: PredictionInput = {
+          requestId: rid(k),
+          endpoint: pick(['fraud', 'churn "x"']),
+          model: pick([null, undefined, 'fraud-model']),
+          version: pick([null, 3, 1.5, Number.MAX_SAFE_INTEGER + 2]),
+          ...(k % 3 === 0 ? {} : { variant: pick(['stable', 'candidate', 'shadow']) }),
+          latencyMs: pick([1.25, -3, NaN, Infinity]),
+          status: pick([200, 503, 200.7, NaN]),
+          ...(k % 4 === 0 ? {} : { at: pick([T0 + k + 0.4, NaN]) }),
+          ...(outputs === undefined ? {} : { outputs }),
+        };
+        inputs.push(input);
+        writer.add(input, T0 + 999);
+      }
+      const tape = writer.seal();
+      assert.equal(writer.size, 0, 'sealing starts a new tape');
+      const records = readTape(tape);
+      assert.equal(records.length, 1000);
+      inputs.forEach((input, k) => {
+        const at = input.at !== undefined && Number.isFinite(input.at) ? Math.round(input.at) : T0 + 999;
+        const expected: PredictionRecord = {
+          requestId: input.requestId,
+          at,
+          endpoint: input.endpoint,
+          model: input.model ?? null,
+          version: typeof input.version === 'number' && Number.isSafeInteger(input.version) ? input.version : null,
+          variant: input.variant ?? 'stable',
+          latencyMs: Math.max(0, Number.isFinite(input.latencyMs) ? input.latencyMs : 0),
+          status: Math.trunc(Number.isFinite(input.status) ? input.status : 0),
+          outputs: summarizeOutputs(input.outputs, options),
+        };
+        assert.deepEqual(records[k], expected, `record ${k}`);
+      });
+    }
+  });
+
+  test('outputs whose data is not the typed array of their datatype are summarised where recorded, and read back the same', () => {
+    const writer = createTapeWriter();
+    const odd = { name: 'p', datatype: 'FP32', shape: [1, 2], data: [0.2, 0.8] } as unknown as Tensor;
+    const view = { name: 'q', datatype: 'FP32', shape: [1, 2], data: new Float64Array([0.3, 0.7]) } as unknown as Tensor;
+    writer.add({ requestId: rid(1), endpoint: 'e', latencyMs: 1, status: 200, outputs: [odd] }, T0);
+    writer.add({ requestId: rid(2), endpoint: 'e', latencyMs: 1, status: 200, outputs: [view] }, T0);
+    const [a, b] = readTape(writer.seal());
+    assert.deepEqual(a?.outputs, summarizeOutputs([odd]));
+    assert.deepEqual(b?.outputs, summarizeOutputs([view]));
+  });
+
+  test('a tape crosses to another thread with its buffers transferred, and reads the same there', () => {
+    const writer = createTapeWriter();
+    const outputs: Tensor[] = [
+      { name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([1n, 0n]) },
+      // a view into a larger buffer at an offset, as onnxruntime may hand back
+      { name: 'scores', datatype: 'FP64', shape: [2, 2], data: new Float64Array(new Float64Array([9, 0.1, 0.9, 0.6, 0.4]).buffer, 8, 4) },
+    ];
+    for (let k = 0; k < 3; k++) writer.add({ requestId: rid(k), endpoint: 'e', model: 'm', version: 1, latencyMs: 1, status: 200, outputs }, T0);
+    const tape = writer.seal();
+    const before = readTape(tape);
+    const moved = structuredClone(tape, { transfer: tapeTransferList(tape) });
+    assert.equal(tape.nums.length, 0, 'the buffers left this side');
+    assert.deepEqual(readTape(moved), before);
+    assert.deepEqual(before[0]?.outputs.tensors[1]?.values, [1, 0]);
+  });
+
+  test('the recorder hands a store that takes tapes tapes, and what it stores equals what the record path stores', async () => {
+    const clock = createFakeClock(T0);
+    const plain = createMemoryMonitoringStore();
+    const tapes: PredictionTape[] = [];
+    const taped = createMemoryMonitoringStore();
+    const tapeStore: MonitoringStore = Object.assign(Object.create(taped) as MonitoringStore, {
+      insertTape: async (tape: PredictionTape): Promise<InsertPredictionsResult> => {
+        tapes.push(tape);
+        return taped.insertPredictions(readTape(tape));
+      },
+    });
+    const a = createPredictionRecorder({ store: plain, clock, flushBatchSize: 4 });
+    const b = createPredictionRecorder({ store: tapeStore, clock, flushBatchSize: 4 });
+    const { tensor } = outputsGenerator(11);
+    for (let k = 0; k < 10; k++) {
+      const input: PredictionInput = { requestId: rid(k), endpoint: 'fraud', model: 'm', version: 2, latencyMs: 1, status: 200, outputs: [tensor(k)] };
+      assert.equal(a.recordPrediction(input), true);
+      assert.equal(b.recordPrediction(input), true);
+    }
+    assert.equal(b.stats().buffered, 10);
+    await a.flush();
+    await b.flush();
+    assert.deepEqual(
+      tapes.map((t) => t.n),
+      [4, 4, 2],
+      'sealed at the batch size, the rest at flush',
+    );
+    assert.deepEqual(b.stats(), a.stats());
+    for (let k = 0; k < 10; k++) assert.deepEqual(await taped.getPredictions(rid(k)), await plain.getPredictions(rid(k)));
+    await a.close();
+    await b.close();
+  });
+});
