@@ -11,8 +11,9 @@
  * - payload: off, with the payload log on — the recording the target's parenthesis names
  *   (metadata for every request, bodies sampled at 1 %) and nothing else.
  *
- * The servers alternate (off, payload, on, off, …), each run after a warm-up, so drift in the
- * machine's state affects all alike; each figure is the median over adjacent runs of mode ÷ off.
+ * Each round runs every mode once, after a warm-up, in an order that turns from round to round, so
+ * drift in the machine's state affects all alike and no mode always runs first; each figure is the
+ * median over rounds of mode ÷ off of the same round.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,12 +30,12 @@ export interface RecordingBenchReport {
   readonly off: readonly LoadResult[];
   /** The payload log alone (the rest off, no profile). */
   readonly payload: readonly LoadResult[];
-  /** Median over adjacent runs of payload ÷ off. */
+  /** Median over rounds of payload ÷ off. */
   readonly payloadRatio: number;
   readonly payloadPairRatios: readonly number[];
-  /** The median over pairs (an off run and the on run right after it) of on ÷ off requests per second. */
+  /** The median over rounds of on ÷ off requests per second (the off run of the same round). */
   readonly ratio: number;
-  /** Each pair's on ÷ off. */
+  /** Each round's on ÷ off. */
   readonly pairRatios: readonly number[];
   /** 1 − ratio: the share of throughput recording costs. */
   readonly cost: number;
@@ -101,11 +102,13 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   let recorded = { payloadEntries: 0, bodiesSampled: 0, driftRows: 0 };
   try {
     // the on server's data directory gets breast-cancer's reference profile once; later starts read it
-    const firstOff = await start('off', OFF_ENV);
-    try {
-      await deploy(firstOff.url);
-    } finally {
-      await firstOff.stop();
+    for (const dir of ['off', 'payload'] as const) {
+      const firstOff = await start(dir, OFF_ENV);
+      try {
+        await deploy(firstOff.url);
+      } finally {
+        await firstOff.stop();
+      }
     }
     const first = await start('on', {});
     try {
@@ -121,9 +124,11 @@ export async function runRecordingBench(options: { readonly runs: number; readon
       await first.stop();
     }
     for (let i = 0; i < options.runs; i++) {
-      for (const mode of ['off', 'payload', 'on'] as const) {
-        // the payload server uses the off data directory: the same model and endpoint, and no profile
-        const server = await start(mode === 'on' ? 'on' : 'off', mode === 'off' ? OFF_ENV : mode === 'payload' ? PAYLOAD_ENV : ON_ENV);
+      // the order turns each round (off, payload, on; then payload, on, off; …), so no mode always runs first or last
+      const modes = ['off', 'payload', 'on'] as const;
+      for (const mode of modes.map((_, k) => modes[(k + i) % modes.length] as (typeof modes)[number])) {
+        // each mode has its data directory (the same model and endpoint; a profile only in on's)
+        const server = await start(mode, mode === 'off' ? OFF_ENV : mode === 'payload' ? PAYLOAD_ENV : ON_ENV);
         try {
           await ready(server.url);
           const url = `${server.url}/v2/models/${ENDPOINT}/infer`;
@@ -149,7 +154,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  // pairs next to each other in time share the machine's state (this VM's speed wanders between runs)
+  // runs of one round share the machine's state (this VM's speed wanders between runs)
   const pairRatios = on.map((r, i) => r.reqPerSec / (off[i]?.reqPerSec ?? NaN));
   const ratio = median(pairRatios);
   const payloadPairRatios = payload.map((r, i) => r.reqPerSec / (off[i]?.reqPerSec ?? NaN));
@@ -184,7 +189,7 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
   return [
     '### Recording cost',
     '',
-    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the servers alternating (off, payload log, on, …). **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. All with one replica (the autoscaler off, so both serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
+    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the modes run once per round in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off run of its round. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. All with one replica (the autoscaler off, so both serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
     '| monitoring | throughput (median) |',
     '| --- | --- |',
@@ -192,7 +197,7 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
     `| payload log only | ${rate(r.payload)} |`,
     `| on (all monitoring) | ${rate(r.on)} |`,
     '',
-    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${r.pairRatios.length} adjacent pairs = ${r.ratio.toFixed(3)}; pairs ${r.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - r.payloadRatio)}** (payload ÷ off = ${r.payloadRatio.toFixed(3)}; pairs ${r.payloadPairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - r.payloadRatio <= r.targetCost ? 'within' : 'over'}** the target. The last on run recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
+    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${r.pairRatios.length} rounds = ${r.ratio.toFixed(3)}; rounds ${r.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - r.payloadRatio)}** (payload ÷ off = ${r.payloadRatio.toFixed(3)}; rounds ${r.payloadPairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - r.payloadRatio <= r.targetCost ? 'within' : 'over'}** the target. The last on run recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
     '',
     boundText(r, driftRowMicros),
   ].join('\n');

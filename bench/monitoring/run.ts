@@ -1,10 +1,10 @@
 /**
  * `npm run bench:monitoring`: the monitoring benchmarks of issue [4 of 6]: the drift check of a
  * 100,000-row × 30-feature window (target ≤ 1 s) and the window's memory bound, then the recording
- * cost at concurrency 64 (monitoring on vs off, bodies sampled at 1 %; target ≤ 5 %). Writes the
+ * cost at concurrency 64 (monitoring on, and the payload log alone, against off; bodies sampled at 1 %; target ≤ 5 %). Writes the
  * `monitoring` section of docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks and one short run per
  * mode, written to bench/out/benchmarks-monitoring.md). BENCH_RUNS and BENCH_SECONDS set the
- * recording runs (default 3 of 10 s per mode).
+ * recording rounds (default 5, each mode 10 s per round).
  */
 import { join } from 'node:path';
 import { root } from '../lib/harness.js';
@@ -51,7 +51,7 @@ function markdown(r: DriftBenchReport, recording: RecordingBenchReport, command:
 const report = runDriftCheckBench(QUICK ? 3 : undefined);
 console.log(renderDriftBench(report));
 const recording = await runRecordingBench({
-  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3)),
+  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5)),
   seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10)),
   warmupSeconds: QUICK ? 2 : 5,
   log: (m) => console.log(m),

@@ -146,7 +146,7 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
       } else {
         const data = t.data as Exclude<TensorData, string[]>;
         const bytes = wanted * data.BYTES_PER_ELEMENT;
-        // aligned to 8, so a typed array of any element size can be laid over it where it is read
+        // aligned to 8, so a typed array of every element size can be laid over it where it is read
         const offset = Math.ceil(arena.length / 8) * 8;
         arena.length = offset;
         arena.reserve(bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes), offset);
