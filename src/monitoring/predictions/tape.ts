@@ -18,6 +18,13 @@ import type { PredictionInput } from './recorder.js';
 const RECORD_INTS = 5;
 /** Per record in `nums`: at, version (NaN: none), latencyMs, status. */
 const RECORD_NUMS = 4;
+/**
+ * Most bytes of raw output elements a record carries (one-row answers of classifiers and
+ * regressors take tens). A record whose outputs would take more — wide score rows of a batch — is
+ * summarised where it is recorded instead, so a tape's memory stays bounded by its record count.
+ */
+export const MAX_RAW_BYTES = 4096;
+
 /** Per captured output in `outs`: name, datatype, rank, elements captured, elements it had, where they are (arena byte offset, or index into `strings`). */
 const OUTPUT_NUMS = 6;
 
@@ -116,19 +123,36 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
     return i;
   };
 
-  /** Appends the elements the summary reads of each output; false when one cannot be carried raw. */
+  /** The elements of `t` a summary reads: the kept rows of a per-row output, nothing of a rank-3 or too-wide one. */
+  const wantedOf = (t: Tensor): number => {
+    const rank = t.shape.length;
+    const rows = rank === 0 ? 1 : (t.shape[0] ?? 0);
+    const rowWidth = rank <= 1 ? 1 : rank === 2 ? (t.shape[1] ?? 0) : -1;
+    return rowWidth > 0 && rowWidth <= o.maxRowWidth ? Math.min(t.data.length, Math.min(rows, o.maxRows) * rowWidth) : 0;
+  };
+
+  /**
+   * Appends the elements the summary reads of each output; false when the outputs cannot be
+   * carried raw (data not of its datatype's kind) or would take more than {@link MAX_RAW_BYTES}.
+   */
   const captureOutputs = (outputs: readonly Tensor[], count: number): boolean => {
+    let bytes = 0;
     for (let j = 0; j < count; j++) {
       const t = outputs[j] as Tensor;
-      if (t.datatype !== 'BYTES' && (!ArrayBuffer.isView(t.data) || t.data.constructor !== ARRAY_OF.get(t.datatype))) return false;
+      if (t.datatype === 'BYTES') {
+        if (!Array.isArray(t.data)) return false;
+        const n = wantedOf(t);
+        for (let k = 0; k < n && bytes <= MAX_RAW_BYTES; k++) bytes += 2 * Math.min(String(t.data[k]).length, o.maxStringLength + 1);
+      } else {
+        if (!ArrayBuffer.isView(t.data) || t.data.constructor !== ARRAY_OF.get(t.datatype)) return false;
+        bytes += wantedOf(t) * t.data.BYTES_PER_ELEMENT;
+      }
+      if (bytes > MAX_RAW_BYTES) return false;
     }
     for (let j = 0; j < count; j++) {
       const t = outputs[j] as Tensor;
       const rank = t.shape.length;
-      const rows = rank === 0 ? 1 : (t.shape[0] ?? 0);
-      const rowWidth = rank <= 1 ? 1 : rank === 2 ? (t.shape[1] ?? 0) : -1;
-      // what summarizeTensor reads: the kept rows of a per-row output, nothing of a rank-3 or too-wide one
-      const wanted = rowWidth > 0 && rowWidth <= o.maxRowWidth ? Math.min(t.data.length, Math.min(rows, o.maxRows) * rowWidth) : 0;
+      const wanted = wantedOf(t);
       const od = outs.reserve(OUTPUT_NUMS);
       const at = outs.length;
       od[at] = ref(t.name);
@@ -173,7 +197,13 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
       const dimsMark = dims.length;
       const arenaMark = arena.length;
       const stringsMark = strings.length;
-      const captured = captureOutputs(outputs, count);
+      let captured: boolean;
+      try {
+        captured = captureOutputs(outputs, count);
+      } catch {
+        // outputs the capture cannot read (it never should): summarised here, like data of an unexpected kind
+        captured = false;
+      }
       if (!captured) {
         outs.length = outsMark;
         dims.length = dimsMark;

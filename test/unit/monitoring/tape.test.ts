@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createFakeClock, type Tensor } from '../../../src/core/index.js';
 import { createPredictionRecorder, summarizeOutputs, type InsertPredictionsResult, type MonitoringStore, type PredictionInput, type PredictionRecord } from '../../../src/monitoring/index.js';
-import { createTapeWriter, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
+import { createTapeWriter, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
 import { createMemoryMonitoringStore } from '../../../src/storage/index.js';
-import { outputsGenerator, rid, T0 } from './fixtures.js';
+import { outputsGenerator, probabilities, rid, T0 } from './fixtures.js';
 
 describe('prediction tape', () => {
   test('reads back every record with the summary the request thread would have made, for 2,000 generated responses', () => {
@@ -108,5 +108,27 @@ describe('prediction tape', () => {
     for (let k = 0; k < 10; k++) assert.deepEqual(await taped.getPredictions(rid(k)), await plain.getPredictions(rid(k)));
     await a.close();
     await b.close();
+  });
+});
+
+describe('prediction tape memory', () => {
+  test('a record whose raw outputs would exceed MAX_RAW_BYTES is summarised where it is recorded, and reads back the same', () => {
+    const writer = createTapeWriter();
+    // 16 rows of 1,000 class scores: 64 KB of floats raw
+    const wide: Tensor = { name: 'scores', datatype: 'FP32', shape: [16, 1000], data: Float32Array.from({ length: 16_000 }, (_, i) => (i * 7919) % 1000) };
+    const longText: Tensor = { name: 'text', datatype: 'BYTES', shape: [16], data: Array.from({ length: 16 }, (_, i) => `${i}`.repeat(400)) };
+    const small = probabilities([1]);
+    writer.add({ requestId: rid(1), endpoint: 'e', latencyMs: 1, status: 200, outputs: [wide] }, T0);
+    writer.add({ requestId: rid(2), endpoint: 'e', latencyMs: 1, status: 200, outputs: [longText] }, T0);
+    writer.add({ requestId: rid(3), endpoint: 'e', latencyMs: 1, status: 200, outputs: [small] }, T0);
+    const tape = writer.seal();
+    assert.ok(tape.arena.byteLength <= MAX_RAW_BYTES, `arena ${tape.arena.byteLength} bytes`);
+    assert.equal(tape.summaries[0] === null, false, 'the wide one was summarised at once');
+    assert.equal(tape.summaries[1] === null, false, 'so were the long texts');
+    assert.equal(tape.summaries[2], null, 'the small one travels raw');
+    const [a, b, c] = readTape(tape);
+    assert.deepEqual(a?.outputs, summarizeOutputs([wide]));
+    assert.deepEqual(b?.outputs, summarizeOutputs([longText]));
+    assert.deepEqual(c?.outputs, summarizeOutputs([small]));
   });
 });
