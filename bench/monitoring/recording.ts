@@ -30,6 +30,8 @@ export interface RecordingBenchReport {
   readonly off: readonly LoadResult[];
   /** The payload log alone (the rest off, no profile). */
   readonly payload: readonly LoadResult[];
+  /** The request thread's busy share during the runs (median per mode), from /proc. */
+  readonly threadBusy: { readonly off: number; readonly payload: number; readonly on: number };
   /** Median over rounds of payload ÷ off. */
   readonly payloadRatio: number;
   readonly payloadPairRatios: readonly number[];
@@ -99,6 +101,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   const on: LoadResult[] = [];
   const off: LoadResult[] = [];
   const payload: LoadResult[] = [];
+  const threadBusy = { off: [] as number[], payload: [] as number[], on: [] as number[] };
   let recorded = { payloadEntries: 0, bodiesSampled: 0, driftRows: 0 };
   try {
     // the on server's data directory gets breast-cancer's reference profile once; later starts read it
@@ -133,9 +136,15 @@ export async function runRecordingBench(options: { readonly runs: number; readon
           await ready(server.url);
           const url = `${server.url}/v2/models/${ENDPOINT}/infer`;
           await runLoad(url, 64, options.warmupSeconds, body);
+          const pid = server.child.pid as number;
+          const ticksBefore = threadTicks(pid);
+          const startedAt = performance.now();
           const result = await runLoad(url, 64, options.seconds, body);
+          // the request thread's busy share over the run: CPU ticks are 1/100 s
+          const busy = ((threadTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
           (mode === 'on' ? on : mode === 'payload' ? payload : off).push(result);
-          log(`${mode} run ${i + 1}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors`);
+          (mode === 'on' ? threadBusy.on : mode === 'payload' ? threadBusy.payload : threadBusy.off).push(busy);
+          log(`${mode} run ${i + 1}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, request thread ${(busy * 100).toFixed(0)} % busy`);
           if (mode === 'on') {
             const metrics = await (await fetch(`${server.url}/metrics`)).text();
             const stats = (await (await fetch(`${server.url}/api/v1/payloads/stats`)).json()) as { stats: { recorded: number; bodiesSampled: number } };
@@ -168,6 +177,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
     off,
     payload,
     payloadRatio: median(payloadPairRatios),
+    threadBusy: { off: median(threadBusy.off), payload: median(threadBusy.payload), on: median(threadBusy.on) },
     payloadPairRatios,
     ratio,
     pairRatios,
@@ -177,6 +187,17 @@ export async function runRecordingBench(options: { readonly runs: number; readon
     busyBefore,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadBefore },
   };
+}
+
+/** CPU ticks (1/100 s) the process's main thread — the request thread — has used, from /proc (Linux); NaN elsewhere. */
+function threadTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return NaN;
+  }
 }
 
 /** The section's markdown for the recording cost. */
@@ -189,7 +210,7 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
   return [
     '### Recording cost',
     '',
-    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the modes run once per round in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off run of its round. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. All with one replica (the autoscaler off, so both serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
+    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the modes run once per round in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off run of its round. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
     '| monitoring | throughput (median) |',
     '| --- | --- |',
@@ -197,10 +218,16 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
     `| payload log only | ${rate(r.payload)} |`,
     `| on (all monitoring) | ${rate(r.on)} |`,
     '',
-    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${r.pairRatios.length} rounds = ${r.ratio.toFixed(3)}; rounds ${r.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - r.payloadRatio)}** (payload ÷ off = ${r.payloadRatio.toFixed(3)}; rounds ${r.payloadPairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - r.payloadRatio <= r.targetCost ? 'within' : 'over'}** the target. The last on run recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
+    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${r.pairRatios.length} rounds = ${r.ratio.toFixed(3)}; rounds ${r.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - r.payloadRatio)}** (payload ÷ off = ${r.payloadRatio.toFixed(3)}; rounds ${r.payloadPairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - r.payloadRatio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - r.payloadRatio) ? `, and within this machine's run-to-run noise (the off runs alone spread by ${pct(offSpread(r))})` : ''}. The last on run recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
     '',
     boundText(r, driftRowMicros),
   ].join('\n');
+}
+
+/** How far apart the off runs are, as a share of their median. */
+function offSpread(r: RecordingBenchReport): number {
+  const { min, max } = spread(r.off.map((x) => x.reqPerSec));
+  return (max - min) / median(r.off.map((x) => x.reqPerSec));
 }
 
 /** Per-record CPU of the pieces recording adds to a request, measured in-process on this machine. */
@@ -291,5 +318,6 @@ function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined):
   const caveat = steady ? '' : `**The machine's speed wandered during this run** (off runs ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')} req/s, more than 25 % apart): the figure above is not reliable; rerun on a quiet machine. `;
   if (r.cost <= r.targetCost) return `${caveat}Within the target. Measured alone in this run (CPU time per item): ${parts.join('; ')}.`;
   const threadBudget = 1e6 / offRate;
-  return `${caveat}What bounds it: the request thread runs at about 95 % in every mode, so it sets the pace: with monitoring off it serves ${Math.round(offRate).toLocaleString('en-US')} req/s, about ${threadBudget.toFixed(0)} µs of its time per request, and 5 % of that is ${(threadBudget * r.targetCost).toFixed(1)} µs. Measured alone in this run (the product's own code, per item): ${parts.join('; ')} — ${sum.toFixed(1)} µs together on the request thread, before the hooks and the garbage collector's share. The prediction record's outputs summary, SQLite row (four B-trees and a JSON check) and fsync run on the prediction writer's thread; but this machine has ${r.machine.cpus} cores shared by the request thread, the writer, the garbage collector's threads and the load generator, so work moved to another thread is not free here. What remains does not fit the budget of this model (a 30-feature logistic regression whose inference costs microseconds); the share falls in proportion as a model's own cost grows.`;
+  const busy = (x: number): string => `${(x * 100).toFixed(0)} %`;
+  return `${caveat}What bounds it: the request thread was ${busy(r.threadBusy.off)} busy with monitoring off, ${busy(r.threadBusy.payload)} with the payload log, ${busy(r.threadBusy.on)} with all of monitoring (medians over the runs, from /proc): nearly saturated, it sets the pace, and what the other threads take of the cores it does not get: with monitoring off it serves ${Math.round(offRate).toLocaleString('en-US')} req/s, about ${threadBudget.toFixed(0)} µs of its time per request, and 5 % of that is ${(threadBudget * r.targetCost).toFixed(1)} µs. Measured alone in this run (the product's own code, per item): ${parts.join('; ')} — ${sum.toFixed(1)} µs together on the request thread, before the hooks and the garbage collector's share. The prediction record's outputs summary, SQLite row (four B-trees and a JSON check) and fsync run on the prediction writer's thread; but this machine has ${r.machine.cpus} cores shared by the request thread, the writer, the garbage collector's threads and the load generator, so work moved to another thread is not free here. What remains does not fit the budget of this model (a 30-feature logistic regression whose inference costs microseconds); the share falls in proportion as a model's own cost grows.`;
 }
