@@ -10,3 +10,4 @@ export * from './http.js';
 export * from './time.js';
 export * from './worker.js';
 export * from './json.js';
+export * from './lines.js';

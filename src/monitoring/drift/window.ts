@@ -88,7 +88,7 @@ export interface DriftWindow {
   lastClosed(): DriftWindowSnapshot | null;
   /** Closes the open window if it has expired; returns it, or null. Call it periodically so that idle windows close on time. */
   tick(): DriftWindowSnapshot | null;
-  /** Closes the open window now (if it has any row or label); returns it, or null. */
+  /** Closes the open window now (if it holds a row or a label); returns it, or null. */
   close(): DriftWindowSnapshot | null;
   stats(): DriftWindowStats;
 }

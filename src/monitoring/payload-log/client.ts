@@ -3,6 +3,7 @@
  * `{error, code}` bodies come back as PlatformErrors, an unreachable server as
  * CONTROL_CLIENT_UNREACHABLE. An export is streamed line by line, never held whole.
  */
+import { completeLines, decodeUtf8 } from '../../core/index.js';
 import { createHttpCaller, type ControlClientOptions } from '../../control/client.js';
 import { ControlErrors } from '../../control/errors.js';
 import type { PayloadStatsResponse } from './api.js';
@@ -50,24 +51,12 @@ export function createPayloadLogClient(options: ControlClientOptions): PayloadLo
         await decode('GET', path, response);
         return;
       }
-      const decoder = new TextDecoder();
       let rest = '';
       try {
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-          rest += decoder.decode(chunk, { stream: true });
-          let nl = rest.indexOf('\n');
-          let start = 0;
-          while (nl >= 0) {
-            if (nl > start) yield rest.slice(start, nl);
-            start = nl + 1;
-            nl = rest.indexOf('\n', start);
-          }
-          rest = rest.slice(start);
-        }
+        yield* completeLines(decodeUtf8(response.body as AsyncIterable<Uint8Array>), (r) => (rest = r));
       } catch (error) {
         throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`the connection to Slipway at ${baseUrl} broke during the payload export`, { details: { baseUrl }, cause: error });
       }
-      rest += decoder.decode();
       // the server ends every line with a newline: anything left is an answer cut short
       if (rest !== '') {
         throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`the payload export from ${baseUrl} ended in the middle of a line`, { details: { baseUrl } });

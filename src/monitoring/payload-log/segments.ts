@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock, Logger } from '../../core/index.js';
+import { completeLines, type Clock, type Logger } from '../../core/index.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -80,20 +80,9 @@ export async function* readLines(path: string): AsyncGenerator<string> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  let rest = '';
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      let text = rest + chunk;
-      let nl = text.indexOf('\n');
-      let start = 0;
-      while (nl >= 0) {
-        if (nl > start) yield text.slice(start, nl);
-        start = nl + 1;
-        nl = text.indexOf('\n', start);
-      }
-      text = text.slice(start);
-      rest = text;
-    }
+    // a torn last line (a write in progress, or cut by a crash) is no entry: it is left out
+    yield* completeLines(stream as AsyncIterable<string>);
   } catch (error) {
     // retention deleted the file while it was read: what was read stands
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -8,7 +8,7 @@ import { silentLogger, systemClock, toPlatformError, type Clock, type Logger, ty
 import type { InsertPredictionsResult, MonitoringStore } from '../ports.js';
 import type { PredictionRecord } from '../types.js';
 import { createOutputSummarizer, type OutputSummaryOptions } from './summary.js';
-import { createTapeWriter, readTape, recordAt, recordLatency, recordStatus, recordVersion } from './tape.js';
+import { createTapeWriter, recordAt, recordLatency, recordStatus, recordVersion } from './tape.js';
 
 /** What the request path reports about one inference. */
 export interface PredictionInput {
@@ -114,7 +114,8 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
   });
 
   const accumulator = ((): Accumulator => {
-    if (store.insertTape !== undefined) {
+    const insertTape = store.insertTape?.bind(store);
+    if (insertTape !== undefined) {
       // the store takes tapes: the request thread appends primitives and raw outputs, nothing more
       const tape = createTapeWriter(options.summary);
       return {
@@ -124,7 +125,7 @@ export function createPredictionRecorder(options: PredictionRecorderOptions): Pr
         add: (input) => tape.add(input, clock.now()),
         seal() {
           const sealed = tape.seal();
-          return { size: sealed.n, write: () => store.insertTape?.(sealed) ?? store.insertPredictions(readTape(sealed)) };
+          return { size: sealed.n, write: () => insertTape(sealed) };
         },
       };
     }
