@@ -23,7 +23,7 @@ import { ensureSyntheticExamples } from '../src/examples/index.js';
 import { buildModel } from '../src/onnx/builder.js';
 import { writeSection } from './lib/sections.js';
 import { buildSlipway, cpuBusy, oneRowBody } from './lib/slipway.js';
-import { forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from './lib/harness.js';
+import { BENCH_ADMIN_KEY, benchAuthHeaders, forceGc, median, root, rssKiB, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from './lib/harness.js';
 import { renderReport, type MemoryReading, type RawFigure, type Report, type Series } from './lib/report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -164,7 +164,7 @@ async function waitReady(url: string, endpoint: string, timeoutMs = 60_000): Pro
   const started = performance.now();
   // bounded by the timeout; polls every 2 ms so the figure's resolution stays small against load times
   for (let i = 0; i < timeoutMs / 2; i++) {
-    const r = await fetch(`${url}/v2/models/${endpoint}/ready`).catch(() => undefined);
+    const r = await fetch(`${url}/v2/models/${endpoint}/ready`, { headers: benchAuthHeaders() }).catch(() => undefined);
     await r?.arrayBuffer();
     if (r?.status === 200) return performance.now() - started;
     await sleep(2);
@@ -177,7 +177,8 @@ async function waitReady(url: string, endpoint: string, timeoutMs = 60_000): Pro
 async function waitScaledToZero(url: string, endpoint: string, timeoutMs = 120_000): Promise<void> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    const r = await fetch(`${url}/api/v1/endpoints/${endpoint}/scaling`);
+    const r = await fetch(`${url}/api/v1/endpoints/${endpoint}/scaling`, { headers: benchAuthHeaders() });
+    if (r.status !== 200) throw new Error(`GET /api/v1/endpoints/${endpoint}/scaling answered ${r.status}: ${await r.text()}`);
     const body = (await r.json()) as { scaling?: { status?: { appliedReplicas?: number; readyReplicas?: number } } };
     const status = body.scaling?.status;
     if (status?.appliedReplicas === 0 && status.readyReplicas === 0) return;
@@ -188,7 +189,7 @@ async function waitScaledToZero(url: string, endpoint: string, timeoutMs = 120_0
 
 async function waitGone(url: string, endpoint: string): Promise<void> {
   for (let i = 0; i < 5000; i++) {
-    const r = await fetch(`${url}/v2/models/${endpoint}/ready`).catch(() => undefined);
+    const r = await fetch(`${url}/v2/models/${endpoint}/ready`, { headers: benchAuthHeaders() }).catch(() => undefined);
     await r?.arrayBuffer();
     if (r?.status === 404) return;
     await sleep(2);
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
       await withServer(
         () => startSlipway(dataDir, { SLIPWAY_SERVING_BATCHING_ENABLED: batching === 'on' ? 'true' : 'false' }),
         async (s) => {
-          const client = createControlClient({ baseUrl: s.url });
+          const client = createControlClient({ baseUrl: s.url, apiKey: BENCH_ADMIN_KEY });
           const all = [...models.map((m) => ({ name: m.name, path: m.modelPath })), { name: 'identity', path: identityPath }];
           const versions = await pushAll(client, all);
           for (const m of all) {
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
           SLIPWAY_SERVING_AUTOSCALING_TICK_INTERVAL_MS: '250',
         }),
       async (s) => {
-        const client = createControlClient({ baseUrl: s.url });
+        const client = createControlClient({ baseUrl: s.url, apiKey: BENCH_ADMIN_KEY });
         const versions = await pushAll(client, models.map((m) => ({ name: m.name, path: m.modelPath })));
         const out = new Map<string, number[]>();
         for (const m of models) {
@@ -323,7 +324,7 @@ async function main(): Promise<void> {
           for (let i = 0; i < RUNS; i++) {
             await waitScaledToZero(s.url, m.name);
             const t = performance.now();
-            const r = await fetch(`${s.url}/v2/models/${m.name}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+            const r = await fetch(`${s.url}/v2/models/${m.name}/infer`, { method: 'POST', headers: benchAuthHeaders({ 'content-type': 'application/json' }), body });
             await r.arrayBuffer();
             if (r.status !== 200) throw new Error(`scale-from-zero request to ${m.name} answered ${r.status}`);
             times.push(performance.now() - t);
@@ -340,7 +341,7 @@ async function main(): Promise<void> {
     const memory = await withServer(
       () => startSlipway(join(tmp, 'data-memory'), {}, true),
       async (s) => {
-        const client = createControlClient({ baseUrl: s.url });
+        const client = createControlClient({ baseUrl: s.url, apiKey: BENCH_ADMIN_KEY });
         const versions = await pushAll(client, [{ name: 'identity', path: identityPath }]);
         const version = versions.get('identity') ?? 1;
         const startedAt = performance.now();

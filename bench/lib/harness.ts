@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * The admin key every Slipway server the benchmarks start is given on its first start
+ * (SLIPWAY_BOOTSTRAP_ADMIN_KEY: 24–512 letters, digits, `.`, `_`, `-`). Authentication stays on,
+ * so requests are measured as users send them: with `Authorization: Bearer <key>`.
+ */
+export const BENCH_ADMIN_KEY = 'slipway-bench-admin-key-0123456789';
+
+/** Request headers carrying {@link BENCH_ADMIN_KEY}, plus `extra` (which may override them). */
+export function benchAuthHeaders(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { authorization: `Bearer ${BENCH_ADMIN_KEY}`, ...extra };
+}
+
 /** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
 export function median(values: readonly number[]): number {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -37,9 +49,11 @@ export interface ServerProcess {
 /**
  * Starts `node <nodeArgs>` with cwd = repository root and resolves once its stdout shows an
  * http://127.0.0.1:<port> address; rejects if it exits first or takes longer than `timeoutMs`.
+ * The child gets SLIPWAY_BOOTSTRAP_ADMIN_KEY = {@link BENCH_ADMIN_KEY} (a Slipway server takes it as
+ * its admin key on its first start; other servers ignore it); `env` may override it.
  */
 export async function startServerProcess(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLIPWAY_BOOTSTRAP_ADMIN_KEY: BENCH_ADMIN_KEY, ...env } });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr.push(...chunk.toString().split('\n').filter((l) => l !== ''));
@@ -97,9 +111,14 @@ interface AutocannonJson {
   non2xx: number;
 }
 
-/** Runs autocannon's CLI in its own process against `url` (POST `bodyFile` when given) and parses its JSON. */
-export async function runLoad(url: string, connections: number, seconds: number, bodyFile?: string): Promise<LoadResult> {
+/**
+ * Runs autocannon's CLI in its own process against `url` (POST `bodyFile` when given) and parses its JSON.
+ * Every request carries `headers`, by default {@link benchAuthHeaders}: the bench key, as users send
+ * it to Slipway (the baseline and ceiling servers ignore it, and get the same bytes).
+ */
+export async function runLoad(url: string, connections: number, seconds: number, bodyFile?: string, headers: Readonly<Record<string, string>> = benchAuthHeaders()): Promise<LoadResult> {
   const args = [join(root, 'node_modules', 'autocannon', 'autocannon.js'), '--json', '-c', String(connections), '-d', String(seconds), '-t', '30'];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   if (bodyFile !== undefined) args.push('-m', 'POST', '-H', 'content-type=application/json', '-i', bodyFile);
   args.push(url);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -211,7 +211,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   );
   md.push(
     `- Method: each figure is the median of ${report.runs} run(s) of ${report.seconds} s (raw: ${report.rawSeconds} s), after a ${report.warmupSeconds} s warm-up at 64 connections per server and model (long enough for Slipway's autoscaler to act and its new replicas to load; every server gets the same). ` +
-      'Every server runs in its own process, and the load generator (autocannon\'s CLI, one row of Open Inference Protocol JSON per POST) in another, all on 127.0.0.1 and on the same cores: ' +
+      'Every server runs in its own process, and the load generator (autocannon\'s CLI, one row of Open Inference Protocol JSON per POST, each with `Authorization: Bearer <key>` as users send it: Slipway runs with authentication on, the baseline and the ceiling ignore the header) in another, all on 127.0.0.1 and on the same cores: ' +
       'every served figure includes the load generator\'s own CPU use. Slipway runs `slipway serve` compiled from src/ by the benchmark (bench/out/dist) with its default configuration (placement auto: models cheaper than a thread hop run on the main thread, others in worker threads, one replica at start; the autoscaler, on by default, may add worker replicas up to the number of cores under load, and intra-op threads follow the replica count: cores / replicas), ' +
       'batching switched by SLIPWAY_SERVING_BATCHING_ENABLED. Latencies from autocannon are whole milliseconds as it records them (`<1` is below one millisecond), so at concurrency 1 small differences do not show.',
   );

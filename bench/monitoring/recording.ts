@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createControlClient } from '../../src/control/client.js';
-import { median, root, runLoad, spread, startServerProcess, type LoadResult, type ServerProcess } from '../lib/harness.js';
+import { BENCH_ADMIN_KEY, benchAuthHeaders, median, root, runLoad, spread, startServerProcess, type LoadResult, type ServerProcess } from '../lib/harness.js';
 import { buildSlipway, cpuBusy, oneRowBody } from '../lib/slipway.js';
 
 export interface RecordingBenchReport {
@@ -67,12 +67,19 @@ const ON_ENV: NodeJS.ProcessEnv = JSON.parse(process.env.BENCH_ON_ENV ?? '{}') a
 async function ready(url: string): Promise<void> {
   // bounded: 60 s at 50 ms
   for (let i = 0; i < 1200; i++) {
-    const r = await fetch(`${url}/v2/models/${ENDPOINT}/ready`).catch(() => undefined);
+    const r = await fetch(`${url}/v2/models/${ENDPOINT}/ready`, { headers: benchAuthHeaders() }).catch(() => undefined);
     await r?.arrayBuffer();
     if (r?.status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${ENDPOINT} did not become ready at ${url}`);
+}
+
+/** GETs `path` with the bench key; throws on an answer other than 200, so a refusal is not read as zero recorded. */
+async function get(url: string, path: string): Promise<Response> {
+  const r = await fetch(`${url}${path}`, { headers: benchAuthHeaders() });
+  if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}: ${await r.text()}`);
+  return r;
 }
 
 /** Reads a Prometheus sample's value (first series whose line starts with `prefix`). */
@@ -94,7 +101,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
     startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], { SLIPWAY_LOG_LEVEL: 'warn', SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false', ...env });
   // each data directory gets the model and its endpoint once; later starts serve what they hold
   const deploy = async (url: string): Promise<void> => {
-    const client = createControlClient({ baseUrl: url });
+    const client = createControlClient({ baseUrl: url, apiKey: BENCH_ADMIN_KEY });
     await client.pushVersion(ENDPOINT, join(root, 'examples', 'models', ENDPOINT, 'model.onnx'), { description: 'benchmark model' });
     await client.createEndpoint({ name: ENDPOINT, model: ENDPOINT, version: 1 });
   };
@@ -118,10 +125,10 @@ export async function runRecordingBench(options: { readonly runs: number; readon
       await deploy(first.url);
       await ready(first.url);
       const csv = readFileSync(join(root, 'examples', 'models', ENDPOINT, 'reference.csv'), 'utf8');
-      const r = await fetch(`${first.url}/api/v1/models/${ENDPOINT}/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body: csv });
+      const r = await fetch(`${first.url}/api/v1/models/${ENDPOINT}/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'text/csv' }), body: csv });
       if (r.status !== 200) throw new Error(`profile: ${r.status} ${await r.text()}`);
       const rule = { metric: 'slipway_errors_total', reduce: 'ratio', denominator: 'slipway_requests_total', by: ['endpoint'], window: '1m', op: '>', threshold: 0.05, minSamples: 100 };
-      const put = await fetch(`${first.url}/api/v1/alerts/rules/error-ratio`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+      const put = await fetch(`${first.url}/api/v1/alerts/rules/error-ratio`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(rule) });
       if (put.status >= 300) throw new Error(`alert rule: ${put.status} ${await put.text()}`);
     } finally {
       await first.stop();
@@ -146,9 +153,9 @@ export async function runRecordingBench(options: { readonly runs: number; readon
           (mode === 'on' ? threadBusy.on : mode === 'payload' ? threadBusy.payload : threadBusy.off).push(busy);
           log(`${mode} run ${i + 1}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, request thread ${(busy * 100).toFixed(0)} % busy`);
           if (mode === 'on') {
-            const metrics = await (await fetch(`${server.url}/metrics`)).text();
-            const stats = (await (await fetch(`${server.url}/api/v1/payloads/stats`)).json()) as { stats: { recorded: number; bodiesSampled: number } };
-            const drift = (await (await fetch(`${server.url}/api/v1/endpoints/${ENDPOINT}/drift`)).json()) as { drift?: { current: { window: { rows: number } } } };
+            const metrics = await (await get(server.url, '/metrics')).text();
+            const stats = (await (await get(server.url, '/api/v1/payloads/stats')).json()) as { stats: { recorded: number; bodiesSampled: number } };
+            const drift = (await (await get(server.url, `/api/v1/endpoints/${ENDPOINT}/drift`)).json()) as { drift?: { current: { window: { rows: number } } } };
             recorded = {
               payloadEntries: stats.stats.recorded,
               bodiesSampled: stats.stats.bodiesSampled,

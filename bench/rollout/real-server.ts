@@ -31,7 +31,7 @@ import { createControlClient, type ControlClient } from '../../src/control/clien
 import type { AnalysisVerdict, CheckResult, SampleRatioEvidence } from '../../src/rollout/analysis/index.js';
 import type { Rollout, RolloutEvent } from '../../src/rollout/state/index.js';
 import { createSeededRandom, wilsonInterval, type SeededRandom } from '../../src/stats/index.js';
-import { root, sleep, startServerProcess, type ServerProcess } from '../lib/harness.js';
+import { BENCH_ADMIN_KEY, benchAuthHeaders, root, sleep, startServerProcess, type ServerProcess } from '../lib/harness.js';
 import { faultModel, tableSizeFor, X_RANGE, type FaultModelOptions } from './fault-models.js';
 import type { GateOutcome } from './gates.js';
 import { CONVERSION_CHECK, MINIMUM_SAMPLE_PER_ARM, SCENARIOS, SHAPE, type Scenario } from './scenarios.js';
@@ -279,7 +279,7 @@ function createHotClient(baseUrl: string, sockets: number): HotClient {
     post: (path, body) =>
       new Promise((resolve, reject) => {
         const req = httpRequest(
-          { host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          { host: url.hostname, port: url.port, path, method: 'POST', agent, headers: benchAuthHeaders({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) },
           (res) => {
             res.resume();
             res.once('end', () => {
@@ -334,7 +334,7 @@ async function runOnce(ctx: RunContext): Promise<RealServerRun> {
 
   await control.apply([docs.create]);
   await until(
-    async () => (await fetch(`${ctx.baseUrl}/v2/models/${endpoint}/ready`).then(async (r) => (await r.arrayBuffer(), r.status)).catch(() => 0)),
+    async () => (await fetch(`${ctx.baseUrl}/v2/models/${endpoint}/ready`, { headers: benchAuthHeaders() }).then(async (r) => (await r.arrayBuffer(), r.status)).catch(() => 0)),
     (status) => status === 200,
     `endpoint ${endpoint} ready`,
     60_000,
@@ -603,7 +603,7 @@ export async function runAgainstRealServer(options: RealServerOptions): Promise<
       ...options.serverSettings,
     });
     log(`slipway serve at ${server.url}`);
-    const control = createControlClient({ baseUrl: server.url });
+    const control = createControlClient({ baseUrl: server.url, apiKey: BENCH_ADMIN_KEY });
     hot = createHotClient(server.url, CLIENTS);
     feedback = createHotClient(server.url, 2);
     const versions = new Map<string, { baseline: number; candidate: number }>();

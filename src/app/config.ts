@@ -11,6 +11,8 @@ import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem, type 
 import { compileMonitoringOptions, MONITORING_OPTION_KEYS, type MonitoringConfig } from '../monitoring/index.js';
 import type { Placement } from '../runtime/index.js';
 import { AUTOSCALER_OPTION_KEYS, compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
+import { compileSecurityOptions, SECURITY_OPTION_KEYS, type SecurityConfig } from '../security/index.js';
+import { compileTlsOptions, TLS_OPTION_KEYS, type TlsConfig } from '../security/tls/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +27,8 @@ export interface SlipwayConfig {
     readonly uploadLimitBytes: number;
     /** How long shutdown waits for in-flight requests before closing connections. */
     readonly shutdownTimeoutMs: number;
+    /** HTTPS, and client certificates (mTLS) when asked (docs/security.md). */
+    readonly tls: TlsConfig;
   };
   readonly dataDir: string;
   readonly serving: {
@@ -53,6 +57,8 @@ export interface SlipwayConfig {
   };
   /** The prediction record and the feedback store (docs/feedback.md). */
   readonly monitoring: MonitoringConfig;
+  /** Keys, roles, the audit log and limits (docs/security.md). */
+  readonly security: SecurityConfig;
   /** The rollout controller (docs/rollouts.md). */
   readonly rollouts: {
     /** How often running rollouts are looked at: pause timers, analysis intervals, the split. */
@@ -87,6 +93,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'server.bodyLimitBytes' },
   { path: 'server.uploadLimitBytes' },
   { path: 'server.shutdownTimeoutMs' },
+  ...TLS_OPTION_KEYS.map((key) => ({ path: `server.tls.${key}` })),
   { path: 'dataDir' },
   { path: 'serving.holdTimeoutMs' },
   { path: 'serving.inferTimeoutMs' },
@@ -103,6 +110,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'serving.autoscaling.enabled' },
   ...AUTOSCALER_CONFIG_KEYS.map((key) => ({ path: `serving.autoscaling.${key}` })),
   ...MONITORING_OPTION_KEYS.map((key) => ({ path: `monitoring.${key}` })),
+  ...SECURITY_OPTION_KEYS.map((key) => ({ path: `security.${key}` })),
   { path: 'rollouts.tickMs' },
   { path: 'rollouts.experimentLookMs' },
   { path: 'examples.deploy' },
@@ -119,11 +127,11 @@ const MiB = 1024 * 1024;
 export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()): SlipwayConfig {
   const r = new ConfigReader();
   const root = r.object(input, '');
-  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'monitoring', 'rollouts', 'examples', 'log']);
+  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'monitoring', 'security', 'rollouts', 'examples', 'log']);
   const rollouts = r.object(root.rollouts, 'rollouts');
   r.onlyKeys(rollouts, 'rollouts', ['tickMs', 'experimentLookMs']);
   const server = r.object(root.server, 'server');
-  r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs']);
+  r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs', 'tls']);
   const serving = r.object(root.serving, 'serving');
   r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'placement', 'allowSpinning', 'warmup', 'batching', 'autoscaling']);
   const autoscaling = r.object(serving.autoscaling, 'serving.autoscaling');
@@ -143,6 +151,7 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       bodyLimitBytes: r.integer(server.bodyLimitBytes, 'server.bodyLimitBytes', 16 * MiB, 1024),
       uploadLimitBytes: r.integer(server.uploadLimitBytes, 'server.uploadLimitBytes', 2048 * MiB, 1024),
       shutdownTimeoutMs: r.integer(server.shutdownTimeoutMs, 'server.shutdownTimeoutMs', 30_000, 0),
+      tls: readTls(r, server.tls, baseDir),
     },
     dataDir: resolve(baseDir, r.string(root.dataDir, 'dataDir', '.slipway', (v) => (v.trim() === '' ? 'must not be empty' : undefined))),
     serving: {
@@ -163,6 +172,7 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       autoscaling: autoscalingEnabled ? readAutoscaling(r, autoscaling) : undefined,
     },
     monitoring: readMonitoring(r, root.monitoring),
+    security: compileSecurityOptions(root.security, { path: 'security', reader: r }),
     rollouts: {
       tickMs: r.integer(rollouts.tickMs, 'rollouts.tickMs', 1000, 10, 60_000),
       experimentLookMs: r.integer(rollouts.experimentLookMs, 'rollouts.experimentLookMs', 10_000, 100, 3_600_000),
@@ -189,6 +199,20 @@ function readAutoscaling(r: ConfigReader, input: Record<string, unknown>): Autos
     if (!Array.isArray(problems)) throw error;
     for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
     return undefined;
+  }
+}
+
+/** server.tls, checked by its own compiler; file paths are resolved against the base directory. */
+function readTls(r: ConfigReader, input: unknown, baseDir: string): TlsConfig {
+  try {
+    const tls = compileTlsOptions(input as Record<string, unknown> | undefined, { path: 'server.tls', what: 'server.tls' });
+    const abs = (p: string): string => (p === '' ? '' : resolve(baseDir, p));
+    return { ...tls, cert: abs(tls.cert), key: abs(tls.key), ca: abs(tls.ca) };
+  } catch (error) {
+    const problems = (error as PlatformError).details?.problems;
+    if (!Array.isArray(problems)) throw error;
+    for (const p of problems as ConfigProblem[]) r.problem(p.path, p.message);
+    return compileTlsOptions(undefined);
   }
 }
 

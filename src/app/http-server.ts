@@ -6,7 +6,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HttpErrors, isUniqueLookingId, newId, systemClock, toHttpError, type PlatformError } from '../core/index.js';
 import { lingerOnClose } from '../control/index.js';
-import { ANONYMOUS, isPermission, type Permission, type Principal } from '../security/index.js';
+import { ANONYMOUS, isPermission, resourceOfRoute, type Authenticator, type Permission, type Principal, type RouteResource } from '../security/index.js';
 import { ServingErrors } from '../serving/index.js';
 import type { LogLevel } from './config.js';
 
@@ -15,19 +15,37 @@ export type Lifecycle = 'starting' | 'ready' | 'draining' | 'stopped';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** Set when the auth hook refused the request (401/403): for the audit log. */
+    authError: PlatformError | null;
   }
   interface FastifyContextConfig {
     permission?: Permission;
+    /** Set when the route registers: the path parameters naming its model or endpoint (scoped keys). */
+    resource?: RouteResource;
   }
   interface FastifyInstance {
     /** Requests received and not yet answered (or abandoned by their client). */
     inFlight(): number;
     /** Resolves when no request is in flight. */
     whenIdle(): Promise<void>;
+    /** Every registered route with the permission it needs (the route-protection test walks it). */
+    routeTable(): readonly RouteEntry[];
   }
 }
 
+/** One registered route, as the auth hook sees it. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission;
+  readonly resource: RouteResource;
+}
+
 export interface HttpServerOptions {
+  /** HTTPS (and mTLS) options for node's https server; absent: plain HTTP. */
+  readonly https?: { readonly cert: string; readonly key: string; readonly ca?: string; readonly requestCert: boolean; readonly rejectUnauthorized: boolean };
+  /** Who a request is and whether it may use its route; absent: everything is allowed (unit tests). */
+  readonly auth?: Authenticator;
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
   readonly lifecycle: () => Lifecycle;
@@ -51,6 +69,7 @@ function fastifyErrorToPlatform(error: FastifyError): PlatformError | undefined 
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https === undefined ? {} : { https: { ...options.https } }),
     logger: { level: options.logLevel },
     // per-request log lines cost throughput; errors are logged by the error handler
     logController: new LogController({ disableRequestLogging: true }),
@@ -70,13 +89,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   // set by the auth hook on every request before any handler runs
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('authError', null);
 
   // Every route declares the permission it needs; a route without one does not register.
+  const routes: RouteEntry[] = [];
+  app.decorate('routeTable', () => routes);
   app.addHook('onRoute', (route) => {
     const permission = (route.config as { permission?: unknown } | undefined)?.permission;
     if (!isPermission(permission)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
     }
+    const resource = resourceOfRoute(route.url);
+    route.config = { ...route.config, permission, resource };
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ method, url: route.url, permission, resource });
   });
 
   // In-flight tracking, so shutdown can drain before it closes connections.
@@ -110,9 +135,29 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         ? ServingErrors.SERVING_STARTING('Slipway is starting; retry shortly', { retryAfterSeconds: 1 })
         : ServingErrors.SERVING_DRAINING('Slipway is shutting down and takes no new requests', { retryAfterSeconds: 5 });
     }
-    // The auth hook. Authentication is switched on by the security issue; until then every
-    // request acts as the anonymous principal, which holds every permission.
-    req.principal = ANONYMOUS;
+    // The auth hook: 401 without valid credentials, 403 without the permission or scope (docs/security.md)
+    const auth = options.auth;
+    if (auth === undefined) {
+      req.principal = ANONYMOUS;
+      return;
+    }
+    const config = req.routeOptions.config;
+    try {
+      const checked = auth.check({
+        method: req.method,
+        route: req.routeOptions.url ?? path,
+        permission: config.permission ?? 'admin',
+        resource: config.resource ?? {},
+        authorization: req.headers.authorization,
+        params: req.params as Record<string, string | undefined>,
+        query: (req.query ?? {}) as Record<string, unknown>,
+      });
+      req.principal = checked instanceof Promise ? await checked : checked;
+    } catch (error) {
+      // kept for the audit log, which records every refusal with who tried
+      req.authError = error as PlatformError;
+      throw error;
+    }
   });
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {

@@ -2,6 +2,7 @@
  * The composition root: config → data directory → stores → registry → runtime → data plane →
  * HTTP. The only place that names concrete adapters. `startServer` is what `slipway serve` runs.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, toPlatformError, type Clock, type Logger } from '../core/index.js';
@@ -24,11 +25,28 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir, startPredictionWriter } from '../storage/index.js';
+import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir, startPredictionWriter } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
-import { createHttpServer, type Lifecycle } from './http-server.js';
+import { createHttpServer, type Lifecycle, type RouteEntry } from './http-server.js';
+import {
+  auditApi,
+  createAuthenticator,
+  createJwtVerifier,
+  createKeyService,
+  createRequestLimiter,
+  keysApi,
+  loadOrCreateSigningKey,
+  openAuditLog,
+  parseLimitSpec,
+  recordAudit,
+  registerSecurityMetrics,
+  type Authenticator,
+  type AuthRequest,
+  type Principal,
+} from '../security/index.js';
+import { certificateExpiryWarning, loadTlsOptions } from '../security/tls/index.js';
 
 export interface StartServerOptions {
   readonly host?: string;
@@ -56,8 +74,21 @@ export interface ServerHandle {
   readonly settled: Promise<void>;
   /** HTTP requests received and not yet answered. */
   inFlight(): number;
+  /** Every registered route and the permission it needs. */
+  routes(): readonly RouteEntry[];
+  /** How requests are authenticated, and the admin key if this start created it (printed once by `slipway serve`). */
+  readonly auth: ServerAuthInfo;
   /** Graceful stop: refuse new requests, finish in-flight ones, unload models, release the data directory. Idempotent. */
   close(): Promise<void>;
+}
+
+export interface ServerAuthInfo {
+  readonly enabled: boolean;
+  readonly dataPlane: 'required' | 'open';
+  /** `<data-dir>/admin.key`. */
+  readonly adminKeyFile: string;
+  /** Set only on the start that created the first admin key. */
+  readonly createdAdminKey?: { readonly token: string; readonly generated: boolean };
 }
 
 /** The repository root (holds examples/), from src/app or dist/app alike. */
@@ -103,8 +134,68 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const store = createSqliteRegistryStore({ path: dataDir.dbPath });
     cleanups.push(() => store.close());
     const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir });
-    const http = createHttpServer({ bodyLimitBytes: config.server.bodyLimitBytes, logLevel: config.log.level, lifecycle: () => lifecycle });
+    // set below, once the key service has loaded; nothing is served before
+    const authRef: { current?: Authenticator } = {};
+    // HTTPS when configured: files checked now (missing, not PEM, key not matching, expired) and named in the error
+    const tls = config.server.tls.enabled ? loadTlsOptions(config.server.tls, { clock }) : undefined;
+    const http = createHttpServer({
+      ...(tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized } }),
+      auth: {
+        check: (req) => {
+          // the lifecycle gate answers 503 until the server is ready, so this never runs before
+          if (authRef.current === undefined) throw new Error('authentication is not ready');
+          const principal = authRef.current.check(req);
+          return principal instanceof Promise ? principal.then((p) => withinLimits(req, p)) : withinLimits(req, principal);
+        },
+      },
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      logLevel: config.log.level,
+      lifecycle: () => lifecycle,
+    });
     const logger = asLogger(http.log);
+    const expiring = tls === undefined ? undefined : certificateExpiryWarning(tls, { clock });
+    if (expiring !== undefined) logger.warn({ certificate: config.server.tls.cert }, expiring);
+    // API keys (docs/security.md): all in memory by hash; the first start creates the admin key
+    const keyService = createKeyService({ store: createSqliteKeyStore(store.db), clock, logger });
+    await keyService.load();
+    cleanups.push(() => keyService.close());
+    const security = config.security;
+    const adminKeyFile = join(dataDir.root, 'admin.key');
+    const env = options.env ?? process.env;
+    const bootstrapToken = env.SLIPWAY_BOOTSTRAP_ADMIN_KEY;
+    const createdAdminKey = security.auth.enabled
+      ? await keyService.bootstrap({ keyFile: adminKeyFile, ...(bootstrapToken === undefined || bootstrapToken === '' ? {} : { bootstrapToken }) })
+      : undefined;
+    // the tamper-evident audit log (docs/security.md#audit-log): changes, refusals, and inference when asked
+    const auditSigningKey = security.audit.enabled ? await loadOrCreateSigningKey(join(dataDir.root, 'keys', 'audit-signing.key')) : undefined;
+    const auditLog = auditSigningKey === undefined ? undefined : await openAuditLog({ dir: dataDir.auditDir, clock, signingKey: auditSigningKey });
+    if (auditLog !== undefined) {
+      // closed after the HTTP drain (pushed earlier, so it runs later): the last answers get in
+      cleanups.push(() => auditLog.close());
+      http.addHook('onResponse', (req, reply, done) => {
+        recordAudit(auditLog, req, reply.statusCode, { inference: security.audit.inference, logger });
+        done();
+      });
+    }
+    // rate limits and quotas per key and per endpoint (429 with Retry-After); unlimited by default
+    const limiter = createRequestLimiter({ clock, config: security.limits });
+    const withinLimits = (req: AuthRequest, principal: Principal): Principal => {
+      const endpoint = req.permission === 'inference:call' && req.resource.endpoint !== undefined ? (req.params[req.resource.endpoint] ?? null) : null;
+      const who = principal.id === 'anonymous' ? null : principal.id.replace(/^key:/, '');
+      const refused = limiter.check({ principal: who, endpoint, keyLimits: principal.limits ?? null });
+      if (refused !== undefined) throw refused;
+      return principal;
+    };
+    const authFailures = { unauthenticated: 0, forbidden: 0 };
+    authRef.current = createAuthenticator({
+      onFailure: (failure) => {
+        authFailures[failure.status === 401 ? 'unauthenticated' : 'forbidden']++;
+      },
+      enabled: security.auth.enabled,
+      dataPlane: security.auth.dataPlane,
+      keys: keyService,
+      ...(security.auth.jwt === undefined ? {} : { jwt: await createJwtVerifier(security.auth.jwt) }),
+    });
     const runtime = options.runtime ?? createOnnxRuntime({ logger });
     cleanups.push(() => runtime.close());
     const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger });
@@ -290,6 +381,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // the payload log's hooks sit at the root so they see the OIP routes' answers, errors included
     if (config.monitoring.payloadLog.enabled) await http.register(payloadLogHooks({ log: payloadLog, routeOf: (req) => inferenceRouteOf(req) }));
     await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
+    await http.register(keysApi({ keys: keyService, clock, principal: (req) => req.principal.id, parseLimits: (value, path) => parseLimitSpec(value, path) }), { prefix: '/api/v1' });
+    if (auditLog !== undefined && auditSigningKey !== undefined) await http.register(auditApi({ log: auditLog, trustedKeys: [auditSigningKey.publicKeyPem], clock }), { prefix: '/api/v1' });
+    registerSecurityMetrics(metrics.registry, { limiter, authFailures: () => authFailures, keys: () => keyService.list() });
     await http.register(payloadLogApi({ log: payloadLog, clock }), { prefix: '/api/v1' });
     await http.register(alertsApi({ alerting, principal: (req) => req.principal.id }), { prefix: '/api/v1' });
     await http.register(businessApi({ business, clock, endpointExists: (name) => registry.getEndpoint(name) }), { prefix: '/api/v1' });
@@ -374,12 +468,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
 
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${host}:${port}`,
+      url: `${tls === undefined ? 'http' : 'https'}://${host}:${port}`,
       port,
       config,
       examples,
       settled,
       inFlight: () => http.inFlight(),
+      routes: () => http.routeTable(),
+      auth: { enabled: security.auth.enabled, dataPlane: security.auth.dataPlane, adminKeyFile, ...(createdAdminKey === undefined ? {} : { createdAdminKey }) },
       close() {
         closing ??= (async () => {
           // new requests now get 503 SERVING_DRAINING with Connection: close; finish the rest

@@ -6,6 +6,10 @@ export const CliErrors = defineErrors({
     kind: 'invalid',
     help: 'A command-line argument is malformed (a version that is not a number, a --tag without "=", …); `slipway <command> --help` shows the expected form.',
   },
+  CLI_CHECK_FAILED: {
+    kind: 'conflict',
+    help: 'A check the command ran did not pass (`slipway audit verify` found a bad entry); the message names what failed. Exit code 11.',
+  },
   CLI_INVALID_DATA: {
     kind: 'invalid',
     help: 'The data given to `slipway predict` cannot be turned into a request (a CSV cell that is not a number, rows of different lengths, more columns than the model takes); the message names the row and column.',

@@ -23,6 +23,8 @@ export const EXIT = {
   /** Over a rate limit or a full queue (429). */
   limited: 9,
   timeout: 10,
+  /** A check the command ran failed (the audit log does not verify). */
+  checkFailed: 11,
 } as const;
 
 const BY_KIND: Readonly<Record<ErrorKind, number>> = {
@@ -43,5 +45,6 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   const platform = toPlatformError(error);
   if (platform.code === 'CLI_USAGE') return EXIT.usage;
+  if (platform.code === 'CLI_CHECK_FAILED') return EXIT.checkFailed;
   return BY_KIND[platform.kind];
 }

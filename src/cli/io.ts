@@ -27,6 +27,8 @@ export interface RunningServer {
   /** Endpoints of the example models deployed at start (with --examples). */
   readonly examples?: readonly string[];
   readonly config?: { readonly dataDir: string };
+  /** How requests are authenticated; the admin key when this start created it. */
+  readonly auth?: { readonly enabled: boolean; readonly dataPlane: 'required' | 'open'; readonly adminKeyFile: string; readonly createdAdminKey?: { readonly token: string; readonly generated: boolean } };
   close(): Promise<void>;
 }
 

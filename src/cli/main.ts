@@ -20,6 +20,9 @@ import { registerBusinessCommand } from './commands/business.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerTlsCommands } from './commands/tls.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { DEFAULT_SERVER } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { resolveIo, type CliIo } from './io.js';
@@ -58,7 +61,10 @@ function buildProgram(io: CliIo): Command {
   registerAlertsCommand(program, io);
   registerPayloadsCommands(program, io);
   registerBusinessCommand(program, io);
+  registerKeysCommands(program, io);
+  registerAuditCommands(program, io);
   registerInspectCommand(program, io);
+  registerTlsCommands(program, io);
   registerServeCommand(program, io);
   return program;
 }

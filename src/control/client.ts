@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { PlatformError, type ErrorKind } from '../core/index.js';
+import { completeLines, decodeUtf8, PlatformError, type ErrorKind } from '../core/index.js';
 import type { OipInferenceResponse, OipModelMetadata } from '../serving/index.js';
 import { ControlErrors } from './errors.js';
 import type {
@@ -220,6 +220,8 @@ export interface HttpCaller {
   readonly decode: <T>(method: string, path: string, response: Response) => Promise<T>;
   /** `send` with an optional JSON body, then `decode`. */
   readonly call: <T>(method: string, path: string, json?: unknown) => Promise<T>;
+  /** GETs a JSON-lines answer and yields its lines as they arrive (`what` names it in errors: "the payload export"). */
+  readonly lines: (path: string, what: string) => AsyncGenerator<string>;
 }
 
 /**
@@ -312,7 +314,24 @@ export function createHttpCaller(options: ControlClientOptions): HttpCaller {
     const response = await send(method, path, json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } });
     return decode<T>(method, path, response);
   }
-  return { baseUrl, send, decode, call };
+  async function* lines(path: string, what: string): AsyncGenerator<string> {
+    const response = await send('GET', path);
+    // an error answer is JSON like every other: decode turns it into the server's error
+    if (!response.ok || response.body === null) {
+      await decode('GET', path, response);
+      return;
+    }
+    let rest = '';
+    try {
+      yield* completeLines(decodeUtf8(response.body as AsyncIterable<Uint8Array>), (r) => (rest = r));
+    } catch (error) {
+      throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`the connection to Slipway at ${baseUrl} broke during ${what}`, { details: { baseUrl }, cause: error });
+    }
+    // the server ends every line with a newline: anything left is an answer cut short
+    if (rest !== '') throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`${what} from ${baseUrl} ended in the middle of a line`, { details: { baseUrl } });
+  }
+
+  return { baseUrl, send, decode, call, lines };
 }
 
 /**

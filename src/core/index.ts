@@ -11,3 +11,4 @@ export * from './time.js';
 export * from './worker.js';
 export * from './json.js';
 export * from './lines.js';
+export * from './files.js';

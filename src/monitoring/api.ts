@@ -25,6 +25,7 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 const writeFeedback = { permission: 'feedback:write' } satisfies RouteSecurity;
 const read = { permission: 'models:read' } satisfies RouteSecurity;
+const readPayloads = { permission: 'payloads:read' } satisfies RouteSecurity;
 
 const OUTCOME_QUERY_KEYS = ['metric', 'event', 'missing', 'since', 'until'] as const;
 
@@ -125,7 +126,7 @@ export function monitoringApi(options: MonitoringApiOptions): FastifyPluginAsync
       return { accepted: receipt.accepted, unknownRequestIds: receipt.unknownRequestIds };
     });
 
-    app.get<{ Params: { requestId: string } }>('/predictions/:requestId', { config: read }, async (req): Promise<PredictionResponse> => {
+    app.get<{ Params: { requestId: string } }>('/predictions/:requestId', { config: readPayloads }, async (req): Promise<PredictionResponse> => {
       const found = await monitoring.getPrediction(requestIdParam(req.params.requestId));
       return {
         prediction: predictionView(found.prediction),

@@ -35,3 +35,5 @@ export { createMemoryDriftResultStore } from './memory/memory-drift-result-store
 export { createSqliteAlertStore, alertMigrations, ALERTS_COMPONENT } from './sqlite/alert-store.js';
 export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMPONENT } from './sqlite/drift-result-store.js';
 export { startPredictionWriter, type PredictionWriter, type PredictionWriterOptions, type InsertInProcess } from './sqlite/prediction-writer.js';
+export { createSqliteKeyStore, keyMigrations, KEYS_COMPONENT } from './sqlite/key-store.js';
+export { createMemoryKeyStore } from './memory/memory-key-store.js';

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 const modelDir = `${examplesDir}models/breast-cancer/`;
@@ -62,7 +62,7 @@ test('a drift alert on the canary\'s version aborts its rollout and says so in t
   await s.waitForVersion('breast-cancer', 1);
   assert.equal(await s.push('breast-cancer', await readFile(`${modelDir}candidate.onnx`)), 2);
   const csv = await readFile(`${modelDir}reference.csv`, 'utf8');
-  const profiled = await fetch(`${s.url}/api/v1/models/breast-cancer/versions/2/profile?target=target&source=reference.csv`, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body: csv });
+  const profiled = await fetch(`${s.url}/api/v1/models/breast-cancer/versions/2/profile?target=target&source=reference.csv`, { method: 'PUT', headers: adminHeaders({ 'content-type': 'text/csv' }), body: csv });
   assert.equal(profiled.status, 200, await profiled.text());
 
   const documents = parseAllDocuments(await readFile(`${examplesDir}rollouts/breast-cancer-canary.yaml`, 'utf8')).map((d) => d.toJS() as unknown);

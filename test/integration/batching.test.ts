@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addModel, slowModel } from '../support/models.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 interface InferAnswer {
   status: number;
@@ -15,7 +15,7 @@ interface InferAnswer {
 }
 
 async function infer(s: TestServer, endpoint: string, body: unknown): Promise<InferAnswer> {
-  const res = await fetch(`${s.url}/v2/models/${endpoint}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${s.url}/v2/models/${endpoint}/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as InferAnswer['json'] };
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { addModel } from '../support/models.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, TEST_ADMIN_KEY, type TestServer } from '../support/server.js';
 
 const bin = fileURLToPath(new URL('../../bin/slipway.js', import.meta.url));
 let s: TestServer;
@@ -19,7 +19,7 @@ let dir: string;
 
 function slipway(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--server', s.url, ...args], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, '--server', s.url, '--api-key', TEST_ADMIN_KEY, ...args], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
@@ -112,7 +112,7 @@ test('output piped into a reader that closes early (slipway … | head) ends qui
   const { spawn } = await import('node:child_process');
   // a long table: many versions of one model
   for (let k = 10; k < 40; k++) await s.push('many', addModel(k));
-  const child = spawn(process.execPath, [bin, '--server', s.url, 'models', 'show', 'many'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--server', s.url, '--api-key', TEST_ADMIN_KEY, 'models', 'show', 'many'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // read the first chunk, then close our end of the pipe, as `head -1` does

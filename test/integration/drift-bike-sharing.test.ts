@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createSeededRandom } from '../../src/stats/index.js';
 import { runCli } from '../unit/cli/cli-harness.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders, ADMIN_ENV } from '../support/server.js';
 
 const dir = fileURLToPath(new URL('../../examples/models/bike-sharing/', import.meta.url));
 let s: TestServer;
@@ -71,7 +71,7 @@ function shuffled(file: string, name: string, keep: (index: number) => boolean =
 
 async function profile(): Promise<void> {
   const csv = readFileSync(`${dir}test.csv`, 'utf8');
-  const res = await fetch(`${s.url}/api/v1/models/bike-sharing/versions/1/profile?target=cnt&source=test.csv`, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body: csv });
+  const res = await fetch(`${s.url}/api/v1/models/bike-sharing/versions/1/profile?target=cnt&source=test.csv`, { method: 'PUT', headers: adminHeaders({ 'content-type': 'text/csv' }), body: csv });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -109,7 +109,7 @@ after(async () => {
 describe('bike sharing: trained on 2011, served 2012', () => {
   test('2011 rows like the reference raise no drift verdict and no alert', async () => {
     const data = shuffled('reference.csv', '2011.csv');
-    const cli = await runCli(['--server', s.url, 'predict', 'bike-sharing', '--data', data.path, '--target', 'cnt', '--feedback', '--concurrency', '8']);
+    const cli = await runCli(['--server', s.url, 'predict', 'bike-sharing', '--data', data.path, '--target', 'cnt', '--feedback', '--concurrency', '8'], { env: ADMIN_ENV });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /^500 rows sent one per request to bike-sharing: 500 answered, 0 failed; 500 labels sent as feedback/m);
     const report = await until('labels in the window', drift, (r) => r.performance?.labels === 500);
@@ -119,7 +119,7 @@ describe('bike sharing: trained on 2011, served 2012', () => {
     assert.equal(report.performance?.metric, 'mae');
     assert.equal(report.performance?.degraded, false, 'the training rows are predicted better than the held-out reference');
     // the periodic check has run (the gauge is there) and the rule has looked at it: nothing fires
-    await until('the drift gauge', () => s.call('GET', '/metrics').then(() => fetch(`${s.url}/metrics`).then((r) => r.text())), (t) => /^slipway_drift_detected\{endpoint="bike-sharing",model="bike-sharing",version="1"\} 0$/m.test(t));
+    await until('the drift gauge', () => s.call('GET', '/metrics').then(() => fetch(`${s.url}/metrics`, { headers: adminHeaders() }).then((r) => r.text())), (t) => /^slipway_drift_detected\{endpoint="bike-sharing",model="bike-sharing",version="1"\} 0$/m.test(t));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const alerts = await s.call('GET', '/api/v1/alerts');
     assert.equal(alerts.status, 200);
@@ -131,7 +131,7 @@ describe('bike sharing: trained on 2011, served 2012', () => {
     await profile(); // a new profile starts the windows afresh
     // every third 2012 hour, for time
     const { path, rows } = shuffled('drift.csv', '2012.csv', (i) => i % 3 === 0);
-    const cli = await runCli(['--server', s.url, 'predict', 'bike-sharing', '--data', path, '--target', 'cnt', '--feedback', '--concurrency', '8']);
+    const cli = await runCli(['--server', s.url, 'predict', 'bike-sharing', '--data', path, '--target', 'cnt', '--feedback', '--concurrency', '8'], { env: ADMIN_ENV });
     assert.equal(cli.code, 0, cli.stderr);
     const report = await until('2012 labels in the window', drift, (r) => r.performance?.labels === rows);
     assert.equal(report.window.rows, rows);
@@ -144,7 +144,7 @@ describe('bike sharing: trained on 2011, served 2012', () => {
     assert.ok(p.pValue < 1e-6);
 
     // the periodic check may have run before the labels arrived: wait for one that has them
-    const metrics = await until('the performance gauge at 1', () => fetch(`${s.url}/metrics`).then((r) => r.text()), (t) =>
+    const metrics = await until('the performance gauge at 1', () => fetch(`${s.url}/metrics`, { headers: adminHeaders() }).then((r) => r.text()), (t) =>
       /^slipway_drift_performance_degraded\{endpoint="bike-sharing",model="bike-sharing",version="1",metric="mae"\} 1$/m.test(t),
     );
     assert.match(metrics, /^slipway_drift_detected\{endpoint="bike-sharing",model="bike-sharing",version="1"\} 1$/m);
@@ -160,7 +160,7 @@ describe('bike sharing: trained on 2011, served 2012', () => {
     assert.match(evidence, /"driftedFeatures":\[[^\]]*"hum"/);
     assert.match(evidence, /"performance":\{"metric":"mae"/);
 
-    const html = await fetch(`${s.url}/api/v1/endpoints/bike-sharing/drift/report.html`);
+    const html = await fetch(`${s.url}/api/v1/endpoints/bike-sharing/drift/report.html`, { headers: adminHeaders() });
     assert.equal(html.status, 200);
     assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
     const page = await html.text();

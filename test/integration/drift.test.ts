@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../unit/cli/cli-harness.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders, ADMIN_ENV } from '../support/server.js';
 
 const dir = fileURLToPath(new URL('../../examples/models/breast-cancer/', import.meta.url));
 let s: TestServer;
@@ -34,7 +34,7 @@ before(async () => {
   s = await startTestServer({ examples: true, overrides: { 'log.level': 'silent' } });
   await s.settled;
   const csv = readFileSync(`${dir}reference.csv`, 'utf8');
-  const res = await fetch(`${s.url}/api/v1/models/breast-cancer/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body: csv });
+  const res = await fetch(`${s.url}/api/v1/models/breast-cancer/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: adminHeaders({ 'content-type': 'text/csv' }), body: csv });
   assert.equal(res.status, 200, await res.text());
 });
 after(async () => {
@@ -69,7 +69,7 @@ describe('live drift', () => {
     // three features of thirty: named, but under the dataset share (0.5) at which the dataset drifts
     assert.equal(drift.current.dataset.drifted, false);
 
-    const cli = await runCli(['--server', s.url, 'drift', 'report', 'breast-cancer']);
+    const cli = await runCli(['--server', s.url, 'drift', 'report', 'breast-cancer'], { env: ADMIN_ENV });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /^Endpoint breast-cancer — breast-cancer:1$/m);
     assert.match(cli.stdout, /^mean radius +numeric +ks .* DRIFT$/m);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { addModel } from '../support/models.js';
-import { addRequest, startTestServer } from '../support/server.js';
+import { addRequest, startTestServer, ADMIN_ENV } from '../support/server.js';
 import { runCli } from '../unit/cli/cli-harness.js';
 
 interface ScalingBody {
@@ -37,7 +37,7 @@ test('an endpoint that allows scale to zero scales to zero under a server that k
     assert.equal(put.status, 200, JSON.stringify(put.json));
     const body = put.json as unknown as ScalingBody;
     assert.equal(body.settings?.effective.minReplicas, 0);
-    assert.equal(body.settings?.updatedBy, 'anonymous');
+    assert.equal(body.settings?.updatedBy, 'key:admin');
 
     let scaling: ScalingBody['scaling'] = null;
     const deadline = Date.now() + 20_000;
@@ -82,10 +82,10 @@ test('options survive a restart, the CLI changes one and keeps the others, and d
     try {
       const v = await first.push('kept', addModel(2));
       await first.deploy('kept', 'kept', v);
-      const set = await runCli(['endpoints', 'scaling', 'kept', '--max-replicas', '1', '--server', first.url]);
+      const set = await runCli(['endpoints', 'scaling', 'kept', '--max-replicas', '1', '--server', first.url], { env: ADMIN_ENV });
       assert.equal(set.code, 0, set.stderr);
       assert.match(set.stdout, /endpoint sets maxReplicas 1/);
-      const more = await runCli(['endpoints', 'scaling', 'kept', '--target-concurrency', '3', '--server', first.url]);
+      const more = await runCli(['endpoints', 'scaling', 'kept', '--target-concurrency', '3', '--server', first.url], { env: ADMIN_ENV });
       assert.equal(more.code, 0, more.stderr);
       assert.match(more.stdout, /endpoint sets maxReplicas 1, targetConcurrency 3/);
     } finally {
@@ -97,7 +97,7 @@ test('options survive a restart, the CLI changes one and keeps the others, and d
       const view = (await second.call('GET', '/api/v1/endpoints/kept/scaling')).json as unknown as ScalingBody;
       assert.deepEqual(view.settings?.overrides, { maxReplicas: 1, targetConcurrency: 3 });
       assert.equal(view.settings?.effective.maxReplicas, 1);
-      const reset = await runCli(['endpoints', 'scaling', 'kept', '--reset', '--server', second.url]);
+      const reset = await runCli(['endpoints', 'scaling', 'kept', '--reset', '--server', second.url], { env: ADMIN_ENV });
       assert.equal(reset.code, 0, reset.stderr);
       assert.match(reset.stdout, /the server's/);
       await second.call('PUT', '/api/v1/endpoints/kept/scaling', { maxReplicas: 1 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addModel, slowModel } from '../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../support/server.js';
+import { addRequest, startTestServer, type TestServer, TEST_ADMIN_KEY } from '../support/server.js';
 import { runCli } from '../unit/cli/cli-harness.js';
 
 interface RecordView {
@@ -215,7 +215,7 @@ describe('feedback API', () => {
 
   test('slipway feedback and slipway predictions show work against the server', async () => {
     const { requestId } = await predict('fb');
-    const env = { SLIPWAY_SERVER: s.url };
+    const env = { SLIPWAY_SERVER: s.url, SLIPWAY_API_KEY: TEST_ADMIN_KEY };
     const sent = await runCli(['feedback', requestId, '--event', 'conversion', '--value', '12.5'], { env });
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, new RegExp(`Feedback recorded for ${requestId}`));

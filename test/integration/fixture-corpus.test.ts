@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureFixtures, fixturePath, type FixtureCase, type FixtureEntry, type FixtureManifest } from '../fixtures/corpus.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 let s: TestServer;
 let manifest: FixtureManifest;
@@ -109,7 +109,7 @@ describe('fixture corpus over HTTP', () => {
       const name = endpointName(f.name);
       const res = await fetch(`${s.url}/api/v1/models/${name}/versions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
+        headers: adminHeaders({ 'content-type': 'application/octet-stream' }),
         body: readFileSync(fixturePath(f)),
       });
       const body = (await res.json()) as { error: string; code: string };

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addModel } from '../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../support/server.js';
+import { addRequest, startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 let s: TestServer;
 before(async () => {
@@ -20,7 +20,7 @@ after(async () => {
 });
 
 async function scrape(): Promise<{ type: string | null; text: string }> {
-  const res = await fetch(`${s.url}/metrics`);
+  const res = await fetch(`${s.url}/metrics`, { headers: adminHeaders() });
   assert.equal(res.status, 200);
   return { type: res.headers.get('content-type'), text: await res.text() };
 }

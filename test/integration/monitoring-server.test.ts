@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 let s: TestServer;
 before(async () => {
@@ -44,7 +44,7 @@ interface Entry {
 async function entries(query: string, count: number): Promise<Entry[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const r = await fetch(`${s.url}/api/v1/payloads?${query}`);
+    const r = await fetch(`${s.url}/api/v1/payloads?${query}`, { headers: adminHeaders() });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /ndjson/);
     const lines = (await r.text()).split('\n').filter((l) => l !== '');
@@ -60,7 +60,7 @@ describe('monitoring on the real server', () => {
   test('the payload log keeps every inference request, errors with both bodies, redacted', async () => {
     const ok = await s.call('POST', '/v2/models/breast-cancer/infer', { inputs: [{ name: 'input', shape: [1, 30], datatype: 'FP32', data: row }] });
     assert.equal(ok.status, 200);
-    const badJson = await fetch(`${s.url}/v2/models/breast-cancer/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const badJson = await fetch(`${s.url}/v2/models/breast-cancer/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/json' }), body: '{not json' });
     assert.equal(badJson.status, 400);
     const badShape = await s.call('POST', '/v2/models/breast-cancer/infer', { inputs: [{ name: 'input', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] });
     assert.equal(badShape.status, 400);
@@ -84,7 +84,7 @@ describe('monitoring on the real server', () => {
 
     const stats = await s.call('GET', '/api/v1/payloads/stats');
     assert.ok((stats.json.stats as { recorded: number }).recorded >= 4);
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const metrics = await (await fetch(`${s.url}/metrics`, { headers: adminHeaders() })).text();
     assert.match(metrics, /^slipway_payload_log_entries_total \d+$/m);
     assert.match(metrics, /^slipway_payload_log_dropped_total\{reason="buffer_full"\} 0$/m);
   });
@@ -120,7 +120,7 @@ describe('monitoring on the real server', () => {
     // value: 10 conversions × 2.5 over the predictions in the window
     assert.ok(Math.abs((v1.valuePer1kPredictions ?? 0) - (25 / v1.predictions) * 1000) < 1e-9, `value ${v1.valuePer1kPredictions}`);
 
-    const cli = await fetch(`${s.url}/api/v1/endpoints/breast-cancer/business?since=yesterday`);
+    const cli = await fetch(`${s.url}/api/v1/endpoints/breast-cancer/business?since=yesterday`, { headers: adminHeaders() });
     assert.equal(cli.status, 400);
     assert.equal(((await cli.json()) as { code: string }).code, 'BUSINESS_INVALID_QUERY');
   });

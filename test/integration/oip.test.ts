@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addModel, fixedBatchModel } from '../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../support/server.js';
+import { addRequest, startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 let s: TestServer;
 
@@ -124,7 +124,7 @@ describe('inference', () => {
   });
 
   test('accepts JSON sent without a JSON content type (curl -d)', async () => {
-    const res = await fetch(`${s.url}/v2/models/adder/infer`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: JSON.stringify(addRequest([[0, 0, 0, 0]])) });
+    const res = await fetch(`${s.url}/v2/models/adder/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/x-www-form-urlencoded' }), body: JSON.stringify(addRequest([[0, 0, 0, 0]])) });
     assert.equal(res.status, 200);
   });
 

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createProfileClient } from '../../src/monitoring/profiles/client.js';
 import type { CategoricalFeatureProfile, NumericFeatureProfile, ReferenceProfile } from '../../src/monitoring/profiles/index.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, type TestServer, adminHeaders, TEST_ADMIN_KEY } from '../support/server.js';
 
 const examplesDir = fileURLToPath(new URL('../../examples/models/', import.meta.url));
 
@@ -23,7 +23,7 @@ after(async () => {
 });
 
 async function putCsv(path: string, text: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(s.url + path, { method: 'PUT', headers: { 'content-type': 'text/csv' }, body: text });
+  const res = await fetch(s.url + path, { method: 'PUT', headers: adminHeaders({ 'content-type': 'text/csv' }), body: text });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -69,7 +69,7 @@ void test('profiles breast-cancer version 1 from its test rows: 30 named feature
 });
 
 void test('profiles the bike-sharing regressor with a numeric prediction distribution', async () => {
-  const client = createProfileClient({ baseUrl: s.url });
+  const client = createProfileClient({ baseUrl: s.url, apiKey: TEST_ADMIN_KEY });
   const { profile } = await client.computeProfile('bike-sharing', 1, `${examplesDir}bike-sharing/reference.csv`, { target: 'cnt', source: 'reference.csv' });
   assert.equal(profile.rows, 500);
   assert.equal(profile.features.length, 11);

@@ -229,7 +229,7 @@ describe('canary', () => {
     const done = await until('timed', (x) => x.phase === 'Promoted', 'promoted by itself after the timed pause');
     const events = await s.call('GET', `/api/v1/rollouts/${done.id}/events`);
     const reasons = (events.json.events as { reason: string; actor: string }[]).map((e) => `${e.actor}:${e.reason}`);
-    assert.deepEqual(reasons, ['anonymous:RolloutStarted', 'controller:CandidateReady', 'controller:PromotedAutomatically', 'controller:PromotionCompleted']);
+    assert.deepEqual(reasons, ['key:admin:RolloutStarted', 'controller:CandidateReady', 'controller:PromotedAutomatically', 'controller:PromotionCompleted']);
     await s.waitForVersion('timed', 2);
 
     await s.deploy('quiet', 'm', 1);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer } from '../../src/app/index.js';
 import { slowModel } from '../support/models.js';
-import { startTestServer } from '../support/server.js';
+import { startTestServer, adminHeaders } from '../support/server.js';
 
 test('finishes in-flight requests, refuses new ones, then releases the data directory', async () => {
   const s = await startTestServer({ overrides: { 'serving.replicas': 2 } });
@@ -17,7 +17,7 @@ test('finishes in-flight requests, refuses new ones, then releases the data dire
   const body = JSON.stringify({ inputs: [{ name: 'x', shape: [64, n], datatype: 'FP32', data: Array.from({ length: 64 }, () => row).flat() }] });
 
   const inFlight = Array.from({ length: 6 }, () =>
-    fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({
+    fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/json' }), body }).then(async (r) => ({
       status: r.status,
       json: (await r.json()) as { outputs?: { data: number[] }[] },
     })),
@@ -27,7 +27,7 @@ test('finishes in-flight requests, refuses new ones, then releases the data dire
   assert.equal(s.inFlight(), 6, 'all six requests are in flight when shutdown begins');
   const closing = s.close();
   await new Promise((r) => setTimeout(r, 5));
-  const late = await fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+  const late = await fetch(`${s.url}/v2/models/slow/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/json' }), body }).then(
     (r) => r.status,
     () => 'refused',
   );

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { chiSquareGoodnessOfFit } from '../../src/stats/index.js';
 import { addModel, slowModel } from '../support/models.js';
 import { runCli } from '../unit/cli/cli-harness.js';
-import { addRequest, startTestServer, type TestServer } from '../support/server.js';
+import { addRequest, startTestServer, type TestServer, ADMIN_ENV } from '../support/server.js';
 
 let s: TestServer;
 before(async () => {
@@ -165,20 +165,20 @@ describe('traffic policy', () => {
   test('the CLI sets, shows and clears a policy, and refuses bad flags with the server\'s reasons', async () => {
     await s.deploy('cli', 'split', 1);
     const server = ['--server', s.url];
-    const set = await runCli(['endpoints', 'traffic', 'cli', '--candidate', '2', '--weight', '25', '--sticky-header', 'x-user-id', ...server]);
+    const set = await runCli(['endpoints', 'traffic', 'cli', '--candidate', '2', '--weight', '25', '--sticky-header', 'x-user-id', ...server], { env: ADMIN_ENV });
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /stable v1 · candidate v2 at 25 % · sticky by header x-user-id/);
     await send('cli', 20, 2, (i) => ({ 'x-user-id': `u${i}` }));
-    const shown = await runCli(['endpoints', 'traffic', 'cli', ...server]);
+    const shown = await runCli(['endpoints', 'traffic', 'cli', ...server], { env: ADMIN_ENV });
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /VARIANT\s+VERSION\s+REQUESTS/);
-    const json = await runCli(['endpoints', 'traffic', 'cli', '--json', ...server]);
+    const json = await runCli(['endpoints', 'traffic', 'cli', '--json', ...server], { env: ADMIN_ENV });
     const figures = (JSON.parse(json.stdout) as { figures: { variants: { requests: number }[] } }).figures;
     assert.equal(figures.variants.reduce((a, v) => a + v.requests, 0), 20);
-    const bad = await runCli(['endpoints', 'traffic', 'cli', '--candidate', '2', '--weight', '120', ...server]);
+    const bad = await runCli(['endpoints', 'traffic', 'cli', '--candidate', '2', '--weight', '120', ...server], { env: ADMIN_ENV });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /candidate\.weight: must be a number from 0 to 100/);
-    const cleared = await runCli(['endpoints', 'traffic', 'cli', '--clear', ...server]);
+    const cleared = await runCli(['endpoints', 'traffic', 'cli', '--clear', ...server], { env: ADMIN_ENV });
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.match(cleared.stdout, /no traffic policy/);
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { addModel } from '../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../support/server.js';
+import { addRequest, startTestServer, type TestServer, adminHeaders } from '../support/server.js';
 
 let s: TestServer;
 before(async () => {
@@ -30,7 +30,7 @@ test('a version switch under 16 concurrent clients drops no request and old answ
     while (sent < TOTAL) {
       sent++;
       const startedAt = performance.now();
-      const res = await fetch(`${s.url}/v2/models/switcher/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${s.url}/v2/models/switcher/infer`, { method: 'POST', headers: adminHeaders({ 'content-type': 'application/json' }), body });
       const json = (await res.json()) as { model_version?: string; outputs?: { data: number[] }[] };
       results.push({ startedAt, status: res.status, version: json.model_version, y0: json.outputs?.[0]?.data[0] });
     }

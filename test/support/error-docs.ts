@@ -26,6 +26,7 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/monitoring/alerts/index.js'),
     import('../../src/monitoring/business/index.js'),
     import('../../src/control/index.js'),
+    import('../../src/security/index.js'),
     import('../../src/examples/index.js'),
     import('../../src/cli/main.js'),
   ]);

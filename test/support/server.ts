@@ -8,10 +8,23 @@ import { join } from 'node:path';
 import { startServer, type ServerHandle } from '../../src/app/index.js';
 import type { ModelRuntime } from '../../src/runtime/index.js';
 
+/** The admin key every test server starts with (SLIPWAY_BOOTSTRAP_ADMIN_KEY); `call` and `push` send it. */
+export const TEST_ADMIN_KEY = 'slipway-test-admin-key-0123456789';
+
+/** The environment that makes the CLI authenticate as the test admin (`runCli(argv, { env: ADMIN_ENV })`). */
+export const ADMIN_ENV: Readonly<Record<string, string>> = { SLIPWAY_API_KEY: TEST_ADMIN_KEY };
+
+/** Headers that authenticate as the test admin, for tests that fetch the server directly. */
+export function adminHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...extra };
+}
+
 export interface TestServer extends ServerHandle {
   readonly dataDir: string;
-  /** fetch against the server: `call('GET', '/v2')`. */
+  /** fetch against the server as the test admin: `call('GET', '/v2')` (a given `authorization` header replaces the admin's). */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }>;
+  /** `call` with another key, or none (undefined). */
+  callAs(key: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }>;
   /** Uploads ONNX bytes as a new version; returns the version number. */
   push(model: string, bytes: Uint8Array): Promise<number>;
   /** Creates or re-points an endpoint at model:version, then waits until that version serves. */
@@ -21,7 +34,9 @@ export interface TestServer extends ServerHandle {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { overrides?: Record<string, unknown>; examples?: boolean; runtime?: ModelRuntime; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { overrides?: Record<string, unknown>; examples?: boolean; runtime?: ModelRuntime; dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestServer> {
   // a given data directory outlives the server (restart tests); a temporary one is removed on stop
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'slipway-it-'));
   const handle = await startServer({
@@ -29,14 +44,18 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
     port: 0,
     dataDir,
     examples: options.examples ?? false,
-    env: {},
+    env: { SLIPWAY_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY, ...options.env },
     overrides: { 'log.level': 'silent', ...options.overrides },
     ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
   });
-  const call: TestServer['call'] = async (method, path, body, headers = {}) => {
+  const callAs: TestServer['callAs'] = async (key, method, path, body, headers = {}) => {
     const res = await fetch(handle.url + path, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: {
+        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -48,6 +67,7 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
     }
     return { status: res.status, headers: res.headers, json };
   };
+  const call: TestServer['call'] = (method, path, body, headers) => callAs(TEST_ADMIN_KEY, method, path, body, headers);
   const waitForVersion: TestServer['waitForVersion'] = async (endpoint, version, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -64,10 +84,11 @@ export async function startTestServer(options: { overrides?: Record<string, unkn
     ...handle,
     dataDir,
     call,
+    callAs,
     async push(model, bytes) {
       const res = await fetch(`${handle.url}/api/v1/models/${model}/versions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
+        headers: adminHeaders({ 'content-type': 'application/octet-stream' }),
         body: bytes,
       });
       const json = (await res.json()) as { version?: { version: number }; error?: string };

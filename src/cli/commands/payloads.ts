@@ -2,16 +2,13 @@
  * `slipway payloads export [--endpoint E] [--since T] [--until T] [--status S] [--request-id ID]
  * [--limit N] [-o FILE]` (the payload log as JSONL, streamed) and `slipway payloads stats`.
  */
-import { once } from 'node:events';
-import type { WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createPayloadLogClient, type PayloadExportQuery } from '../../monitoring/payload-log/client.js';
 import { parsePayloadTime, parseStatusFilter, STATUS_RULE, TIME_RULE } from '../../monitoring/payload-log/query.js';
 import type { PayloadLogStats } from '../../monitoring/payload-log/types.js';
 import { commandContext, type CommandContext } from '../context.js';
-import { CliErrors } from '../errors.js';
-import type { CliIo, TextOutput } from '../io.js';
+import type { CliIo } from '../io.js';
+import { writeLines } from '../lines-output.js';
 import { formatBytes } from '../output.js';
 
 interface ExportOptions {
@@ -42,17 +39,6 @@ export function limitArg(value: string): number {
   return Number(value);
 }
 
-/** Lines gathered into writes of about this many characters. */
-const WRITE_CHARS = 64 * 1024;
-
-type Drainable = TextOutput & { once(event: 'drain', listener: () => void): unknown };
-const drainable = (out: TextOutput): out is Drainable => typeof (out as { once?: unknown }).once === 'function';
-
-/** Writes to stdout, waiting when a pipe is full so a large export is not held in memory. */
-async function writeOut(out: TextOutput, text: string): Promise<void> {
-  if (out.write(text) === false && drainable(out)) await new Promise<void>((resolve) => out.once('drain', resolve));
-}
-
 async function runExport(ctx: CommandContext, options: ExportOptions): Promise<void> {
   const query: PayloadExportQuery = {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
@@ -62,43 +48,7 @@ async function runExport(ctx: CommandContext, options: ExportOptions): Promise<v
     ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
   };
-  const lines = createPayloadLogClient(ctx.clientOptions).exportLines(query);
-  // the first line (or the server's refusal) before the file is created: a refused export leaves no file
-  let next = await lines.next();
-  let count = 0;
-  let file: WriteStream | undefined;
-  let failed: Error | undefined;
-  if (options.output !== undefined) {
-    // opened first, so a path that cannot be written is a clear error, never an unhandled stream event
-    const handle = await open(ctx.path(options.output), 'w').catch((error: unknown) => {
-      throw CliErrors.CLI_USAGE(`cannot write ${options.output ?? ''}: ${(error as Error).message}`);
-    });
-    file = handle.createWriteStream();
-    file.on('error', (error) => (failed = error));
-  }
-  const write = async (text: string): Promise<void> => {
-    if (file === undefined) return writeOut(ctx.io.stdout, text);
-    if (failed !== undefined) throw CliErrors.CLI_USAGE(`cannot write ${options.output ?? ''}: ${failed.message}`);
-    if (!file.write(text)) await once(file, 'drain');
-  };
-  try {
-    let pending = '';
-    while (next.done !== true) {
-      pending += `${next.value}\n`;
-      count++;
-      if (pending.length >= WRITE_CHARS) {
-        await write(pending);
-        pending = '';
-      }
-      next = await lines.next();
-    }
-    if (pending !== '') await write(pending);
-  } finally {
-    if (file !== undefined) {
-      file.end();
-      await once(file, 'close');
-    }
-  }
+  const count = await writeLines(ctx, createPayloadLogClient(ctx.clientOptions).exportLines(query), options.output);
   if (options.output !== undefined) ctx.out.note(`Exported ${count} payload entr${count === 1 ? 'y' : 'ies'} to ${options.output}`);
 }
 

@@ -38,15 +38,45 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         ...(flags.examples === true ? { examples: true } : {}),
         env: io.env,
       });
-      ctx.out.result({ url: server.url, examples: server.examples ?? [] }, () => {
+      ctx.out.result(
+        {
+          url: server.url,
+          examples: server.examples ?? [],
+          ...(server.auth === undefined
+            ? {}
+            : { auth: { enabled: server.auth.enabled, dataPlane: server.auth.dataPlane, adminKeyFile: server.auth.adminKeyFile, ...(server.auth.createdAdminKey?.generated === true ? { adminKey: server.auth.createdAdminKey.token } : {}) } }),
+        },
+        () => {
         ctx.out.line(`Slipway is listening on ${server.url} (stop with Ctrl-C)`);
         if (server.config !== undefined) ctx.out.line(`  data directory:  ${server.config.dataDir}`);
-        // said plainly until the security release switches authentication on
-        ctx.out.line('  authentication:  off: every request acts as the anonymous principal');
+        const auth = server.auth;
+        if (auth === undefined) {
+          // a server that does not say (a stand-in in tests) gets no claim either way
+        } else if (!auth.enabled) {
+          ctx.out.line('  authentication:  OFF (security.auth.enabled: false): every request acts as an anonymous admin');
+        } else {
+          ctx.out.line('  authentication:  on for the control plane (/api/v1, /metrics)');
+          ctx.out.line(
+            auth.dataPlane === 'open'
+              ? '  data plane:      OPEN (security.auth.dataPlane: open): /v2 inference needs no key'
+              : '  data plane:      a key is required for /v2 inference too (security.auth.dataPlane: open opens it)',
+          );
+          if (auth.createdAdminKey?.generated === true) {
+            // printed this once: the next start finds a key and says only where it is
+            ctx.out.line(`  admin key:       ${auth.createdAdminKey.token}`);
+            ctx.out.line(`                   generated and written to ${auth.adminKeyFile} (mode 0600); shown only now`);
+          } else if (auth.createdAdminKey !== undefined) {
+            // the operator chose it: never echoed to a terminal or a log
+            ctx.out.line(`  admin key:       taken from SLIPWAY_BOOTSTRAP_ADMIN_KEY and written to ${auth.adminKeyFile} (mode 0600)`);
+          } else {
+            ctx.out.line(`  admin key:       in ${auth.adminKeyFile} if this server made it; the CLI reads it from there`);
+          }
+        }
         const examples = server.examples ?? [];
         if (examples.length > 0) {
           ctx.out.line(`  example endpoints: ${examples.join(', ')}`);
-          ctx.out.line(`  try: curl -s ${server.url}/v2/models/${examples[0] ?? ''}`);
+          const header = auth?.enabled === true && auth.dataPlane === 'required' ? ` -H "Authorization: Bearer $(cat ${auth.adminKeyFile})"` : '';
+          ctx.out.line(`  try: curl -s${header} ${server.url}/v2/models/${examples[0] ?? ''}`);
         }
       });
       const signal = await io.waitForStop();

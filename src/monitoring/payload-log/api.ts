@@ -2,8 +2,8 @@
  * The payload log's control routes, a Fastify plugin to register under /api/v1:
  *
  * - `GET /payloads?endpoint=&since=&until=&status=&requestId=&limit=` — matching entries as
- *   `application/x-ndjson`, oldest first, streamed from disk (permission `models:read`, as every
- *   other read of monitoring data: predictions, outcomes, drift);
+ *   `application/x-ndjson`, oldest first, streamed from disk (permission `payloads:read`: request and
+ *   response contents, as prediction records);
  * - `GET /payloads/stats` — the counters (permission `metrics:read`: figures only, as /metrics).
  *
  * A bad query is a 400 naming each bad parameter, answered before anything is streamed.
@@ -17,7 +17,7 @@ import type { PayloadLog } from './payload-log.js';
 import { readPayloadQuery } from './query.js';
 import type { PayloadLogStats } from './types.js';
 
-const readData = { permission: 'models:read' } satisfies RouteSecurity;
+const readData = { permission: 'payloads:read' } satisfies RouteSecurity;
 const readStats = { permission: 'metrics:read' } satisfies RouteSecurity;
 
 /** The media type of an export: one JSON entry per line. */

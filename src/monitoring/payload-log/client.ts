@@ -3,9 +3,7 @@
  * `{error, code}` bodies come back as PlatformErrors, an unreachable server as
  * CONTROL_CLIENT_UNREACHABLE. An export is streamed line by line, never held whole.
  */
-import { completeLines, decodeUtf8 } from '../../core/index.js';
 import { createHttpCaller, type ControlClientOptions } from '../../control/client.js';
-import { ControlErrors } from '../../control/errors.js';
 import type { PayloadStatsResponse } from './api.js';
 
 /** An export query as sent: times as the server reads them (ISO-8601, epoch ms, or `1h` ago by the server's clock). */
@@ -41,27 +39,9 @@ export function payloadQueryString(query: PayloadExportQuery): string {
 }
 
 export function createPayloadLogClient(options: ControlClientOptions): PayloadLogClient {
-  const { baseUrl, send, decode, call } = createHttpCaller(options);
+  const { call, lines } = createHttpCaller(options);
   return {
-    async *exportLines(query = {}) {
-      const path = `/api/v1/payloads${payloadQueryString(query)}`;
-      const response = await send('GET', path);
-      // an error answer is JSON like every other: decode turns it into the server's error
-      if (!response.ok || response.body === null) {
-        await decode('GET', path, response);
-        return;
-      }
-      let rest = '';
-      try {
-        yield* completeLines(decodeUtf8(response.body as AsyncIterable<Uint8Array>), (r) => (rest = r));
-      } catch (error) {
-        throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`the connection to Slipway at ${baseUrl} broke during the payload export`, { details: { baseUrl }, cause: error });
-      }
-      // the server ends every line with a newline: anything left is an answer cut short
-      if (rest !== '') {
-        throw ControlErrors.CONTROL_CLIENT_CONNECTION_LOST(`the payload export from ${baseUrl} ended in the middle of a line`, { details: { baseUrl } });
-      }
-    },
+    exportLines: (query = {}) => lines(`/api/v1/payloads${payloadQueryString(query)}`, 'the payload export'),
     stats: () => call('GET', '/api/v1/payloads/stats'),
   };
 }

@@ -25,7 +25,6 @@ interface ModelParams {
 }
 
 const health = { permission: 'health:read' } satisfies RouteSecurity;
-const read = { permission: 'models:read' } satisfies RouteSecurity;
 const call = { permission: 'inference:call' } satisfies RouteSecurity;
 
 /** `/versions/N` → N; anything that is not a positive integer cannot be deployed, so it is a 404. */
@@ -116,8 +115,8 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
       const version = parseVersion(req.params.name, req.params.version);
       return toOipMetadata(await dataPlane.modelMetadata(req.params.name, version));
     };
-    app.get<{ Params: ModelParams }>('/v2/models/:name', { config: read }, metadata);
-    app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', { config: read }, metadata);
+    app.get<{ Params: ModelParams }>('/v2/models/:name', { config: call }, metadata);
+    app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', { config: call }, metadata);
 
     const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
       const version = parseVersion(req.params.name, req.params.version);

@@ -4,9 +4,9 @@
  * the directory), so a blob is either absent or complete, even across a crash or power loss.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { syncDir } from '../../core/files.js';
 import type { BlobRef, BlobStore, BlobVerification, StagedBlob } from '../../registry/index.js';
 import { StorageErrors } from '../errors.js';
 
@@ -39,21 +39,6 @@ function hexOf(digest: string): string {
   return match[1];
 }
 
-/** fsyncs a directory so that a rename inside it survives power loss (a no-op where unsupported). */
-async function syncDir(path: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, fsConstants.O_RDONLY);
-    await handle.sync();
-  } catch (error) {
-    // Some platforms (Windows) and file systems cannot open or fsync a directory; the rename is
-    // still atomic there, only its durability on power loss is up to the OS.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw error;
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** Hashes a whole file, chunk by chunk. Returns null when it does not exist. */
 async function hashFile(path: string): Promise<{ digest: string; sizeBytes: number } | null> {

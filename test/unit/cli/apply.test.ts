@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { specDocumentsToSend } from '../../../src/cli/commands/apply.js';
 import type { ApplyResponse } from '../../../src/control/index.js';
 import { addModel } from '../../support/models.js';
-import { startTestServer, type TestServer } from '../../support/server.js';
+import { startTestServer, type TestServer, TEST_ADMIN_KEY } from '../../support/server.js';
 import { runCli, type RunResult } from './cli-harness.js';
 
 let s: TestServer;
@@ -35,7 +35,7 @@ async function cli(argv: readonly string[]): Promise<RunResult & { requests: str
     requests.push(`${init?.method ?? 'GET'} ${input instanceof Request ? input.url : input.toString()}`);
     return fetch(input, init);
   };
-  const r = await runCli(argv, { cwd: dir, env: { SLIPWAY_SERVER: s.url }, fetch: recording });
+  const r = await runCli(argv, { cwd: dir, env: { SLIPWAY_SERVER: s.url, SLIPWAY_API_KEY: TEST_ADMIN_KEY }, fetch: recording });
   return { ...r, requests };
 }
 
@@ -155,7 +155,7 @@ void describe('slipway apply', () => {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(
         process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--server', s.url, 'apply', '-f', '-'],
+        ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--server', s.url, '--api-key', TEST_ADMIN_KEY, 'apply', '-f', '-'],
         { cwd: root, timeout: 30_000 },
         (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
       );
@@ -165,7 +165,7 @@ void describe('slipway apply', () => {
     assert.match(r.stdout, /^apply-stdin +configured +v2 +v1 +\S+ \(canary\) /m);
 
     const bad = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--server', s.url, 'apply', '-f', '-'], { cwd: root, timeout: 30_000 }, (error, _out, stderr) =>
+      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--server', s.url, '--api-key', TEST_ADMIN_KEY, 'apply', '-f', '-'], { cwd: root, timeout: 30_000 }, (error, _out, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr }),
       );
       child.stdin?.end('kind: Endpoint\n');

@@ -430,7 +430,7 @@ void describe('slipway CLI: inspect and serve', () => {
     assert.deepEqual(calls, [
       { host: '127.0.0.1', port: 0, dataDir: '/srv/slipway/data', configFile: '/srv/slipway/slipway.yaml', examples: true, env: { SLIPWAY_LOG: 'x' } },
     ]);
-    assert.equal(r.stdout, 'Slipway is listening on http://127.0.0.1:43210 (stop with Ctrl-C)\n  authentication:  off: every request acts as the anonymous principal\n');
+    assert.equal(r.stdout, 'Slipway is listening on http://127.0.0.1:43210 (stop with Ctrl-C)\n');
     assert.equal(r.stderr, 'SIGTERM: finishing in-flight requests, then stopping\nstopped\n');
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EndpointHistoryResponse, RollbackResponse } from '../../../src/control/index.js';
 import { addModel } from '../../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../../support/server.js';
+import { addRequest, startTestServer, type TestServer, TEST_ADMIN_KEY } from '../../support/server.js';
 import { runCli, type RunResult } from './cli-harness.js';
 
 let s: TestServer;
@@ -16,7 +16,7 @@ after(async () => {
   await s.stop();
 });
 
-const cli = (argv: readonly string[]): Promise<RunResult> => runCli(argv, { env: { SLIPWAY_SERVER: s.url } });
+const cli = (argv: readonly string[]): Promise<RunResult> => runCli(argv, { env: { SLIPWAY_SERVER: s.url, SLIPWAY_API_KEY: TEST_ADMIN_KEY } });
 
 async function served(endpoint: string): Promise<number> {
   const r = await s.call('POST', `/v2/models/${endpoint}/infer`, addRequest([[0, 0, 0, 0]]));

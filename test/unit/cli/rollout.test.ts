@@ -12,7 +12,7 @@ import { describeStep, formatInterval, formatNumber } from '../../../src/cli/com
 import type { RolloutEventsResponse, RolloutsListResponse, RolloutStatusResponse, RolloutResponse } from '../../../src/control/index.js';
 import type { Rollout } from '../../../src/rollout/state/index.js';
 import { addModel } from '../../support/models.js';
-import { addRequest, startTestServer, type TestServer } from '../../support/server.js';
+import { addRequest, startTestServer, type TestServer, TEST_ADMIN_KEY } from '../../support/server.js';
 import { runCli, type RunResult } from './cli-harness.js';
 
 let s: TestServer;
@@ -28,7 +28,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (argv: readonly string[]): Promise<RunResult> => runCli(argv, { cwd: dir, env: { SLIPWAY_SERVER: s.url } });
+const cli = (argv: readonly string[]): Promise<RunResult> => runCli(argv, { cwd: dir, env: { SLIPWAY_SERVER: s.url, SLIPWAY_API_KEY: TEST_ADMIN_KEY } });
 
 /** Writes an Endpoint spec for the add model at version 2 with `strategy` (YAML, indented under `strategy:`). */
 function specFile(endpoint: string, strategy: string): string {
@@ -72,7 +72,7 @@ void describe('slipway rollout', () => {
     assert.match(status.stdout, /^Strategy +canary: setWeight 30 % → pause until promote$/m);
     assert.match(status.stdout, /^Stable +version 1$/m);
     assert.match(status.stdout, /^Target +version 2$/m);
-    assert.match(status.stdout, /^Rollout +\S+ \(canary, 1 → 2, started .* by anonymous\)$/m);
+    assert.match(status.stdout, /^Rollout +\S+ \(canary, 1 → 2, started .* by key:admin\)$/m);
     assert.match(status.stdout, /^Phase +Paused \(PausedByStep\)$/m);
     assert.match(status.stdout, /^Step +1 of 2: pause until promote$/m);
     assert.match(status.stdout, /^Weight +30 %$/m);
@@ -108,7 +108,7 @@ void describe('slipway rollout', () => {
     const history = await cli(['rollout', 'history', 'web']);
     assert.equal(history.code, 0, history.stderr);
     assert.match(history.stdout, /^ID +STRATEGY +VERSIONS +PHASE +CREATED +BY +FINISHED$/m);
-    assert.match(history.stdout, new RegExp(`^${id} +canary +1 → 2 +Promoted +\\S+ \\S+ +anonymous +\\S+ \\S+$`, 'm'));
+    assert.match(history.stdout, new RegExp(`^${id} +canary +1 → 2 +Promoted +\\S+ \\S+ +key:admin +\\S+ \\S+$`, 'm'));
 
     const events = await cli(['rollout', 'history', 'web', '--events']);
     assert.equal(events.code, 0, events.stderr);
@@ -117,11 +117,11 @@ void describe('slipway rollout', () => {
     assert.deepEqual(
       rows.map((line) => line.split(/ {2,}/).slice(2, 8)),
       [
-        ['anonymous', 'started', 'Progressing', 'RolloutStarted', '0', '0 %'],
+        ['key:admin', 'started', 'Progressing', 'RolloutStarted', '0', '0 %'],
         ['controller', 'candidateReady', 'Progressing → Paused', 'CandidateReady', '1', '30 %'],
-        ['anonymous', 'pause', 'Paused', 'PausedByUser', '1', '30 %'],
-        ['anonymous', 'resume', 'Paused', 'Resumed', '1', '30 %'],
-        ['anonymous', 'promote', 'Paused → Promoting', 'PromotedByUser', '2', '100 %'],
+        ['key:admin', 'pause', 'Paused', 'PausedByUser', '1', '30 %'],
+        ['key:admin', 'resume', 'Paused', 'Resumed', '1', '30 %'],
+        ['key:admin', 'promote', 'Paused → Promoting', 'PromotedByUser', '2', '100 %'],
         ['controller', 'finalized', 'Promoting → Promoted', 'PromotionCompleted', '2', '100 %'],
       ],
     );

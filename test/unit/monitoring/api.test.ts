@@ -22,8 +22,8 @@ describe('monitoring API over HTTP', () => {
     const mine = h.routes.filter((r) => r.url.startsWith('/api/v1')).map((r) => [r.method, r.url, r.permission]);
     assert.deepEqual(mine, [
       ['POST', '/api/v1/feedback', 'feedback:write'],
-      ['GET', '/api/v1/predictions/:requestId', 'models:read'],
-      ['HEAD', '/api/v1/predictions/:requestId', 'models:read'],
+      ['GET', '/api/v1/predictions/:requestId', 'payloads:read'],
+      ['HEAD', '/api/v1/predictions/:requestId', 'payloads:read'],
       ['GET', '/api/v1/endpoints/:name/outcomes', 'models:read'],
       ['HEAD', '/api/v1/endpoints/:name/outcomes', 'models:read'],
     ]);

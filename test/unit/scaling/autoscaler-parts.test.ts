@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PlatformError } from '../../../src/core/index.js';
 import {
   AUTOSCALER_DEFAULTS,
   AutoscalerReasons,
@@ -9,19 +8,10 @@ import {
   createTimeBucketWindow,
   type AutoscalerEventInput,
 } from '../../../src/scaling/index.js';
+import { problemsOf } from '../../support/config.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function problemsOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof PlatformError);
-    assert.equal(error.code, 'CORE_INVALID_CONFIG');
-    return (error.details?.problems ?? []) as { path: string; message: string }[];
-  }
-  assert.fail('expected CORE_INVALID_CONFIG');
-}
 
 describe('autoscaler options', () => {
   test('no options compile to the Knative-style defaults, frozen', () => {

@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './tokens.js';
+export * from './service.js';

@@ -1,0 +1,143 @@
+/**
+ * The request limiter: per request, the rate limit and quota of the API key and those of the
+ * endpoint. A request spends from every bucket and quota that applies only when all of them allow
+ * it, so a refusal by one never drains another.
+ */
+import type { Clock, PlatformError } from '../../core/index.js';
+import { LimitErrors } from './errors.js';
+import { applyLimitOverrides, compileLimitOptions, endpointLimits, type LimitOptions, type LimitOverrides, type LimitsConfig, type LimitSpec } from './options.js';
+import { createQuotas, type QuotaResult } from './quotas.js';
+import { createTokenBuckets, type TakeResult } from './token-buckets.js';
+
+/** Whose limit refused a request. */
+export type LimitScope = 'key' | 'endpoint';
+/** Which limit refused it. */
+export type LimitKind = 'rate' | 'quota';
+
+/** One request, as the limiter sees it. */
+export interface LimitRequest {
+  /** The API key the request acts as (the name shown in messages and the key its limits are kept under); null: no key limits apply. */
+  readonly principal: string | null;
+  /** The endpoint called; null: no endpoint limits apply (a request outside inference, say). */
+  readonly endpoint: string | null;
+  /** The key's own limits, overriding the key default field by field; absent or null: the default. */
+  readonly keyLimits?: LimitOverrides | LimitSpec | null;
+}
+
+/** Counters for metrics. */
+export interface LimiterSnapshot {
+  /** Requests that passed every limit. */
+  readonly allowed: number;
+  /** Refused requests by the limit named in their error (one per request). */
+  readonly refused: { readonly [S in LimitScope]: { readonly [K in LimitKind]: number } };
+  /** Token buckets and quota counters held in memory. */
+  readonly buckets: number;
+  readonly counters: number;
+}
+
+/** Checks requests against their key's and endpoint's limits. */
+export interface RequestLimiter {
+  /**
+   * Spends one request from every limit that applies when all allow it and returns undefined;
+   * otherwise spends nothing and returns the error to answer with (kind `limited`,
+   * `retryAfterSeconds` set, `details` naming the scope, name and limit). When several limits
+   * refuse, the error names the one that frees up last.
+   */
+  check(request: LimitRequest): PlatformError | undefined;
+  snapshot(): LimiterSnapshot;
+}
+
+export interface RequestLimiterOptions {
+  readonly clock: Clock;
+  /** The limits (compiled, or options compiled here); default: everything unlimited. */
+  readonly config?: LimitsConfig | LimitOptions;
+  /** Most token buckets kept; default 100,000. */
+  readonly maxBuckets?: number;
+  /** Most quota counters kept; default 100,000. */
+  readonly maxCounters?: number;
+}
+
+interface Applicable {
+  readonly scope: LimitScope;
+  readonly name: string;
+  readonly spec: LimitSpec;
+  readonly id: string;
+}
+
+type Refusal = { readonly at: Applicable; readonly limit: 'rate'; readonly result: TakeResult } | { readonly at: Applicable; readonly limit: 'quota'; readonly result: QuotaResult };
+
+/** Creates a request limiter; it keeps its buckets and counters in memory. */
+export function createRequestLimiter(options: RequestLimiterOptions): RequestLimiter {
+  const { clock } = options;
+  const config = compileLimitOptions(options.config);
+  const buckets = createTokenBuckets({ clock, ...(options.maxBuckets === undefined ? {} : { maxBuckets: options.maxBuckets }) });
+  const quotas = createQuotas({ clock, ...(options.maxCounters === undefined ? {} : { maxCounters: options.maxCounters }) });
+  let allowed = 0;
+  const refused = { key: { rate: 0, quota: 0 }, endpoint: { rate: 0, quota: 0 } };
+
+  function applicable(request: LimitRequest): Applicable[] {
+    const out: Applicable[] = [];
+    if (request.principal !== null) {
+      out.push({ scope: 'key', name: request.principal, spec: applyLimitOverrides(config.keys, request.keyLimits), id: `key:${request.principal}` });
+    }
+    if (request.endpoint !== null) {
+      out.push({ scope: 'endpoint', name: request.endpoint, spec: endpointLimits(config, request.endpoint), id: `endpoint:${request.endpoint}` });
+    }
+    return out;
+  }
+
+  return {
+    check(request) {
+      const limits = applicable(request);
+      let worst: Refusal | undefined;
+      for (const at of limits) {
+        if (at.spec.ratePerSecond > 0) {
+          const result = buckets.peek(at.id, at.spec);
+          if (!result.allowed && (worst === undefined || result.retryAfterSeconds > worst.result.retryAfterSeconds)) worst = { at, limit: 'rate', result };
+        }
+        if (at.spec.quota.limit > 0) {
+          const result = quotas.peek(at.id, at.spec.quota);
+          if (!result.allowed && (worst === undefined || result.retryAfterSeconds > worst.result.retryAfterSeconds)) worst = { at, limit: 'quota', result };
+        }
+      }
+      if (worst !== undefined) {
+        refused[worst.at.scope][worst.limit] += 1;
+        return refusalError(worst);
+      }
+      for (const at of limits) {
+        if (at.spec.ratePerSecond > 0) buckets.take(at.id, at.spec);
+        if (at.spec.quota.limit > 0) quotas.take(at.id, at.spec.quota);
+      }
+      allowed += 1;
+      return undefined;
+    },
+    snapshot: () => ({
+      allowed,
+      refused: { key: { ...refused.key }, endpoint: { ...refused.endpoint } },
+      buckets: buckets.size(),
+      counters: quotas.size(),
+    }),
+  };
+}
+
+function requests(n: number): string {
+  return n === 1 ? 'request' : 'requests';
+}
+
+function refusalError(refusal: Refusal): PlatformError {
+  const { scope, name, spec } = refusal.at;
+  const who = `${scope} ${JSON.stringify(name)}`;
+  const retryAfterSeconds = refusal.result.retryAfterSeconds;
+  if (refusal.limit === 'rate') {
+    return LimitErrors.SECURITY_LIMIT_RATE(
+      `${who} is over its rate limit of ${spec.ratePerSecond} ${requests(spec.ratePerSecond)}/s (burst ${spec.burst}); retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds, details: { scope, name, limit: 'rate', ratePerSecond: spec.ratePerSecond, burst: spec.burst } },
+    );
+  }
+  const { limit, period } = spec.quota;
+  const resetsAt = new Date(refusal.result.resetsAt).toISOString();
+  return LimitErrors.SECURITY_LIMIT_QUOTA(
+    `${who} is over its quota of ${limit} ${requests(limit)} per ${period} (${refusal.result.used} used; resets at ${resetsAt}); retry in ${retryAfterSeconds} s`,
+    { retryAfterSeconds, details: { scope, name, limit: 'quota', quota: limit, period, used: refusal.result.used, resetsAt } },
+  );
+}
