@@ -34,6 +34,8 @@ export interface SlipwayConfig {
   readonly serving: {
     readonly holdTimeoutMs: number;
     readonly inferTimeoutMs: number;
+    /** Most elements one inference request's inputs may declare in total (products of their shapes): 413 beyond. */
+    readonly maxTensorElements: number;
     readonly replicas: number;
     /** 0 = automatic (cores / replicas). */
     readonly intraOpThreads: number;
@@ -97,6 +99,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'dataDir' },
   { path: 'serving.holdTimeoutMs' },
   { path: 'serving.inferTimeoutMs' },
+  { path: 'serving.maxTensorElements' },
   { path: 'serving.replicas' },
   { path: 'serving.intraOpThreads' },
   { path: 'serving.placement' },
@@ -133,7 +136,7 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
   const server = r.object(root.server, 'server');
   r.onlyKeys(server, 'server', ['host', 'port', 'bodyLimitBytes', 'uploadLimitBytes', 'shutdownTimeoutMs', 'tls']);
   const serving = r.object(root.serving, 'serving');
-  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'replicas', 'intraOpThreads', 'placement', 'allowSpinning', 'warmup', 'batching', 'autoscaling']);
+  r.onlyKeys(serving, 'serving', ['holdTimeoutMs', 'inferTimeoutMs', 'maxTensorElements', 'replicas', 'intraOpThreads', 'placement', 'allowSpinning', 'warmup', 'batching', 'autoscaling']);
   const autoscaling = r.object(serving.autoscaling, 'serving.autoscaling');
   r.onlyKeys(autoscaling, 'serving.autoscaling', ['enabled', ...AUTOSCALER_CONFIG_KEYS]);
   const autoscalingEnabled = r.boolean(autoscaling.enabled, 'serving.autoscaling.enabled', true);
@@ -157,6 +160,7 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
     serving: {
       holdTimeoutMs: r.integer(serving.holdTimeoutMs, 'serving.holdTimeoutMs', 30_000, 0),
       inferTimeoutMs: r.integer(serving.inferTimeoutMs, 'serving.inferTimeoutMs', 60_000, 0),
+      maxTensorElements: r.integer(serving.maxTensorElements, 'serving.maxTensorElements', 16_777_216, 1),
       replicas: r.integer(serving.replicas, 'serving.replicas', 1, 1, 64),
       intraOpThreads: r.integer(serving.intraOpThreads, 'serving.intraOpThreads', 0, 0, 256),
       placement: r.oneOf<Placement>(serving.placement, 'serving.placement', 'auto', ['auto', 'worker', 'main-thread']),

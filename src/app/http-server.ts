@@ -3,10 +3,12 @@
  * must declare a permission), the lifecycle gate (503 while starting or draining), and the one
  * error handler that turns anything thrown into `{error, code}` with the right status.
  */
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HttpErrors, isUniqueLookingId, newId, systemClock, toHttpError, type PlatformError } from '../core/index.js';
 import { lingerOnClose } from '../control/index.js';
-import { ANONYMOUS, isPermission, resourceOfRoute, type Authenticator, type Permission, type Principal, type RouteResource } from '../security/index.js';
+import { ANONYMOUS, ANONYMOUS_PREDICTOR, isPermission, resourceOfRoute, type Authenticator, type Permission, type Principal, type RouteResource } from '../security/index.js';
 import { ServingErrors } from '../serving/index.js';
 import type { LogLevel } from './config.js';
 
@@ -54,17 +56,74 @@ export interface HttpServerOptions {
 /** Paths that answer even while the server starts or drains (probes must see the truth). */
 const ALWAYS_OPEN = new Set(['/v2/health/live', '/v2/health/ready']);
 
-function fastifyErrorToPlatform(error: FastifyError): PlatformError | undefined {
+function fastifyErrorToPlatform(error: FastifyError, contentType: string | undefined): PlatformError | undefined {
   if (typeof error.code !== 'string' || !error.code.startsWith('FST_')) return undefined;
   switch (error.statusCode) {
     case 413:
       return HttpErrors.HTTP_BODY_TOO_LARGE(`request body is larger than the limit of ${error.message.match(/\d+/)?.[0] ?? 'the configured'} bytes`);
     case 415:
-      return HttpErrors.HTTP_UNSUPPORTED_MEDIA_TYPE(`unsupported Content-Type: ${error.message}`);
+      return HttpErrors.HTTP_UNSUPPORTED_MEDIA_TYPE(
+        `Content-Type ${contentType === undefined ? '(none)' : JSON.stringify(contentType.slice(0, 100))} is not accepted on this route: JSON routes take application/json, uploads application/octet-stream`,
+        { details: { field: 'content-type' } },
+      );
     default:
       if (error.code.startsWith('FST_ERR_CTP_')) return HttpErrors.HTTP_INVALID_JSON(`request body is not valid: ${error.message}`);
       return HttpErrors.HTTP_BAD_REQUEST(error.message);
   }
+}
+
+/**
+ * The longest path parameter the router accepts. Names are at most 63 characters and client-sent
+ * request ids 128 (`/api/v1/predictions/:requestId`); Fastify's default of 100 refused the latter.
+ */
+export const MAX_PATH_PARAM_LENGTH = 256;
+
+/** A path quoted in an error message, cut short: a URL may be kilobytes long. */
+function quotePath(path: string): string {
+  return JSON.stringify(path.length > 120 ? `${path.slice(0, 120)}…` : path);
+}
+
+/**
+ * Errors the router raises before a request reaches hooks or handlers (a malformed
+ * percent-encoding, an over-long parameter), in the `{error, code}` shape instead of Fastify's own.
+ */
+export function routerErrorToPlatform(error: FastifyError, path: string): PlatformError {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return HttpErrors.HTTP_BAD_REQUEST(`path ${quotePath(path)} is not valid: a percent-encoding in it does not decode to UTF-8 text`, { details: { field: 'path' } });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return HttpErrors.HTTP_BAD_REQUEST(`path ${quotePath(path)} has a segment longer than ${MAX_PATH_PARAM_LENGTH} characters; names and ids are shorter`, {
+        details: { field: 'path' },
+      });
+    default:
+      return HttpErrors.HTTP_BAD_REQUEST(`the request could not be routed: ${error.message}`);
+  }
+}
+
+/**
+ * The raw answer to a request node's HTTP parser refused before Fastify saw it (headers over
+ * node's limit, a malformed request line or header), in the `{error, code}` shape instead of
+ * Fastify's own. The connection closes after it.
+ */
+export function clientErrorAnswer(error: { readonly code?: string }): string {
+  const http = toHttpError(
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? HttpErrors.HTTP_BAD_REQUEST(`the request headers are larger than ${maxHeaderSize} bytes, the most the server reads; send a shorter Authorization or fewer headers`, {
+          details: { field: 'headers' },
+        })
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? HttpErrors.HTTP_BAD_REQUEST("the request's headers did not arrive in full within the server's timeout")
+        : HttpErrors.HTTP_BAD_REQUEST(`the request is not valid HTTP/1.1 (${error.code ?? 'unreadable'}): check the request line and the headers`),
+  );
+  const body = JSON.stringify(http.body);
+  return `HTTP/1.1 ${http.status} ${STATUS_CODES[http.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+function onClientError(error: Error & { code?: string }, socket: Socket): void {
+  // a reset connection has no one left to answer
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) socket.write(clientErrorAnswer(error));
+  socket.destroy(error);
 }
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -84,6 +143,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     genReqId: (req) => {
       const sent = req.headers['x-request-id'];
       return typeof sent === 'string' && isUniqueLookingId(sent) ? sent : newId();
+    },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    clientErrorHandler: onClientError,
+    // the router's own refusals (no hook or handler runs for them) in the protocol's error shape
+    frameworkErrors: (error, req, reply) => {
+      const http = toHttpError(routerErrorToPlatform(error, req.raw.url?.split('?', 1)[0] ?? ''));
+      void (reply as FastifyReply).code(http.status).header('x-request-id', req.id).send(http.body);
     },
   });
 
@@ -137,20 +203,22 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
     // The auth hook: 401 without valid credentials, 403 without the permission or scope (docs/security.md)
     const auth = options.auth;
-    if (auth === undefined) {
-      req.principal = ANONYMOUS;
+    const config = req.routeOptions.config;
+    // no route matched (config has no permission): the 404 says only what the docs say, to anyone
+    if (auth === undefined || config.permission === undefined) {
+      req.principal = auth === undefined ? ANONYMOUS : ANONYMOUS_PREDICTOR;
       return;
     }
-    const config = req.routeOptions.config;
     try {
       const checked = auth.check({
         method: req.method,
         route: req.routeOptions.url ?? path,
-        permission: config.permission ?? 'admin',
+        permission: config.permission,
         resource: config.resource ?? {},
         authorization: req.headers.authorization,
         params: req.params as Record<string, string | undefined>,
         query: (req.query ?? {}) as Record<string, unknown>,
+        ip: req.ip,
       });
       req.principal = checked instanceof Promise ? await checked : checked;
     } catch (error) {
@@ -161,7 +229,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const platform = fastifyErrorToPlatform(error);
+    const platform = fastifyErrorToPlatform(error, req.headers['content-type']);
     const http = toHttpError(platform ?? error);
     if (http.status >= 500 && http.status !== 503) req.log.error({ reqId: req.id, err: error, code: http.body.code }, 'request failed');
     if (http.status === 413) {

@@ -24,15 +24,19 @@ import { createServerMetrics, type ServerMetrics } from '../monitoring/metrics/i
 import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
-import { createDataPlane, createDeploymentManager, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
+import { createDataPlane, createDeploymentManager, inferenceInputsOf, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
 import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir, startPredictionWriter } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
 import { createHttpServer, type Lifecycle, type RouteEntry } from './http-server.js';
 import {
+  abuseApi,
+  abuseCallerOf,
+  abuseHooks,
   auditApi,
   createAuthenticator,
+  createExtractionDetector,
   createJwtVerifier,
   createKeyService,
   createRequestLimiter,
@@ -41,12 +45,16 @@ import {
   openAuditLog,
   parseLimitSpec,
   recordAudit,
+  registerAbuseMetrics,
   registerSecurityMetrics,
   type Authenticator,
   type AuthRequest,
   type Principal,
 } from '../security/index.js';
 import { certificateExpiryWarning, loadTlsOptions } from '../security/tls/index.js';
+import { encryptionApi, loadAtRestKeyring, MASTER_KEYS_ENV } from '../security/at-rest/index.js';
+import { createArtifactLoadCheck, createSignatureVerifier, loadTrustedSigningKeys } from '../security/signing/index.js';
+import { createInferenceGuards, registerGuardMetrics } from '../security/guards/index.js';
 
 export interface StartServerOptions {
   readonly host?: string;
@@ -133,7 +141,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   try {
     const store = createSqliteRegistryStore({ path: dataDir.dbPath });
     cleanups.push(() => store.close());
-    const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir });
+    // encryption at rest (docs/security.md#encryption-at-rest): the master keyring from a file or SLIPWAY_MASTER_KEYS; a bad one stops the start
+    const atRest = await loadAtRestKeyring({ masterKeyFile: config.security.encryption.masterKeyFile, envValue: (options.env ?? process.env)[MASTER_KEYS_ENV] });
+    const blobs = createFileBlobStore({ dir: dataDir.blobsDir, stagingDir: dataDir.tmpDir, ...(atRest === undefined ? {} : { keyring: atRest.keyring }) });
     // set below, once the key service has loaded; nothing is served before
     const authRef: { current?: Authenticator } = {};
     // HTTPS when configured: files checked now (missing, not PEM, key not matching, expired) and named in the error
@@ -155,6 +165,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     const logger = asLogger(http.log);
     const expiring = tls === undefined ? undefined : certificateExpiryWarning(tls, { clock });
     if (expiring !== undefined) logger.warn({ certificate: config.server.tls.cert }, expiring);
+    if (atRest !== undefined) {
+      for (const warning of atRest.warnings) logger.warn({ keyring: atRest.source }, warning);
+      logger.info({ keyring: atRest.source, activeKeyId: atRest.keyring.active.id, keys: atRest.keyring.ids.length }, 'encryption at rest is on');
+    }
     // API keys (docs/security.md): all in memory by hash; the first start creates the admin key
     const keyService = createKeyService({ store: createSqliteKeyStore(store.db), clock, logger });
     await keyService.load();
@@ -179,10 +193,33 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     }
     // rate limits and quotas per key and per endpoint (429 with Retry-After); unlimited by default
     const limiter = createRequestLimiter({ clock, config: security.limits });
+    // model-extraction detection per key and endpoint (docs/security.md#abuse-detection): PRADA over each caller's
+    // answered queries, fed after the answer; a flagged key is audited once and, with throttling on, limited below
+    const abuse = createExtractionDetector({
+      config: security.abuse,
+      clock,
+      logger,
+      // the drift monitor's cached per-version profile lookup: the features' scale when the version has a profile
+      profile: (endpoint, model, version) => drift.profileOf(endpoint, model, version),
+      onFlagged: (e) => {
+        auditLog
+          ?.append({
+            action: 'abuse.suspected',
+            actor: e.caller.startsWith('ip:') ? 'anonymous' : e.caller,
+            outcome: 'ok',
+            target: `endpoint/${e.endpoint}`,
+            ...(e.requestId === undefined ? {} : { requestId: e.requestId }),
+            ...(e.ip === undefined ? {} : { ip: e.ip }),
+            details: { caller: e.caller, endpoint: e.endpoint, model: e.model, version: e.version, method: 'prada', w: e.w, pValue: e.pValue, tested: e.n, queries: e.queries, threshold: e.threshold },
+          })
+          .catch((error: unknown) => logger.error({ err: (error as Error).message }, 'could not append to the audit log'));
+      },
+    });
     const withinLimits = (req: AuthRequest, principal: Principal): Principal => {
       const endpoint = req.permission === 'inference:call' && req.resource.endpoint !== undefined ? (req.params[req.resource.endpoint] ?? null) : null;
       const who = principal.id === 'anonymous' ? null : principal.id.replace(/^key:/, '');
-      const refused = limiter.check({ principal: who, endpoint, keyLimits: principal.limits ?? null });
+      const throttle = endpoint === null ? undefined : abuse.throttleFor(abuseCallerOf(principal.id, req.ip), endpoint);
+      const refused = limiter.check({ principal: who, endpoint, keyLimits: principal.limits ?? null, throttle: throttle ?? null });
       if (refused !== undefined) throw refused;
       return principal;
     };
@@ -196,9 +233,37 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       keys: keyService,
       ...(security.auth.jwt === undefined ? {} : { jwt: await createJwtVerifier(security.auth.jwt) }),
     });
-    const runtime = options.runtime ?? createOnnxRuntime({ logger });
+    // with encryption at rest every replica's model comes from the blob store's reader, decrypted in memory
+    const runtime = options.runtime ?? createOnnxRuntime({ logger, readArtifact: blobs.readArtifact });
     cleanups.push(() => runtime.close());
-    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger });
+    // signed artifacts (docs/security.md#signed-artifacts): the trusted keys are read now, so a bad key file stops the start
+    const trustedSigningKeys = await loadTrustedSigningKeys(security.signing);
+    const signatures = createSignatureVerifier(trustedSigningKeys.keys);
+    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger, signatures });
+    // every load re-hashes the artifact and checks its signature; a refusal is audited and shown on the endpoint
+    const checkArtifact = createArtifactLoadCheck({
+      registry,
+      config: security.signing,
+      trustedKeys: trustedSigningKeys.keys,
+      logger,
+      onRefused: async (refused) => {
+        await auditLog?.append({
+          action: 'artifact.refused',
+          actor: 'system',
+          outcome: 'denied',
+          target: `${refused.model}:${refused.version}`,
+          details: {
+            endpoint: refused.endpoint,
+            code: refused.code,
+            reason: refused.reason,
+            message: refused.message,
+            digest: refused.digest,
+            actualDigest: refused.actualDigest,
+            ...(refused.keyId === undefined ? {} : { keyId: refused.keyId }),
+          },
+        });
+      },
+    });
     // the rollout controller holds the stable version of canary and blue-green endpoints; it is created below, after the data plane
     const strategies = createSqliteEndpointStrategyStore(store.db);
     const controllerRef: { current?: RolloutController } = {};
@@ -207,6 +272,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       batchObserver: (endpoint, model, version) => metricsRef.current?.batchObserver(endpoint, model, version),
       stableVersionOf: (endpoint, model, registryVersion) => controllerRef.current?.stableVersionOf(endpoint, model, registryVersion) ?? registryVersion,
       keepWarmMs: (endpoint) => controllerRef.current?.keepWarmMs(endpoint) ?? 0,
+      checkArtifact,
       registry,
       runtime,
       clock,
@@ -258,7 +324,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // closed after the data plane (its last shadow records get in) and before the database: writes what is buffered
     cleanups.push(() => monitoring.close());
     // the payload log (docs/payload-log.md): every inference request's metadata, sampled bodies, JSONL under payloads/
-    const payloadLog = await openPayloadLog({ dir: dataDir.payloadsDir, config: config.monitoring.payloadLog, clock, logger });
+    const payloadLog = await openPayloadLog({ dir: dataDir.payloadsDir, config: config.monitoring.payloadLog, clock, logger, ...(atRest === undefined ? {} : { keyring: atRest.keyring }) });
     // runs after the HTTP drain (registered earlier, so later in the reversed order): the last answers get in
     cleanups.push(() => payloadLog.close());
     const predictionSink = config.monitoring.predictions.enabled ? monitoring : undefined;
@@ -281,6 +347,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       clock,
       logger,
       sessionOptions: { allowSpinning: config.serving.allowSpinning },
+      readArtifact: blobs.readArtifact,
     });
     cleanups.push(() => profiles.close());
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
@@ -296,6 +363,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       clock,
       metrics,
       drift,
+      // input guards (finite numbers, ranges and outlier score against the profile the drift monitor caches) and output hardening
+      guards: createInferenceGuards({
+        inputs: config.security.inputGuards,
+        outputs: config.security.outputs,
+        profileOf: (endpoint, model, version) => drift.profileOf(endpoint, model, version),
+        metrics: registerGuardMetrics(metrics.registry),
+        logger,
+      }),
       inferTimeoutMs: config.serving.inferTimeoutMs,
       // recording switched off: the request path does not even build the record's input
       ...(predictionSink === undefined ? {} : { predictions: predictionSink }),
@@ -380,10 +455,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
 
     // the payload log's hooks sit at the root so they see the OIP routes' answers, errors included
     if (config.monitoring.payloadLog.enabled) await http.register(payloadLogHooks({ log: payloadLog, routeOf: (req) => inferenceRouteOf(req) }));
-    await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce }));
+    // abuse detection's hook sits at the root too, so it sees every answered inference with its caller and decoded inputs
+    if (security.abuse.enabled) await http.register(abuseHooks({ detector: abuse, inputsOf: (req) => inferenceInputsOf(req), routeOf: (req) => inferenceRouteOf(req) }));
+    await http.register(oipRestRoutes({ dataPlane, serverReady: () => lifecycle === 'ready' && settledOnce, maxTensorElements: config.serving.maxTensorElements }));
     await http.register(keysApi({ keys: keyService, clock, principal: (req) => req.principal.id, parseLimits: (value, path) => parseLimitSpec(value, path) }), { prefix: '/api/v1' });
     if (auditLog !== undefined && auditSigningKey !== undefined) await http.register(auditApi({ log: auditLog, trustedKeys: [auditSigningKey.publicKeyPem], clock }), { prefix: '/api/v1' });
+    await http.register(encryptionApi({ keyring: atRest, blobs, payloads: payloadLog, logger }), { prefix: '/api/v1' });
     registerSecurityMetrics(metrics.registry, { limiter, authFailures: () => authFailures, keys: () => keyService.list() });
+    registerAbuseMetrics(metrics.registry, abuse);
+    await http.register(abuseApi({ detector: abuse }), { prefix: '/api/v1' });
     await http.register(payloadLogApi({ log: payloadLog, clock }), { prefix: '/api/v1' });
     await http.register(alertsApi({ alerting, principal: (req) => req.principal.id }), { prefix: '/api/v1' });
     await http.register(businessApi({ business, clock, endpointExists: (name) => registry.getEndpoint(name) }), { prefix: '/api/v1' });
@@ -413,6 +493,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
         maxJsonBodyBytes: config.server.bodyLimitBytes,
         clock,
         principal: (req) => req.principal.id,
+        signatures,
+        // a newly signed version gets another chance on the endpoints of its model whose load was refused (a no-op where it serves)
+        onSignatureAttached: (model) => {
+          void registry
+            .listEndpoints()
+            .then((endpoints) => Promise.all(endpoints.filter((e) => e.model === model).map((e) => deployments.reconcile(e.name).catch(() => undefined))))
+            .catch((error: unknown) => logger.warn({ model, err: toPlatformError(error).message }, 'could not reload endpoints after a signature was attached'));
+        },
         autoscaling: {
           get: (endpoint) => deployments.autoscalingOf(endpoint),
           set: (endpoint, overrides, by) => deployments.setAutoscaling(endpoint, overrides, by),

@@ -23,6 +23,8 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerTlsCommands } from './commands/tls.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerAbuseCommands } from './commands/abuse.js';
+import { registerEncryptionCommands } from './commands/encryption.js';
 import { DEFAULT_SERVER } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { resolveIo, type CliIo } from './io.js';
@@ -63,6 +65,8 @@ function buildProgram(io: CliIo): Command {
   registerBusinessCommand(program, io);
   registerKeysCommands(program, io);
   registerAuditCommands(program, io);
+  registerAbuseCommands(program, io);
+  registerEncryptionCommands(program, io);
   registerInspectCommand(program, io);
   registerTlsCommands(program, io);
   registerServeCommand(program, io);

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { completeLines, decodeUtf8, PlatformError, type ErrorKind } from '../core/index.js';
+import type { VersionSignature } from '../registry/index.js';
 import type { OipInferenceResponse, OipModelMetadata } from '../serving/index.js';
 import { ControlErrors } from './errors.js';
 import type {
@@ -61,6 +62,8 @@ export interface ControlClient {
   pushVersion(model: string, filePath: string, meta?: UploadMetadata, onProgress?: UploadProgress): Promise<PushVersionResponse>;
   listVersions(model: string): Promise<VersionsListResponse>;
   getVersion(model: string, version: number): Promise<VersionResponse>;
+  /** POST /api/v1/models/{model}/versions/{version}/signature: attaches a signature file's content to a version pushed earlier. */
+  attachSignature(model: string, version: number, signature: VersionSignature): Promise<VersionResponse>;
   listAliases(model: string): Promise<AliasesListResponse>;
   getAlias(model: string, alias: string): Promise<AliasResponse>;
   /** Which version the alias pointed to at `at` (ISO-8601); `version` is null if it did not exist then. */
@@ -170,6 +173,7 @@ function uploadQuery(meta: UploadMetadata): string {
     dataDigest: meta.dataDigest,
     metrics: meta.metrics === undefined ? undefined : JSON.stringify(meta.metrics),
     modelDescription: meta.modelDescription,
+    signature: meta.artifactSignature === undefined ? undefined : JSON.stringify(meta.artifactSignature),
   });
 }
 
@@ -371,6 +375,7 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     },
     listVersions: (name) => call('GET', `${model(name)}/versions`),
     getVersion: (name, version) => call('GET', `${model(name)}/versions/${seg(version)}`),
+    attachSignature: (name, version, signature) => call('POST', `${model(name)}/versions/${seg(version)}/signature`, signature),
     listAliases: (name) => call('GET', `${model(name)}/aliases`),
     getAlias: (m, a) => call('GET', aliasPath(m, a)),
     aliasAt: (m, a, at) => call('GET', `${aliasPath(m, a)}${query({ at })}`),

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HttpErrors, systemClock, type Clock, type PlatformError } from '../core/index.js';
-import type { Actor, Endpoint, EndpointTarget, Registry } from '../registry/index.js';
+import type { Actor, Endpoint, EndpointTarget, ModelVersion, Registry, SignatureVerifier } from '../registry/index.js';
 import type { RouteSecurity } from '../security/index.js';
 import type { DeploymentStatusView } from '../serving/types.js';
 import { bodyChunks } from './body.js';
@@ -17,6 +17,7 @@ import { formatBytes } from './bytes.js';
 import { ControlErrors } from './errors.js';
 import { closeAfterEarlyAnswer, lingerOnClose } from './linger.js';
 import type {
+  ArtifactSignatureView,
   AliasAtResponse,
   AliasDeletedResponse,
   AliasesListResponse,
@@ -42,6 +43,7 @@ import {
   queryTime,
   readCreateEndpointBody,
   readSetAliasBody,
+  readSignatureBody,
   readUpdateEndpointBody,
   versionParam,
   type TargetChoice,
@@ -71,6 +73,10 @@ export interface ControlApiDeps {
   readonly autoscaling?: AutoscalingControl;
   /** The rollout controller; without it /apply, the rollout verbs and /rollouts answer 404. */
   readonly rollouts?: RolloutControl;
+  /** Checks artifact signatures against the trusted keys, for `verified` in version answers; without it none verifies. */
+  readonly signatures?: SignatureVerifier;
+  /** Told after a signature is attached to a version, so endpoints whose load of it was refused can try again. */
+  readonly onSignatureAttached?: (model: string, version: number) => void;
 }
 
 /** What the control API needs to read and set an endpoint's autoscaler options. */
@@ -141,6 +147,12 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
 
   const actor = (req: FastifyRequest, reason?: string): Actor => ({ by: principal(req), ...(reason === undefined ? {} : { reason }) });
   const view = (endpoint: Endpoint): EndpointView => ({ ...endpoint, deployment: deployments.deployment(endpoint.name) ?? null });
+  /** A version's signature as answers show it, verified against the trusted keys now. */
+  const signatureView = (version: ModelVersion): ArtifactSignatureView | null => {
+    const signature = version.artifactSignature;
+    if (signature === undefined) return null;
+    return { keyId: signature.keyId, signedAt: signature.signedAt, verified: deps.signatures?.check(signature).status === 'verified' };
+  };
 
   /** Turns a body's choice into a registry target; neither version nor alias pins the latest version. */
   const targetOf = async (choice: TargetChoice): Promise<EndpointTarget> => {
@@ -183,7 +195,17 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
 
     app.get<{ Params: VersionParams }>('/models/:model/versions/:version', { config: read }, async (req): Promise<VersionResponse> => {
       const model = nameParam('model', req.params.model);
-      return { version: await registry.getVersion(model, versionParam(req.params.version)) };
+      const version = await registry.getVersion(model, versionParam(req.params.version));
+      return { version, signature: signatureView(version) };
+    });
+
+    app.post<{ Params: VersionParams }>('/models/:model/versions/:version/signature', { config: writeModels }, async (req): Promise<VersionResponse> => {
+      const model = nameParam('model', req.params.model);
+      const number = versionParam(req.params.version);
+      const signature = readSignatureBody(req.body);
+      const version = await registry.attachSignature(model, number, signature, actor(req));
+      deps.onSignatureAttached?.(version.model, version.version);
+      return { version, signature: signatureView(version) };
     });
 
     app.get<{ Params: ModelParams }>('/models/:model/aliases', { config: read }, async (req): Promise<AliasesListResponse> => ({
@@ -322,7 +344,7 @@ export function controlApi(deps: ControlApiDeps): FastifyPluginAsync {
         const upload = await receiveUpload(req.raw, req.query, artifactPath, { maxUploadBytes: deps.maxUploadBytes });
         const result = await registry.pushVersion({ model, artifactPath, ...upload.metadata }, actor(req));
         reply.code(result.created ? 201 : 200);
-        return { version: result.version, created: result.created };
+        return { version: result.version, created: result.created, signature: signatureView(result.version) };
       } catch (error) {
         // the client may still be sending: stop storing the upload and drop the rest
         closeAfterEarlyAnswer(req.raw, reply, clock);

@@ -23,10 +23,22 @@ export interface ModelDetailResponse {
   readonly aliases: readonly Alias[];
 }
 
+/**
+ * A version's artifact signature as the API shows it: which key signed and when, and whether it
+ * verifies against the server's trusted keys now (false for a key the server does not trust).
+ */
+export interface ArtifactSignatureView {
+  readonly keyId: string;
+  readonly signedAt: string;
+  readonly verified: boolean;
+}
+
 /** POST /models/:model/versions (201 when created, 200 when the bytes were already registered). */
 export interface PushVersionResponse {
   readonly version: ModelVersion;
   readonly created: boolean;
+  /** The artifact signature (sent with this push or attached earlier); null when unsigned. */
+  readonly signature: ArtifactSignatureView | null;
 }
 
 /** GET /models/:model/versions */
@@ -34,9 +46,11 @@ export interface VersionsListResponse {
   readonly versions: readonly ModelVersion[];
 }
 
-/** GET /models/:model/versions/:version */
+/** GET /models/:model/versions/:version, and POST …/signature (the version with its new signature). */
 export interface VersionResponse {
   readonly version: ModelVersion;
+  /** The artifact signature; null when the version is unsigned. */
+  readonly signature: ArtifactSignatureView | null;
 }
 
 /** GET /models/:model/aliases */

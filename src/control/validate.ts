@@ -3,7 +3,9 @@
  * query parameters, and JSON bodies and upload metadata (every problem collected with its path and
  * reported at once, in the style of the config toolkit).
  */
-import { ConfigReader, describe, isValidName, NAME_RULE, type ConfigProblem, type PlatformError } from '../core/index.js';
+import { ConfigReader, describe, isValidName, NAME_RULE, PlatformError, type ConfigProblem } from '../core/index.js';
+import type { VersionSignature } from '../registry/index.js';
+import { parseSignatureDocument } from '../security/signing/index.js';
 import { ControlErrors } from './errors.js';
 import type { CreateEndpointBody, SetAliasBody, UpdateEndpointBody, UploadMetadata } from './types.js';
 
@@ -168,6 +170,7 @@ export const UPLOAD_FIELDS = {
   dataDigest: 'x-slipway-data-digest',
   metrics: 'x-slipway-metrics',
   modelDescription: 'x-slipway-model-description',
+  signature: 'x-slipway-signature',
 } as const;
 export type UploadField = keyof typeof UPLOAD_FIELDS;
 const FIELD_NAMES = Object.keys(UPLOAD_FIELDS) as UploadField[];
@@ -292,7 +295,16 @@ export function readUploadMetadata(sources: readonly MetadataSource[], problems:
     }
   }
 
+  let artifactSignature: VersionSignature | undefined;
+  const signatureText = single('signature');
+  if (signatureText !== undefined) {
+    const read = readSignature(signatureText, 'signature');
+    if ('problem' in read) problems.push(read.problem);
+    else artifactSignature = read.signature;
+  }
+
   return {
+    ...(artifactSignature === undefined ? {} : { artifactSignature }),
     ...(description === undefined ? {} : { description }),
     ...(tags === undefined ? {} : { tags }),
     ...(parentVersion === undefined ? {} : { parentVersion }),
@@ -300,6 +312,35 @@ export function readUploadMetadata(sources: readonly MetadataSource[], problems:
     ...(metrics === undefined ? {} : { metrics }),
     ...(modelDescription === undefined ? {} : { modelDescription }),
   };
+}
+
+/**
+ * Reads a signature file (JSON text or a parsed value): the signature, or the problem with the
+ * field it names under `path` (`signature.keyId`; the document's own fields when `path` is empty).
+ */
+function readSignature(value: unknown, path: string): { readonly signature: VersionSignature } | { readonly problem: ConfigProblem } {
+  try {
+    return { signature: parseSignatureDocument(value) };
+  } catch (error) {
+    if (!(error instanceof PlatformError)) throw error;
+    const field = typeof error.details?.field === 'string' ? error.details.field : '(document)';
+    const message = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
+    const at = field === '(document)' ? (path === '' ? 'body' : path) : path === '' ? field : `${path}.${field}`;
+    return { problem: { path: at, message } };
+  }
+}
+
+/**
+ * Reads the body of POST /models/:model/versions/:version/signature: a signature file as
+ * `slipway models sign` writes it. A bad field is CONTROL_INVALID_BODY naming it.
+ */
+export function readSignatureBody(body: unknown): VersionSignature {
+  if (body === undefined || body === null) {
+    throw invalidBody([{ path: 'body', message: 'is required: the signature file `slipway models sign` writes (digest, algorithm, keyId, signedAt, signature)' }]);
+  }
+  const read = readSignature(body, '');
+  if ('problem' in read) throw invalidBody([read.problem]);
+  return read.signature;
 }
 
 /** Throws CONTROL_INVALID_METADATA listing every problem, or does nothing. */

@@ -21,6 +21,10 @@ export const RegistryErrors = defineErrors({
     kind: 'invalid',
     help: 'The artifact file given for a new version could not be read; check that the upload completed and the path exists.',
   },
+  REGISTRY_SIGNATURE_MISMATCH: {
+    kind: 'invalid',
+    help: 'The artifact signature does not belong to this version: its digest is of other bytes, it names another model, or a trusted key made it and it does not verify (altered after signing); the message names the field. Sign the exact file pushed, with `slipway models sign FILE --name MODEL`.',
+  },
   REGISTRY_ARTIFACT_MISSING: {
     kind: 'internal',
     help: "A registered version's artifact is missing from the data directory's blob store; restore blobs/ from a backup.",

@@ -14,6 +14,7 @@ import type {
   Model,
   ModelVersion,
   OnnxFacts,
+  VersionSignature,
 } from './types.js';
 
 // ─── RegistryStore ──────────────────────────────────────────────────────────────────────────────
@@ -138,6 +139,13 @@ export interface RegistryStore {
   /** Every version of the model, by number; empty for an unknown model. */
   listVersions(model: string): Promise<ModelVersion[]>;
   findVersionByDigest(model: string, digest: string): Promise<ModelVersion | undefined>;
+  /**
+   * Attaches an artifact signature to an existing version, replacing the one it had, and returns
+   * the version with it. The only change a version ever takes: its bytes, digest and facts stay as
+   * they were. Refuses an unknown model (REGISTRY_MODEL_NOT_FOUND) or version
+   * (REGISTRY_VERSION_NOT_FOUND). The store does not check the signature: the registry does.
+   */
+  setVersionSignature(model: string, version: number, signature: VersionSignature): Promise<ModelVersion>;
 
   /**
    * Creates or moves an alias to an existing version and appends an AliasEvent; every endpoint
@@ -231,11 +239,40 @@ export interface BlobStore {
   stage(sourcePath: string): Promise<StagedBlob>;
   /** Stages and commits in one call. */
   putFile(sourcePath: string): Promise<BlobRef>;
-  /** Where the blob with this digest lives (whether or not it exists). */
+  /**
+   * Where the blob with this digest lives (whether or not it exists). With encryption at rest the
+   * file holds the `SLWENC01` ciphertext, not the model: read models through the runtime's artifact
+   * reader (FileBlobStore.readArtifact), never by handing this path to a parser.
+   */
   path(digest: string): string;
   has(digest: string): Promise<boolean>;
-  /** Re-hashes the stored file, to detect tampering or disk corruption. */
+  /**
+   * Re-hashes the stored file, to detect tampering or disk corruption. A blob stored encrypted
+   * (encryption at rest) is decrypted as it is hashed, so the digest compared is still the
+   * plaintext's; one that cannot be decrypted (its master key missing from the keyring or
+   * different, no keyring at all, the file damaged) rejects with that SECURITY_ENCRYPTION_* error
+   * rather than resolve.
+   */
   verify(digest: string): Promise<BlobVerification>;
+}
+
+// ─── SignatureVerifier ──────────────────────────────────────────────────────────────────────────
+
+/** What a check of an artifact signature against the trusted keys found. */
+export type SignatureCheck =
+  /** Signed by a trusted key, and the signature holds for the digest, model and metadata. */
+  | { readonly status: 'verified'; readonly keyId: string }
+  /** Signed by a key that is not trusted here: it cannot be checked (nor relied on). */
+  | { readonly status: 'untrusted'; readonly keyId: string; readonly message: string }
+  /** The record is malformed, or a trusted key's signature does not hold: altered or forged. */
+  | { readonly status: 'invalid'; readonly keyId: string | null; readonly message: string };
+
+/**
+ * Checks artifact signatures against the keys the server trusts. Implemented by the security
+ * domain (src/security/signing); the registry refuses a signature whose check is `invalid`.
+ */
+export interface SignatureVerifier {
+  check(signature: VersionSignature): SignatureCheck;
 }
 
 // ─── ArtifactInspector ──────────────────────────────────────────────────────────────────────────

@@ -4,9 +4,9 @@
  */
 import { silentLogger, toPlatformError, type Clock, type Logger } from '../core/index.js';
 import { registryRefusals, RegistryErrors } from './errors.js';
-import type { ArtifactInspector, BlobStore, RegistryStore, StagedBlob } from './ports.js';
+import type { ArtifactInspector, BlobStore, RegistryStore, SignatureVerifier, StagedBlob } from './ports.js';
 import type { EndpointChange, PushVersionInput, PushVersionResult, Registry } from './service.js';
-import type { EndpointEvent, Model, ModelVersion } from './types.js';
+import type { EndpointEvent, Model, ModelVersion, VersionSignature } from './types.js';
 import {
   checkActor,
   checkDataDigest,
@@ -27,6 +27,12 @@ export interface RegistryOptions {
   readonly clock: Clock;
   /** Where a throwing endpoint-change listener is reported. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * Checks artifact signatures against the trusted keys when a version is pushed or signed; one
+   * that a trusted key made and that does not verify is refused. Without it, signatures are kept
+   * after their digest and model are checked, unverified.
+   */
+  readonly signatures?: SignatureVerifier;
 }
 
 /**
@@ -86,6 +92,29 @@ export function createRegistry(options: RegistryOptions): Registry {
     );
   }
 
+  /**
+   * Checks that a signature is for this model's bytes (`digest`) and, when the verifier knows its
+   * key, that it holds. `prefix` names the fields in errors (`signature.` in an upload's metadata).
+   */
+  function checkSignatureFor(signature: VersionSignature, model: string, digest: string, prefix: string): VersionSignature {
+    const mismatch = (field: string, message: string) =>
+      RegistryErrors.REGISTRY_SIGNATURE_MISMATCH(`${prefix}${field}: ${message}`, { details: { field: `${prefix}${field}`, model, digest } });
+    if (typeof signature !== 'object' || signature === null || typeof signature.digest !== 'string') {
+      throw RegistryErrors.REGISTRY_INVALID_FIELD(`${prefix === '' ? 'signature' : prefix.slice(0, -1)}: must be a signature record with a digest`, {
+        details: { field: prefix === '' ? 'signature' : prefix.slice(0, -1) },
+      });
+    }
+    if (signature.digest !== digest) {
+      throw mismatch('digest', `the signature is for ${signature.digest}, but the artifact of model "${model}" is ${digest}; sign the exact file that is pushed`);
+    }
+    if (signature.model !== undefined && signature.model !== model) {
+      throw mismatch('model', `the signature is bound to model "${signature.model}", not to "${model}"`);
+    }
+    const check = options.signatures?.check(signature);
+    if (check?.status === 'invalid') throw mismatch('signature', check.message);
+    return signature;
+  }
+
   async function stageArtifact(path: string): Promise<StagedBlob> {
     try {
       return await blobs.stage(path);
@@ -125,11 +154,14 @@ export function createRegistry(options: RegistryOptions): Registry {
       // Stage a private copy first: the bytes inspected are exactly the bytes stored.
       const staged = await stageArtifact(input.artifactPath);
       try {
+        const artifactSignature = input.artifactSignature === undefined ? undefined : checkSignatureFor(input.artifactSignature, model, staged.digest, 'signature.');
         const existing = await store.findVersionByDigest(model, staged.digest);
         if (existing !== undefined) {
           // the same bytes again: put the blob back if it was lost, since we hold a verified copy
           if (!(await blobs.has(existing.digest))) await staged.commit();
-          return { version: existing, created: false } satisfies PushVersionResult;
+          // a signature sent with them is attached to the version they already are
+          const version = artifactSignature === undefined ? existing : await store.setVersionSignature(model, existing.version, artifactSignature);
+          return { version, created: false } satisfies PushVersionResult;
         }
 
         const inspection = await inspector.inspect(staged.path).catch((error: unknown) => {
@@ -152,6 +184,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           },
           createdAt: at,
           createdBy: who.by,
+          ...(artifactSignature === undefined ? {} : { artifactSignature }),
           createModel: { description: modelDescription, owner: who.by, createdAt: at, createdBy: who.by },
         });
         return { version: result.version, created: result.created };
@@ -186,6 +219,17 @@ export function createRegistry(options: RegistryOptions): Registry {
         );
       }
       return blobs.path(found.digest);
+    },
+
+    async verifyArtifact(model, version) {
+      const found = await registry.getVersion(model, version);
+      return blobs.verify(found.digest);
+    },
+
+    async attachSignature(model, version, signature, actor) {
+      checkActor(actor);
+      const found = await registry.getVersion(model, version);
+      return store.setVersionSignature(found.model, found.version, checkSignatureFor(signature, found.model, found.digest, ''));
     },
 
     async setAlias(model, alias, version, actor) {

@@ -2,7 +2,8 @@
  * The registry service contract. Implemented by `createRegistry` (src/registry/registry.ts) over a
  * RegistryStore and a BlobStore; used by the control API, serving and the CLI-facing routes.
  */
-import type { Actor, Alias, AliasEvent, Endpoint, EndpointEvent, EndpointTarget, Model, ModelVersion } from './types.js';
+import type { BlobVerification } from './ports.js';
+import type { Actor, Alias, AliasEvent, Endpoint, EndpointEvent, EndpointTarget, Model, ModelVersion, VersionSignature } from './types.js';
 
 export interface PushVersionInput {
   readonly model: string;
@@ -15,6 +16,12 @@ export interface PushVersionInput {
   readonly metrics?: Readonly<Record<string, number>>;
   /** Description and owner used when this push creates the model. */
   readonly modelDescription?: string;
+  /**
+   * A detached signature of the uploaded bytes (`slipway models push --signature`): its digest must
+   * be the upload's, its model (when set) the one pushed to, and when its key is trusted it must
+   * verify. Stored with the version; identical bytes pushed again get it attached.
+   */
+  readonly artifactSignature?: VersionSignature;
 }
 
 export interface PushVersionResult {
@@ -42,6 +49,18 @@ export interface Registry {
   getVersion(model: string, version: number): Promise<ModelVersion>;
   /** Absolute path of the version's artifact in the blob store. */
   artifactPath(model: string, version: number): Promise<string>;
+  /**
+   * Re-hashes the version's artifact in the blob store: `ok` when its bytes still hash to the
+   * version's digest; a missing blob gives `actualDigest` null. Rejects when the blob exists but
+   * cannot be read back (a stored form that no longer decrypts, say), and for an unknown version.
+   */
+  verifyArtifact(model: string, version: number): Promise<BlobVerification>;
+  /**
+   * Attaches a detached signature to a version pushed earlier (replacing one it had). Refuses with
+   * REGISTRY_SIGNATURE_MISMATCH, naming the field, a signature for other bytes or another model,
+   * or one a trusted key made that does not verify.
+   */
+  attachSignature(model: string, version: number, signature: VersionSignature, actor: Actor): Promise<ModelVersion>;
 
   setAlias(model: string, alias: string, version: number, actor: Actor): Promise<Alias>;
   deleteAlias(model: string, alias: string, actor: Actor): Promise<void>;

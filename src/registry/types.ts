@@ -49,6 +49,30 @@ export interface ModelVersion {
   readonly lineage: Lineage;
   readonly createdAt: string;
   readonly createdBy: string;
+  /** The detached signature of the artifact, when one was pushed with it or attached later; absent when unsigned. */
+  readonly artifactSignature?: VersionSignature;
+}
+
+/**
+ * A detached Ed25519 signature of a version's artifact, as its signer wrote it (`slipway models
+ * sign`): what was signed (the digest, and the model name and metadata when given) and the
+ * signature record. The server keeps it with the version and checks it against its trusted keys
+ * at every load (docs/security.md#signed-artifacts).
+ */
+export interface VersionSignature {
+  /** `sha256:<64 hex>` of the signed bytes: always the version's own digest. */
+  readonly digest: string;
+  /** The model name, when the signer bound the signature to one. */
+  readonly model?: string;
+  /** Free-form facts the signer vouched for, when given. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly algorithm: 'ed25519';
+  /** `ed25519:` and 16 hex digits: which key signed. */
+  readonly keyId: string;
+  /** ISO-8601 time of signing. */
+  readonly signedAt: string;
+  /** The 64-byte Ed25519 signature in base64. */
+  readonly signature: string;
 }
 
 export interface Alias {

@@ -28,13 +28,15 @@ export function registerSecurityMetrics(registry: Registry, sources: SecurityMet
   });
   new Counter({
     name: 'slipway_rate_limited_total',
-    help: 'Requests refused with 429 by a rate limit or quota, by scope (key, endpoint) and limit (rate, quota).',
+    help: 'Requests refused with 429 by a rate limit or quota, by scope (key, endpoint) and limit (rate, quota; extraction: a key throttled by abuse detection).',
     labelNames: ['scope', 'limit'],
     registers: [registry],
     collect() {
       this.reset();
-      const refused = sources.limiter.snapshot().refused;
-      for (const [scope, byLimit] of Object.entries(refused)) for (const [limit, n] of Object.entries(byLimit)) this.inc({ scope, limit }, n);
+      const snapshot = sources.limiter.snapshot();
+      for (const [scope, byLimit] of Object.entries(snapshot.refused)) for (const [limit, n] of Object.entries(byLimit)) this.inc({ scope, limit }, n);
+      // a key throttled because abuse detection flagged it (docs/security.md, Abuse detection)
+      this.inc({ scope: 'key', limit: 'extraction' }, snapshot.throttled);
     },
   });
   new Gauge({

@@ -4,6 +4,9 @@
  */
 import { ConfigReader, deepFreeze, join, type ConfigProblem, type PlatformError } from '../core/index.js';
 import { compileLimitOptions, LIMIT_OPTION_KEYS, type LimitsConfig } from './limits/index.js';
+import { readSigningOptions, SIGNING_OPTION_KEYS, type ArtifactSigningConfig } from './signing/options.js';
+import { compileInputGuardOptions, compileOutputOptions, INPUT_GUARD_OPTION_KEYS, OUTPUT_OPTION_KEYS, type InputGuardsConfig, type OutputHardeningConfig } from './guards/options.js';
+import { ABUSE_OPTION_KEYS, readAbuseOptions, type AbuseConfig } from './abuse/options.js';
 
 export interface JwtConfig {
   /** Expected `iss`; empty = not checked. */
@@ -40,6 +43,25 @@ export interface SecurityConfig {
   readonly audit: AuditConfig;
   /** Rate limits and quotas per key and per endpoint (429 with Retry-After). */
   readonly limits: LimitsConfig;
+  /** Encryption at rest of artifacts and payload-log bodies (docs/security.md#encryption-at-rest). */
+  readonly encryption: EncryptionAtRestConfig;
+  /** Trusted keys for artifact signatures and where signatures are required (docs/security.md#signed-artifacts). */
+  readonly signing: ArtifactSigningConfig;
+  /** Checks of inference inputs against the signature's finite numbers and the version's reference profile (docs/security.md#input-guards). */
+  readonly inputGuards: InputGuardsConfig;
+  /** Rounding and top-k of inference outputs (docs/security.md#output-hardening). */
+  readonly outputs: OutputHardeningConfig;
+  /** Model-extraction detection per key and endpoint, and the optional throttle of a flagged key (docs/security.md#abuse-detection). */
+  readonly abuse: AbuseConfig;
+}
+
+/**
+ * Where the master keyring comes from. The keys themselves never enter the configuration: a file
+ * path here, or the keyring text in the SLIPWAY_MASTER_KEYS environment variable (exactly one).
+ */
+export interface EncryptionAtRestConfig {
+  /** A keyring file (`<keyId>:<base64 of 32 bytes>` lines, the first active); empty when not set. */
+  readonly masterKeyFile: string;
 }
 
 export const SECURITY_OPTION_KEYS: readonly string[] = Object.freeze([
@@ -53,7 +75,12 @@ export const SECURITY_OPTION_KEYS: readonly string[] = Object.freeze([
   'auth.jwt.clockToleranceSeconds',
   'audit.enabled',
   'audit.inference',
+  'encryption.masterKeyFile',
   ...LIMIT_OPTION_KEYS.map((k) => `limits.${k}`),
+  ...SIGNING_OPTION_KEYS.map((k) => `signing.${k}`),
+  ...INPUT_GUARD_OPTION_KEYS.map((k) => `inputGuards.${k}`),
+  ...OUTPUT_OPTION_KEYS.map((k) => `outputs.${k}`),
+  ...ABUSE_OPTION_KEYS.map((k) => `abuse.${k}`),
 ]);
 
 export interface SecurityOptionsContext {
@@ -65,7 +92,7 @@ export interface SecurityOptionsContext {
 export function compileSecurityOptions(input: unknown, context: SecurityOptionsContext = {}): SecurityConfig {
   const base = context.path ?? '';
   const r = context.reader ?? new ConfigReader();
-  const o = r.section(input, base, ['auth', 'audit', 'limits']);
+  const o = r.section(input, base, ['auth', 'audit', 'limits', 'encryption', 'signing', 'inputGuards', 'outputs', 'abuse']);
   const aPath = join(base, 'auth');
   const a = r.section(o.auth, aPath, ['enabled', 'dataPlane', 'jwt']);
   const jPath = join(aPath, 'jwt');
@@ -95,9 +122,20 @@ export function compileSecurityOptions(input: unknown, context: SecurityOptionsC
       inference: r.boolean(au.inference, join(auPath, 'inference'), false),
     },
     limits: readLimits(r, o.limits, join(base, 'limits')),
+    encryption: readEncryption(r, o.encryption, join(base, 'encryption')),
+    signing: readSigningOptions(r, o.signing, join(base, 'signing')),
+    inputGuards: compileInputGuardOptions(r, o.inputGuards, join(base, 'inputGuards')),
+    outputs: compileOutputOptions(r, o.outputs, join(base, 'outputs')),
+    abuse: readAbuseOptions(r, o.abuse, join(base, 'abuse')),
   };
   if (context.reader === undefined) r.finish('security configuration');
   return deepFreeze(config);
+}
+
+/** The encryption subsection: only where the master keyring file is (the keys are never config values). */
+function readEncryption(r: ConfigReader, input: unknown, path: string): EncryptionAtRestConfig {
+  const e = r.section(input, path, ['masterKeyFile']);
+  return { masterKeyFile: r.string(e.masterKeyFile, join(path, 'masterKeyFile'), '', (v) => (v !== '' && v.trim() === '' ? 'must be a file path, or empty for none' : undefined)) };
 }
 
 /** The limits subsection, checked by its own compiler; its problems join the reader's. */

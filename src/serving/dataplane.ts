@@ -11,7 +11,8 @@ import type { LatencyArm, RateArm } from '../rollout/analysis/types.js';
 import type { Registry } from '../registry/index.js';
 import type { DeploymentManager, Lease } from './deployments.js';
 import { ServingErrors } from './errors.js';
-import type { InferenceContext, InferenceRequest, InferenceResult } from './inference.js';
+import type { EndpointGuards, InferenceGuards } from './guards.js';
+import type { DecodeOptions, InferenceContext, InferenceRequest, InferenceResult } from './inference.js';
 import { compareResponses, createMirror, createShadowAggregate, type Mirror, type MirrorStats, type ShadowAggregate, type ShadowSummary } from './routing/index.js';
 
 export interface DataPlaneOptions {
@@ -30,6 +31,11 @@ export interface DataPlaneOptions {
   readonly metrics?: RequestObserver;
   /** Live drift windows (src/monitoring/drift): every answered request's rows; none when absent. */
   readonly drift?: { observe(endpoint: string, model: string, version: number, inputs: readonly Tensor[], outputs: readonly Tensor[]): void };
+  /**
+   * Input guards and output hardening (src/security/guards): checked after decoding and before the
+   * model runs; outputs hardened after monitoring has taken the model's own. None when absent.
+   */
+  readonly guards?: InferenceGuards;
 }
 
 export interface ModelMetadata {
@@ -48,9 +54,15 @@ export interface DataPlane {
   modelReady(endpoint: string, version?: number): Promise<boolean>;
   /**
    * Runs one inference. `decode` turns the wire request into tensors once the serving version's
-   * signature is known (it throws the protocol's validation errors).
+   * signature is known (it throws the protocol's validation errors), reading it as `options` say
+   * (the data plane always passes them; absent means the protocol's strict reading).
    */
-  infer(endpoint: string, version: number | undefined, decode: (signature: ModelSignature) => InferenceRequest, ctx: InferenceContext): Promise<InferenceResult & { request: InferenceRequest }>;
+  infer(
+    endpoint: string,
+    version: number | undefined,
+    decode: (signature: ModelSignature, options?: DecodeOptions) => InferenceRequest,
+    ctx: InferenceContext,
+  ): Promise<InferenceResult & { request: InferenceRequest }>;
   /**
    * Requests, errors and latency per variant of an endpoint since its traffic figures were last
    * reset (the rollout analysis reads them), and the shadow comparison when a policy mirrors.
@@ -172,6 +184,7 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
   const sink = options.predictions;
   const metrics = options.metrics;
   const drift = options.drift;
+  const guards = options.guards;
   /**
    * Reports one answer or failure to the prediction sink. Positional, so a request allocates only
    * the input object the sink takes; the sink summarises and buffers it synchronously (never I/O).
@@ -276,12 +289,15 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
         throw error;
       }
       const started = clock.monotonicMs();
+      const guard: EndpointGuards | undefined = guards?.forEndpoint(endpoint);
       let outcome: 'ok' | 'failed' | 'client-gone' = 'failed';
       let status = 500;
       let errorCode: string | undefined;
       let answer: readonly Tensor[] | undefined;
       try {
-        const request = decode(lease.signature);
+        const request = decode(lease.signature, guard?.acceptNonFinite === true ? LENIENT_DECODE : STRICT_DECODE);
+        // a guard set to reject throws here, before the model runs
+        const parameters = guard?.checksInputs === true ? guard.check(endpoint, lease.model, lease.version, request) : undefined;
         // the client leaving or the timeout both abort ctx.signal, which takes the request out of any queue
         const run = lease.loaded.infer(request.inputs, request.outputs, ctx.signal);
         const outputs = options.inferTimeoutMs > 0 ? await withTimeout(run, options.inferTimeoutMs, clock, ctx) : await run;
@@ -297,7 +313,18 @@ export function createDataPlane(options: DataPlaneOptions): DataPlane {
             primaryLatencyMs: clock.monotonicMs() - started,
           });
         }
-        return { endpoint, model: lease.model, version: lease.version, variant: lease.variant, outputs, request };
+        // monitoring above keeps the model's own outputs; the client gets the hardened ones
+        const result: { -readonly [K in keyof InferenceResult]: InferenceResult[K] } & { request: InferenceRequest } = {
+          endpoint,
+          model: lease.model,
+          version: lease.version,
+          variant: lease.variant,
+          outputs: guard?.harden === undefined ? outputs : guard.harden(outputs),
+          request,
+        };
+        if (parameters !== undefined) result.parameters = parameters;
+        if (guard !== undefined && guard.roundDigits > 0) result.roundDigits = guard.roundDigits;
+        return result;
       } catch (error) {
         status = statusOf(error, ctx.signal);
         errorCode = toPlatformError(error).code;
@@ -356,6 +383,10 @@ interface MirrorRequest {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly string[] | undefined;
 }
+
+/** How requests are decoded without a guard that lets non-finite numbers through (the protocol's strict reading). */
+const STRICT_DECODE: DecodeOptions = Object.freeze({ acceptNonFinite: false });
+const LENIENT_DECODE: DecodeOptions = Object.freeze({ acceptNonFinite: true });
 
 /** Shadow copies waiting at most; beyond it copies are dropped (and counted), never queued without bound. */
 const MIRROR_QUEUE = 256;

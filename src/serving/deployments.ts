@@ -52,6 +52,12 @@ export interface DeploymentManagerOptions {
   readonly keepWarmMs?: (endpoint: string) => number;
   /** Observes each version's batch scheduler (queue waits, runs, rows) for metrics; none by default. */
   readonly batchObserver?: (endpoint: string, model: string, version: number) => BatchObserver | undefined;
+  /**
+   * Runs before every load of a version for an endpoint (the artifact's integrity and signature,
+   * docs/security.md#signed-artifacts); a rejection refuses the load, which then fails with that
+   * error and is never served. None by default.
+   */
+  readonly checkArtifact?: (endpoint: string, model: string, version: number) => Promise<void>;
 }
 
 /** An endpoint's autoscaler options: what it overrides and what applies (the server's options filled in). */
@@ -278,6 +284,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     const started = clock.monotonicMs();
     try {
       const artifactPath = await registry.artifactPath(dep.model, dep.version);
+      // re-hashed and its signature checked at every load, never per request
+      if (options.checkArtifact !== undefined) await options.checkArtifact(slot.name, dep.model, dep.version);
       const loaded = await runtime.load({
         label: `${slot.name}/${dep.model}:${dep.version}`,
         artifactPath,
@@ -357,6 +365,8 @@ export function createDeploymentManager(options: DeploymentManagerOptions): Depl
     if (replacing) slot.pending = dep;
     else {
       // nothing serves yet (first deploy, or the current version failed): requests wait for this one
+      // a failure of the version this retry replaces is no longer news while it loads
+      if (slot.failed !== undefined && slot.failed === slot.stable) slot.failed = undefined;
       slot.stable = dep;
     }
     await load(slot, dep);

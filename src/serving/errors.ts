@@ -13,6 +13,10 @@ export const ServingErrors = defineErrors({
   SERVING_SHAPE_MISMATCH: { kind: 'invalid', help: 'An input tensor has a rank or a fixed dimension that differs from the model (for example a batch of 2 sent to a model whose batch dimension is fixed at 1).' },
   SERVING_DATA_LENGTH_MISMATCH: { kind: 'invalid', help: 'The number of elements in `data` differs from the product of `shape`.' },
   SERVING_INVALID_DATA: { kind: 'invalid', help: 'An element of `data` is not a valid value for the datatype (a string in an FP32 tensor, 300 in a UINT8 tensor, …).' },
+  SERVING_TENSOR_TOO_LARGE: {
+    kind: 'too_large',
+    help: 'The inputs declare more elements in total (the products of their shapes) than serving.maxTensorElements allows; the message names the input, its shape and the limit. Send fewer rows per request, or raise the limit.',
+  },
   SERVING_ENDPOINT_NOT_FOUND: { kind: 'not_found', help: 'No endpoint has that name. List them with `slipway endpoints list` or GET /api/v1/endpoints.' },
   SERVING_VERSION_NOT_DEPLOYED: { kind: 'not_found', help: 'That version is not deployed on the endpoint; the message lists the deployed versions. Omit /versions/N to let the endpoint route.' },
   SERVING_ENDPOINT_UNAVAILABLE: { kind: 'unavailable', help: 'The endpoint has no ready version: it is loading (the request was held for holdTimeoutMs) or its version failed to load (see GET /api/v1/endpoints/{name}).' },

@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './inference.js';
+export type * from './guards.js';
 export * from './deployments.js';
 export * from './dataplane.js';
 export * from './protocol/oip-json.js';

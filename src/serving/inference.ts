@@ -13,6 +13,20 @@ export interface InferenceRequest {
   readonly inputs: readonly Tensor[];
   /** Names of the outputs wanted; undefined means all. */
   readonly outputs?: readonly string[];
+  /**
+   * Non-finite numbers the decoder let through (null, "NaN", "Infinity", "-Infinity" in a
+   * floating-point input, when {@link DecodeOptions.acceptNonFinite}): how many, and the first one's field.
+   */
+  readonly nonFinite?: { readonly count: number; readonly field: string };
+}
+
+/** How the data plane asks a protocol decoder to read one endpoint's requests. */
+export interface DecodeOptions {
+  /**
+   * Accept null (the protocol's JSON form of NaN) and the strings "NaN", "Infinity" and "-Infinity"
+   * in floating-point inputs as NaN and ±Infinity; otherwise they are invalid data, as always before.
+   */
+  readonly acceptNonFinite: boolean;
 }
 
 export interface InferenceContext {
@@ -47,5 +61,10 @@ export interface InferenceResult {
   readonly version: number;
   /** The traffic policy's variant that answered (`stable` without a policy). */
   readonly variant: string;
+  /** The outputs as the client receives them (after output hardening). */
   readonly outputs: readonly Tensor[];
+  /** What the input guards add to the answer's parameters (outlier score, what was flagged); absent when nothing. */
+  readonly parameters?: OipParameters;
+  /** Decimal places the answer's floating-point outputs are rounded to (output hardening); absent or 0: as computed. */
+  readonly roundDigits?: number;
 }

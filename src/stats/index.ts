@@ -18,3 +18,5 @@ export * from './sequential.js';
 export * from './hypothesis-tests.js';
 export * from './random.js';
 export * from './reservoir.js';
+export * from './shapiro-wilk.js';
+export * from './multivariate.js';

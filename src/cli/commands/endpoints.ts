@@ -57,6 +57,10 @@ function printEndpoint(ctx: CommandContext, e: EndpointView): void {
       ]),
       '',
     );
+    // the table cuts errors short; why a load failed (a refused artifact, a bad model) is worth reading whole
+    const failures = versions.filter((v) => v.error !== undefined);
+    if (failures.length > 0) ctx.out.line();
+    for (const v of failures) ctx.out.line(`${v.model}:${v.version} ${v.state}: ${v.error?.code ?? ''}: ${v.error?.message ?? ''}`);
   }
 }
 

@@ -9,6 +9,8 @@ import { CliErrors } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { formatBytes, formatShape, formatTags, formatTime, progressReporter, truncate } from '../output.js';
 import { uploadProfile } from './profile.js';
+import type { ArtifactSignatureView } from '../../control/types.js';
+import { readSignatureFile, registerSigningCommands, signatureLine } from './signing.js';
 
 /** Commander argument parser for a version number. */
 export function versionArg(value: string): number {
@@ -26,6 +28,7 @@ interface PushOptions {
   dataDigest?: string;
   reference?: string;
   target?: string;
+  signature?: string;
 }
 
 function parseMetrics(values: readonly string[]): Record<string, number> | undefined {
@@ -39,8 +42,8 @@ function parseMetrics(values: readonly string[]): Record<string, number> | undef
   return metrics;
 }
 
-/** Prints one version in full. */
-export function printVersion(ctx: CommandContext, v: ModelVersion): void {
+/** Prints one version in full (with its artifact signature when the answer carried one). */
+export function printVersion(ctx: CommandContext, v: ModelVersion, signature?: ArtifactSignatureView | null): void {
   const lineage = v.lineage;
   const opsets = v.onnx.opsets.map((o) => `${o.domain === '' ? 'ai.onnx' : o.domain} ${o.version}`).join(', ');
   ctx.out.fields([
@@ -56,6 +59,7 @@ export function printVersion(ctx: CommandContext, v: ModelVersion): void {
     ['Metrics', lineage.metrics === undefined ? undefined : formatTags(Object.fromEntries(Object.entries(lineage.metrics).map(([k, n]) => [k, String(n)])))],
     ['ONNX', `IR ${v.onnx.irVersion}, opsets ${opsets}, ${v.onnx.nodeCount} nodes, ${v.onnx.initializerCount} initializers (${formatBytes(v.onnx.initializerBytes)})`],
     ['Producer', v.onnx.producerName === '' ? undefined : `${v.onnx.producerName} ${v.onnx.producerVersion}`.trim()],
+    ['Signed', signatureLine(signature)],
   ]);
   ctx.out.line();
   ctx.out.table(['INPUT', 'DATATYPE', 'SHAPE'], v.signature.inputs.map((t) => [t.name, t.datatype, formatShape(t)]), 'no inputs');
@@ -79,9 +83,11 @@ export function registerModelCommands(program: Command, io: CliIo): void {
     .option('--metric <name=value>', 'a training metric; repeat for more', collect, [])
     .option('--reference <file.csv>', 'then compute the version’s reference profile from this CSV file (as `slipway profile` does)')
     .option('--target <column>', 'with --reference: a column of the file to leave out (the label)')
+    .option('--signature <file.sig>', 'send this signature file (from `slipway models sign`) with the upload')
     .action(async (file: string, options: PushOptions, command: Command) => {
       const ctx = commandContext(io, command);
       if (options.target !== undefined && options.reference === undefined) throw CliErrors.CLI_USAGE('--target applies with --reference (the file whose column it names)');
+      const artifactSignature = options.signature === undefined ? undefined : await readSignatureFile(ctx, options.signature);
       const path = ctx.path(file);
       const tags = parsePairs(options.tag, '--tag');
       const metrics = parseMetrics(options.metric);
@@ -104,6 +110,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
             ...(options.description === undefined ? {} : { description: options.description }),
             ...(options.modelDescription === undefined ? {} : { modelDescription: options.modelDescription }),
             ...(options.dataDigest === undefined ? {} : { dataDigest: options.dataDigest }),
+            ...(artifactSignature === undefined ? {} : { artifactSignature }),
           },
           (sent) => progress.update(sent),
         );
@@ -130,6 +137,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
         const tensors = (list: ModelVersion['signature']['inputs']): string => list.map((t) => `${t.name} ${t.datatype} ${formatShape(t)}`).join(', ');
         ctx.out.line(`  inputs:  ${tensors(v.signature.inputs)}`);
         ctx.out.line(`  outputs: ${tensors(v.signature.outputs)}`);
+        if (pushed.signature !== null) ctx.out.line(`  signed:  ${signatureLine(pushed.signature) ?? ''}`);
         if (computed !== undefined) {
           const predicted = computed.predictions === null ? 'no prediction' : `predictions of ${computed.predictions.name}`;
           ctx.out.line(`Profiled ${computed.rows} rows of ${computed.source}: ${computed.features.length} features, ${predicted} (\`slipway profile ${v.model}:${v.version}\` shows it)`);
@@ -163,7 +171,7 @@ export function registerModelCommands(program: Command, io: CliIo): void {
       if (target.version !== undefined || target.alias !== undefined) {
         const number = target.version ?? (await client.getAlias(target.model, target.alias ?? '')).alias.version;
         const result = await client.getVersion(target.model, number);
-        ctx.out.result(result, () => printVersion(ctx, result.version));
+        ctx.out.result(result, () => printVersion(ctx, result.version, result.signature));
         return;
       }
       const result = await client.getModel(target.model);
@@ -198,4 +206,6 @@ export function registerModelCommands(program: Command, io: CliIo): void {
         );
       });
     });
+
+  registerSigningCommands(models, io);
 }

@@ -62,6 +62,13 @@ export function printProfile(ctx: CommandContext, p: ReferenceProfile): void {
   const headers = ['FEATURE', 'KIND', 'COUNT', 'MISSING', ...(numeric ? ['MEAN', 'STD', 'MIN', 'P50', 'MAX'] : []), ...(categories ? ['TOP CATEGORIES'] : [])];
   ctx.out.table(headers, p.features.map((f) => featureRow(f, numeric, categories)), 'No features.');
   ctx.out.line();
+  // what the input guards' outlier score measures distance with (docs/security.md, Input guards)
+  const c = p.covariance;
+  ctx.out.line(
+    c === undefined || c === null
+      ? 'Covariance: none (the outlier score uses each feature\'s own variance)'
+      : `Covariance: ${c.features.length} feature${c.features.length === 1 ? '' : 's'} from ${c.rows} rows, shrinkage ${formatStat(c.shrinkage)} (for the outlier score)`,
+  );
   const predictions = p.predictions;
   if (predictions === null) {
     ctx.out.line('Predictions: none (the outputs hold no label, scores or value per row)');

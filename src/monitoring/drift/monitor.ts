@@ -69,6 +69,13 @@ export interface EndpointDriftReport {
 }
 
 export interface DriftMonitor {
+  /**
+   * The reference profile of model:version as `endpoint` serves it, through the lookup `observe`
+   * uses (one map lookup once it is loaded), so other request-path readers such as the input guards
+   * share this cache. Undefined while it is being fetched (the first call starts that) and for a
+   * version without one. Never throws.
+   */
+  profileOf(endpoint: string, model: string, version: number): ReferenceProfile | undefined;
   /** One answered inference of `endpoint` served by model:version. Never throws. */
   observe(endpoint: string, model: string, version: number, inputs: readonly Tensor[], outputs: readonly Tensor[]): void;
   /**
@@ -255,6 +262,10 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   schedule();
 
   return {
+    profileOf(endpoint, model, version) {
+      const entry = entryOf(endpoint, model, version);
+      return entry?.state === 'ready' && entry.profile.model === model ? entry.profile : undefined;
+    },
     observe(endpoint, model, version, inputs, outputs) {
       const entry = entryOf(endpoint, model, version);
       if (entry?.state !== 'ready') return;

@@ -7,11 +7,15 @@
  * full an entry is dropped and counted.
  */
 import { silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../core/index.js';
+import { AtRestErrors } from '../../security/at-rest/errors.js';
+import type { EncryptedPayloadLog, PayloadRewrapFailure, PayloadRewrapReport } from '../../security/at-rest/types.js';
+import { createValueOpener, createValueSealer, type MasterKeyring } from '../../security/encryption/index.js';
 import { buildEntry, metadataLine } from './entry.js';
 import { readPayloadEntries, type ExportCounters } from './export.js';
 import type { PayloadLogConfig } from './options.js';
 import { createRedactor } from './redact.js';
-import { hourOf, openSegmentStore, type SegmentLine, type SegmentStore } from './segments.js';
+import { openEntry, resealLine, sealEntry } from './sealing.js';
+import { hourOf, listSegments, openSegmentStore, rewriteSegments, type RewriteResult, type SegmentLine, type SegmentStore } from './segments.js';
 import type { PayloadCapture, PayloadDropReason, PayloadEntry, PayloadLogStats, PayloadQuery, PayloadRecorder } from './types.js';
 import { createWebhookSink, type WebhookSink } from './webhook.js';
 
@@ -32,16 +36,25 @@ export interface PayloadLogOptions {
   readonly random?: () => number;
   /** For the webhook; default the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * The master keyring of encryption at rest: sampled bodies are stored sealed under its active
+   * key (metadata stays clear), and the export opens them. Without one, bodies are stored as they
+   * are, and an export meeting sealed ones fails naming their key. The webhook always gets plaintext.
+   */
+  readonly keyring?: MasterKeyring;
 }
 
-export interface PayloadLog extends PayloadRecorder {
+export interface PayloadLog extends PayloadRecorder, EncryptedPayloadLog {
   readonly config: PayloadLogConfig;
   readonly dir: string;
   /** Resolves once every entry recorded before the call has been written (or has failed). Never rejects. */
   flush(): Promise<void>;
   /**
    * The stored entries matching `query`, oldest first, streamed from disk. Entries still in the
-   * buffer are not included: call {@link flush} first to see them.
+   * buffer are not included: call {@link flush} first to see them. Bodies stored sealed
+   * (encryption at rest) come back opened; one that cannot be opened (its master key missing from
+   * the keyring, no keyring, a changed value) throws a SECURITY_ENCRYPTION_* error naming the entry
+   * and the key id, and the iteration ends there.
    */
   entries(query?: PayloadQuery, counters?: ExportCounters): AsyncGenerator<PayloadEntry>;
   /** Deletes segments past retention now (a timer also does, every minute and after each rotation). */
@@ -66,6 +79,9 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
   const logger = options.logger ?? silentLogger;
   const random = options.random ?? Math.random;
   const redactor = createRedactor(config.redact, config.hashSalt);
+  // one data key per 10 000 bodies (see createValueSealer); the opener keeps recent data keys unwrapped
+  const sealer = options.keyring === undefined ? undefined : createValueSealer(options.keyring);
+  const opener = options.keyring === undefined ? undefined : createValueOpener(options.keyring);
   const store: SegmentStore | undefined = config.enabled
     ? await openSegmentStore({ dir, segmentMaxBytes: config.segmentMaxBytes, maxAgeHours: config.retention.maxAgeHours, maxBytes: config.retention.maxBytes, clock, logger })
     : undefined;
@@ -80,6 +96,8 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
   let retentionTimer: TimerHandle | undefined;
   let soonScheduled = false;
   const counts = { recorded: 0, written: 0, bodiesSampled: 0, bodiesTruncated: 0, redactions: 0 };
+  /** The most failures a rewrap report lists (all are counted). */
+  const MAX_REPORTED_FAILURES = 100;
   const dropped: Record<PayloadDropReason, number> = { buffer_full: 0, body_buffer_full: 0, write_failed: 0, closed: 0 };
   let lastWarnMs = Number.NEGATIVE_INFINITY;
 
@@ -114,7 +132,8 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
         if (entry.truncated?.response === true) counts.bodiesTruncated++;
         counts.redactions += entry.redacted ?? 0;
         entries.push(entry);
-        lines.push({ hourMs: hourOf(entry.at), text: `${JSON.stringify(entry)}\n` });
+        // sealed on disk; the webhook below still gets the plaintext entry (the operator's own receiver)
+        lines.push({ hourMs: hourOf(entry.at), text: `${JSON.stringify(sealer === undefined ? entry : sealEntry(entry, sealer))}\n` });
       }
       try {
         await store?.append(lines);
@@ -163,6 +182,57 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
     retentionTimer = clock.setTimeout(onRetentionTimer, RETENTION_INTERVAL_MS);
   }
 
+  /** Runs a rewrite of the segments in the writer's place: after the write in progress, and writes wait for it. */
+  const rewriteInPlace = (segments: SegmentStore, edit: (line: string) => string | undefined): Promise<RewriteResult> => {
+    if (writing !== undefined) return writing.then(() => rewriteInPlace(segments, edit));
+    const job = segments.rewrite(edit);
+    writing = job
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        writing = undefined;
+      });
+    return job;
+  };
+
+  /**
+   * Master-key rotation of the stored bodies: every line sealed under another key than the active
+   * one is opened and sealed again, segment by segment. It runs in the writer's place: new entries
+   * wait in the buffer meanwhile (dropped and counted past bufferSize), and the open segment is
+   * closed first, so they go to a new one.
+   */
+  const rewrapBodies = (): Promise<PayloadRewrapReport> => {
+    const ring = options.keyring;
+    if (ring === undefined || opener === undefined) {
+      return Promise.reject(AtRestErrors.SECURITY_ENCRYPTION_NOT_CONFIGURED('cannot rewrap payload-log bodies: encryption at rest is off (no master keyring)'));
+    }
+    const run = (async (): Promise<PayloadRewrapReport> => {
+      // a sealer of its own: each rewrap draws fresh data keys under the active key
+      const resealer = createValueSealer(ring);
+      let resealed = 0;
+      let failedCount = 0;
+      const failed: PayloadRewrapFailure[] = [];
+      const edit = (line: string): string | undefined => {
+        const outcome = resealLine(line, opener, resealer);
+        if (outcome.kind === 'resealed') {
+          resealed++;
+          return outcome.line;
+        }
+        if (outcome.kind === 'failed') {
+          failedCount++;
+          if (failed.length < MAX_REPORTED_FAILURES) failed.push({ requestId: outcome.requestId, code: outcome.code, message: outcome.message });
+        }
+        return undefined;
+      };
+      // with recording off nothing else writes the directory
+      const result = store !== undefined ? await rewriteInPlace(store, edit) : await rewriteSegments(dir, await listSegments(dir), edit);
+      return { segments: result.segments, rewritten: result.rewritten, resealed, failedCount, failed, activeKeyId: ring.active.id };
+    })();
+    return run;
+  };
+
   const bodyChars = (c: PayloadCapture): number => (c.requestBody?.length ?? 0) + (c.responseBody?.length ?? 0);
 
   let closing: Promise<void> | undefined;
@@ -210,7 +280,8 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
       return true;
     },
     flush: () => flushNow(),
-    entries: (query = {}, counters) => readPayloadEntries(dir, query, counters),
+    rewrapBodies,
+    entries: (query = {}, counters) => openEntries(readPayloadEntries(dir, query, counters), opener),
     applyRetention: async () => {
       await store?.applyRetention();
     },
@@ -240,6 +311,11 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
       return closing;
     },
   };
+}
+
+/** Stored entries as exported: sealed bodies opened; the first that cannot be opened ends the export with its error. */
+async function* openEntries(stored: AsyncGenerator<PayloadEntry>, opener: Parameters<typeof openEntry>[1]): AsyncGenerator<PayloadEntry> {
+  for await (const entry of stored) yield openEntry(entry, opener);
 }
 
 /** The capture's metadata alone. */

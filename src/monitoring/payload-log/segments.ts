@@ -6,9 +6,11 @@
  * Names sort in write order: `payloads-20260101T10Z-000042.jsonl` (hour, then a sequence number
  * that only grows, across restarts too).
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDir } from '../../core/files.js';
 import { completeLines, type Clock, type Logger } from '../../core/index.js';
 
 export const HOUR_MS = 3_600_000;
@@ -91,6 +93,71 @@ export async function* readLines(path: string): AsyncGenerator<string> {
   }
 }
 
+/** A temporary file of {@link rewriteSegments} (never a segment name, so listings and exports skip it). */
+const REWRITE_TEMP = /^\.payloads-.*\.rewrite-[0-9a-f]+\.tmp$/;
+
+/** What {@link rewriteSegments} did. */
+export interface RewriteResult {
+  /** Segments read. */
+  readonly segments: number;
+  /** Segments replaced because at least one of their lines changed. */
+  readonly rewritten: number;
+}
+
+/**
+ * Rewrites `segments` of `dir` line by line through `edit` (undefined, or the line itself, keeps a
+ * line as it is). A segment with a changed line is written to a temporary file beside it, fsynced
+ * and renamed over it, so a reader or a crash sees the old segment or the new one, never a mix;
+ * its `bytes` are updated. A segment whose lines all stay is left untouched. A rewritten segment
+ * loses a torn last line (exports skip it anyway). Temporary files a crash left behind are removed
+ * first. The caller keeps writers and retention away from these segments meanwhile.
+ */
+export async function rewriteSegments(dir: string, segments: readonly SegmentInfo[], edit: (line: string) => string | undefined): Promise<RewriteResult> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (REWRITE_TEMP.test(name)) await rm(join(dir, name), { force: true });
+  }
+  let rewritten = 0;
+  for (const info of segments) {
+    const path = join(dir, info.name);
+    const temp = join(dir, `.${info.name}.rewrite-${randomBytes(6).toString('hex')}.tmp`);
+    const out = await open(temp, 'wx', 0o600);
+    let changed = false;
+    let bytes = 0;
+    try {
+      let pending = '';
+      for await (const line of readLines(path)) {
+        const next = edit(line);
+        if (next !== undefined && next !== line) changed = true;
+        pending += `${next ?? line}\n`;
+        if (pending.length >= 256 * 1024) {
+          await out.appendFile(pending);
+          bytes += Buffer.byteLength(pending);
+          pending = '';
+        }
+      }
+      if (pending !== '') {
+        await out.appendFile(pending);
+        bytes += Buffer.byteLength(pending);
+      }
+      if (changed) await out.sync();
+    } catch (error) {
+      await out.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await out.close();
+    if (!changed) {
+      await rm(temp, { force: true });
+      continue;
+    }
+    await rename(temp, path);
+    info.bytes = bytes;
+    rewritten++;
+  }
+  if (rewritten > 0) await syncDir(dir);
+  return { segments: segments.length, rewritten };
+}
+
 export interface SegmentStoreOptions {
   readonly dir: string;
   readonly segmentMaxBytes: number;
@@ -120,6 +187,12 @@ export interface SegmentStore {
   append(lines: readonly SegmentLine[]): Promise<void>;
   /** Deletes segments past retention, oldest first. Never rejects. */
   applyRetention(): Promise<void>;
+  /**
+   * Closes the open segment (the next append starts a new one) and rewrites every segment there
+   * was through `edit` ({@link rewriteSegments}), between retention passes. The caller must not
+   * append meanwhile.
+   */
+  rewrite(edit: (line: string) => string | undefined): Promise<RewriteResult>;
   stats(): SegmentStoreStats;
   /** Closes the open segment. */
   close(): Promise<void>;
@@ -227,6 +300,17 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
         logger.warn({ err: (error as Error).message, dir }, 'payload log retention failed');
       });
       retaining = run;
+      return run;
+    },
+    rewrite(edit) {
+      const run = (retaining ?? Promise.resolve()).then(async () => {
+        await closeCurrent();
+        return rewriteSegments(dir, [...segments], edit);
+      });
+      retaining = run.then(
+        () => undefined,
+        () => undefined,
+      );
       return run;
     },
     stats: () => ({

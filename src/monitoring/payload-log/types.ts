@@ -34,6 +34,11 @@ export interface PayloadEntry {
   readonly truncated?: { readonly request?: true; readonly response?: true };
   /** Values masked, dropped or hashed by the redaction rules. */
   readonly redacted?: number;
+  /**
+   * On disk only, with encryption at rest: `request` and `response` are sealed values
+   * (`enc:v1:…`). The export opens them and leaves this out.
+   */
+  readonly sealed?: true;
 }
 
 /** The route of an answered request, as the data plane chose it. */

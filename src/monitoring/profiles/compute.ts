@@ -10,15 +10,19 @@
  * will bin live values with.
  */
 import type { Datatype } from '../../core/index.js';
-import { createMomentsAccumulator, createSeededRandom, type MomentsAccumulator, type SeededRandom } from '../../stats/index.js';
+import { createMomentsAccumulator, createSeededRandom, shrinkageCovariance, type MomentsAccumulator, type SeededRandom } from '../../stats/index.js';
 import { createCentredSketch, type CentredSketch } from './centred-sketch.js';
 import { ProfileErrors } from './errors.js';
 import {
   OTHER_CATEGORY,
+  PROFILE_COVARIANCE_MAX_FEATURES,
+  PROFILE_COVARIANCE_MIN_ROWS,
+  PROFILE_COVARIANCE_ROWS,
   PROFILE_MAX_CATEGORIES,
   PROFILE_QUANTILES,
   PROFILE_SAMPLE_SIZE,
   type CategoricalFeatureProfile,
+  type CovarianceProfile,
   type FeatureProfile,
   type NumericFeatureProfile,
   type ReferenceProfile,
@@ -79,6 +83,10 @@ export interface ProfileBuilderOptions {
   readonly integerCategoryLimit?: number;
   /** Default {@link PROFILE_SKETCH_ACCURACY}. */
   readonly sketchAccuracy?: number;
+  /** Estimate the numeric features' covariance (the profile's `covariance`). Default true. */
+  readonly covariance?: boolean;
+  /** Rows kept to estimate it from. Default {@link PROFILE_COVARIANCE_ROWS}. */
+  readonly covarianceRows?: number;
 }
 
 /** What the second pass must be given, once the first is over. */
@@ -426,6 +434,7 @@ export function createProfileBuilder(options: ProfileBuilderOptions): ProfileBui
     return numericColumn(o, createSeededRandom(seedFor(i)), INTEGER_TYPES.has(spec.datatype), where);
   });
   const prediction: PredictionColumn = { kind: undefined, column: undefined, missing: 0 };
+  const jointRows = createJointSample(specs, options.covariance ?? true, options.covarianceRows ?? PROFILE_COVARIANCE_ROWS, createSeededRandom(seedFor(-2)));
   let rows = 0;
   let sealed: SecondPass | undefined;
   let recounted = 0;
@@ -459,6 +468,7 @@ export function createProfileBuilder(options: ProfileBuilderOptions): ProfileBui
       checkWidth(values);
       for (let i = 0; i < columns.length; i++) (columns[i] as Column).add(values[i] ?? null);
       addPrediction(predicted);
+      jointRows?.add(values);
       rows++;
     },
     seal() {
@@ -502,6 +512,7 @@ export function createProfileBuilder(options: ProfileBuilderOptions): ProfileBui
         createdBy: meta.createdBy,
         features,
         predictions,
+        covariance: jointRows === undefined ? null : jointRows.covariance(features),
       };
     },
     get rows() {
@@ -509,4 +520,76 @@ export function createProfileBuilder(options: ProfileBuilderOptions): ProfileBui
     },
   };
   return builder;
+}
+
+// ─── Covariance ─────────────────────────────────────────────────────────────────────────────────
+
+/** A seeded uniform sample of whole rows of the numeric candidate columns, for their covariance. */
+interface JointSample {
+  add(values: readonly FeatureValue[]): void;
+  /** The covariance of the features that ended numeric with spread, or null when too few complete rows. */
+  covariance(features: readonly FeatureProfile[]): CovarianceProfile | null;
+}
+
+/**
+ * Keeps up to `capacity` rows (Algorithm R, like the per-column samples, but of whole rows so the
+ * columns stay paired) of the columns that may turn out numeric: floats and integers. Missing
+ * values are kept as NaN; a row missing a covered feature is left out at the end. Undefined when
+ * switched off or when there are no candidates or more than {@link PROFILE_COVARIANCE_MAX_FEATURES}.
+ */
+function createJointSample(specs: readonly FeatureSpec[], enabled: boolean, capacity: number, random: SeededRandom): JointSample | undefined {
+  const candidates: number[] = [];
+  specs.forEach((spec, i) => {
+    if (!CATEGORICAL_TYPES.has(spec.datatype)) candidates.push(i);
+  });
+  if (!enabled || candidates.length === 0 || candidates.length > PROFILE_COVARIANCE_MAX_FEATURES || !(capacity >= 1)) return undefined;
+  const kept: Float64Array[] = [];
+  let seen = 0;
+  const fill = (into: Float64Array, values: readonly FeatureValue[]): void => {
+    for (let c = 0; c < candidates.length; c++) {
+      const v = values[candidates[c] as number];
+      into[c] = typeof v === 'number' && Number.isFinite(v) ? v : NaN;
+    }
+  };
+  return {
+    add(values) {
+      seen++;
+      if (kept.length < capacity) {
+        const row = new Float64Array(candidates.length);
+        fill(row, values);
+        kept.push(row);
+        return;
+      }
+      const j = random.int(seen);
+      if (j < capacity) fill(kept[j] as Float64Array, values);
+    },
+    covariance(features) {
+      // covered: numeric in the end (an integer column with few values is categorical) and with spread
+      const covered: number[] = [];
+      const slots: number[] = [];
+      candidates.forEach((featureIndex, slot) => {
+        const f = features[featureIndex];
+        if (f?.kind === 'numeric' && f.count >= 2 && f.std > 0) {
+          covered.push(featureIndex);
+          slots.push(slot);
+        }
+      });
+      if (covered.length === 0) return null;
+      const d = covered.length;
+      const complete: Float64Array[] = [];
+      for (const row of kept) {
+        const x = new Float64Array(d);
+        let ok = true;
+        for (let i = 0; i < d && ok; i++) {
+          const v = row[slots[i] as number] as number;
+          if (Number.isNaN(v)) ok = false;
+          else x[i] = v;
+        }
+        if (ok) complete.push(x);
+      }
+      if (complete.length < PROFILE_COVARIANCE_MIN_ROWS) return null;
+      const estimate = shrinkageCovariance(complete, d);
+      return { features: covered, rows: estimate.rows, mean: [...estimate.mean], matrix: [...estimate.covariance], shrinkage: estimate.shrinkage };
+    },
+  };
 }

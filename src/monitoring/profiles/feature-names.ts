@@ -4,7 +4,7 @@
  * the top-level fields of the ModelProto are walked, and every one but `metadata_props` is skipped
  * by its length, so a model of any size costs a few small reads.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { onnx } from '../../onnx/index.js';
 
 /** ModelProto field numbers and protobuf wire types. */
@@ -18,8 +18,24 @@ const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
 /** Top-level fields walked at most (a ModelProto has a dozen kinds; repeated ones add a few). */
 const MAX_FIELDS = 100_000;
 
+/** Random access to the model's bytes: a file on disk, or a buffer (an artifact decrypted in memory). */
+interface ByteSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** A buffer as a {@link ByteSource}. */
+function bufferSource(bytes: Uint8Array): ByteSource {
+  return {
+    async read(buffer, offset, length, position) {
+      const part = bytes.subarray(position, Math.min(bytes.length, position + length));
+      buffer.set(part, offset);
+      return { bytesRead: part.length };
+    },
+  };
+}
+
 /** Reads a varint at `pos`; returns it with the position after it, or undefined past the end. */
-async function varint(file: FileHandle, pos: number, size: number): Promise<{ value: number; next: number } | undefined> {
+async function varint(file: ByteSource, pos: number, size: number): Promise<{ value: number; next: number } | undefined> {
   const buf = Buffer.alloc(10);
   const { bytesRead } = await file.read(buf, 0, Math.min(10, size - pos), pos);
   let value = 0;
@@ -35,10 +51,22 @@ async function varint(file: FileHandle, pos: number, size: number): Promise<{ va
 
 /** The `key → value` metadata of the ONNX file at `path`; empty when it has none or is not readable as ONNX. */
 export async function readOnnxMetadata(path: string): Promise<Record<string, string>> {
-  const metadata: Record<string, string> = {};
   const file = await open(path, 'r');
   try {
-    const size = (await file.stat()).size;
+    return await metadataOf(file, (await file.stat()).size);
+  } finally {
+    await file.close();
+  }
+}
+
+/** The same from the model's bytes in memory (an artifact stored encrypted, decrypted by the blob store). */
+export async function readOnnxMetadataFromBytes(bytes: Uint8Array): Promise<Record<string, string>> {
+  return metadataOf(bufferSource(bytes), bytes.length);
+}
+
+async function metadataOf(file: ByteSource, size: number): Promise<Record<string, string>> {
+  const metadata: Record<string, string> = {};
+  try {
     let pos = 0;
     for (let fields = 0; pos < size && fields < MAX_FIELDS; fields++) {
       const tag = await varint(file, pos, size);
@@ -67,8 +95,6 @@ export async function readOnnxMetadata(path: string): Promise<Record<string, str
     }
   } catch {
     // not protobuf where expected: no metadata (the model itself was checked at registration)
-  } finally {
-    await file.close();
   }
   return metadata;
 }

@@ -16,7 +16,7 @@ import { createCsvReader } from '../../serving/tabular.js';
 import { labelText, predictedAt, summarizeOutputs } from '../predictions/summary.js';
 import { createProfileBuilder, type FeatureValue, type PredictionValue, type ProfileBuilder } from './compute.js';
 import { ProfileErrors } from './errors.js';
-import { featureNamesFrom, readOnnxMetadata } from './feature-names.js';
+import { featureNamesFrom, readOnnxMetadata, readOnnxMetadataFromBytes } from './feature-names.js';
 import type { ProfileStore } from './ports.js';
 import { inputTensors, planReferenceLayout, PROFILE_BATCH_ROWS, readReferenceRow, type ReferenceLayout } from './reference-data.js';
 import type { ReferenceProfile } from './types.js';
@@ -56,6 +56,12 @@ export interface ProfileServiceOptions {
   /** onnxruntime intra-op threads of the temporary session; default the runtime's. */
   readonly intraOpThreads?: number;
   readonly sessionOptions?: RuntimeSessionOptions;
+  /**
+   * Reads the artifact into memory when it must not be parsed from disk (the blob store's reader,
+   * for encryption at rest); undefined from it, or no reader, reads the file. The runtime is given
+   * the same reader and loads the model through it.
+   */
+  readonly readArtifact?: (artifactPath: string) => Promise<Uint8Array | undefined>;
 }
 
 export interface ComputeProfileInput {
@@ -160,7 +166,9 @@ export function createProfileService(options: ProfileServiceOptions): ProfileSer
     signal: AbortSignal,
   ): Promise<{ builder: ProfileBuilder; layout: ReferenceLayout; output: string | undefined; numeric: number[]; performance: PerformanceState | null }> => {
     const artifactPath = await registry.artifactPath(input.model, input.version);
-    const featureNames = featureNamesFrom(await readOnnxMetadata(artifactPath));
+    const inMemory = await options.readArtifact?.(artifactPath);
+    const featureNames = featureNamesFrom(inMemory === undefined ? await readOnnxMetadata(artifactPath) : await readOnnxMetadataFromBytes(inMemory));
+    inMemory?.fill(0);
     let layout: ReferenceLayout | undefined;
     let builder: ProfileBuilder | undefined;
     let loaded: LoadedModel | undefined;

@@ -89,4 +89,40 @@ export interface ReferenceProfile {
    * null otherwise): the baseline live labels are judged against (docs/drift.md, Performance drift).
    */
   readonly performance?: PerformanceState | null;
+  /**
+   * The joint spread of the numeric features, for the input guards' outlier score (docs/security.md,
+   * Input guards): null when it could not be estimated (no numeric feature with spread, more than
+   * {@link PROFILE_COVARIANCE_MAX_FEATURES} candidates, fewer than {@link PROFILE_COVARIANCE_MIN_ROWS}
+   * complete rows); absent in profiles computed before it existed. Without it the guards fall back
+   * to the features' own means and standard deviations (a diagonal covariance).
+   */
+  readonly covariance?: CovarianceProfile | null;
+}
+
+/** Most numeric candidate features (FP and integer inputs) whose covariance a profile estimates. */
+export const PROFILE_COVARIANCE_MAX_FEATURES = 256;
+/** Most rows the covariance is estimated from: all of them, or a seeded uniform sample of this many. */
+export const PROFILE_COVARIANCE_ROWS = 5000;
+/** Fewest complete rows (every covered feature present) a covariance is estimated from. */
+export const PROFILE_COVARIANCE_MIN_ROWS = 20;
+
+/**
+ * The mean and sample covariance of a profile's numeric features that have spread (std > 0), over
+ * the rows where all of them are present, with the shrinkage intensity that makes it usable even
+ * when it is singular (fewer rows than features, a feature that is a sum of others).
+ */
+export interface CovarianceProfile {
+  /** Indices into the profile's `features` of the features covered, in order (d of them). */
+  readonly features: readonly number[];
+  /** Complete rows the estimate comes from (all of them, or a seeded uniform sample of at most {@link PROFILE_COVARIANCE_ROWS}). */
+  readonly rows: number;
+  /** Mean of each covered feature over those rows (d numbers). */
+  readonly mean: readonly number[];
+  /** Sample covariance (n − 1), lower triangle packed by rows: entry (i, j), j ≤ i, at i(i + 1)/2 + j. */
+  readonly matrix: readonly number[];
+  /**
+   * Schäfer–Strimmer intensity λ ∈ [0, 1] of shrinkage toward the diagonal: the covariance the
+   * guards use keeps the variances and multiplies every covariance by 1 − λ.
+   */
+  readonly shrinkage: number;
 }

@@ -21,6 +21,8 @@ import type { InferRequest, WorkerReplica } from './worker-replica.js';
 export interface MainThreadReplicaOptions {
   readonly id: string;
   readonly artifactPath: string;
+  /** The model's bytes in memory (a decrypted artifact), used instead of reading `artifactPath`. */
+  readonly model?: Uint8Array;
   readonly sessionOptions: RuntimeSessionOptions;
   readonly warmup: boolean;
   /** Called with the model as onnxruntime reports it; throw to refuse the model. */
@@ -40,7 +42,7 @@ export async function startMainThreadReplica(options: MainThreadReplicaOptions):
   const unloaded = (): PlatformError => RuntimeErrors.RUNTIME_UNLOADED(`replica ${id} was stopped while starting`);
   if (options.signal?.aborted === true) throw unloaded();
   // one intra-op thread: this session shares its thread with HTTP handling and must not fan out
-  const { session, info } = await createSession(options.artifactPath, 1, options.sessionOptions);
+  const { session, info } = await createSession(options.artifactPath, 1, options.sessionOptions, options.model);
   const release = (): Promise<void> => session.release().catch(() => undefined);
   if (isAborted(options.signal)) {
     await release();

@@ -25,6 +25,14 @@ export interface OnnxRuntimeOptions {
   readonly testHooks?: boolean;
   /** The budget of `placement: auto` (default {@link MAIN_THREAD_BUDGET}); tests set it so machine speed does not decide. */
   readonly mainThreadBudget?: { readonly singleMs: number; readonly batchMs: number };
+  /**
+   * Reads a model file into memory before each replica starts (the blob store's reader, for
+   * encryption at rest): resolves with the bytes, which the replica's session is created from
+   * (moved to its worker thread), or undefined to let onnxruntime read the file itself. A
+   * rejection fails that replica's start with the reader's error. Default: every file is read by
+   * onnxruntime.
+   */
+  readonly readArtifact?: (artifactPath: string) => Promise<Uint8Array | undefined>;
 }
 
 /** A loaded version backed by a pool of worker-thread replicas. */
@@ -113,7 +121,13 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
   let probeSeq = 0;
   let closing: Promise<void> | undefined;
 
-  const startReplica = (
+  /** The model's bytes when the reader holds them in memory (read afresh per replica: a transfer detaches them). */
+  const readModel = async (artifactPath: string): Promise<{ model?: Uint8Array }> => {
+    const model = await options.readArtifact?.(artifactPath);
+    return model === undefined ? {} : { model };
+  };
+
+  const startReplica = async (
     id: string,
     artifactPath: string,
     intraOpThreads: number,
@@ -126,6 +140,7 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
     startWorkerReplica({
       id,
       artifactPath,
+      ...(await readModel(artifactPath)),
       intraOpThreads,
       sessionOptions,
       warmup,
@@ -189,7 +204,7 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
             return first;
           }
           if (placement === 'main-thread') {
-            return noteWarmup(id, await startMainThreadReplica({ id, artifactPath, sessionOptions, warmup, accept: (info) => (signature ??= signatureFromOrt(info, id)), signal, clock }));
+            return noteWarmup(id, await startMainThreadReplica({ id, artifactPath, ...(await readModel(artifactPath)), sessionOptions, warmup, accept: (info) => (signature ??= signatureFromOrt(info, id)), signal, clock }));
           }
           return noteWarmup(id, await startReplica(id, artifactPath, threads ?? intraOpThreads, sessionOptions, warmup, (s) => (signature ??= s), signal));
         },

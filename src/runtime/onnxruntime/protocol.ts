@@ -30,7 +30,10 @@ export type ReplicaTestHook =
 export type ToReplica =
   | {
       readonly type: 'load';
+      /** The artifact's path: read by onnxruntime unless `model` is given, and named in errors. */
       readonly artifactPath: string;
+      /** The model's bytes, moved (transferred) to the worker: an artifact decrypted in memory. */
+      readonly model?: Uint8Array;
       readonly intraOpThreads: number;
       readonly sessionOptions: ReplicaSessionOptions;
     }
@@ -48,7 +51,8 @@ export type FromReplica =
   | { readonly type: 'failed'; readonly id: number; readonly error: SerializedPlatformError; readonly runMs: number; readonly heapBytes: number }
   | { readonly type: 'closed'; readonly heapBytes: number };
 
-function isWholeBuffer(data: ArrayBufferView): boolean {
+/** Whether a view spans its whole (non-shared) buffer, so that the buffer can be transferred without detaching other data. */
+export function isWholeBuffer(data: ArrayBufferView): boolean {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
 }
 

@@ -50,7 +50,7 @@ function run(inputs: readonly Tensor[], outputs: readonly string[] | undefined):
 async function load(message: Extract<ToReplica, { type: 'load' }>): Promise<void> {
   const started = performance.now();
   try {
-    const created = await createSession(message.artifactPath, message.intraOpThreads, message.sessionOptions);
+    const created = await createSession(message.artifactPath, message.intraOpThreads, message.sessionOptions, message.model);
     session = created.session;
     info = created.info;
   } catch (error) {

@@ -19,7 +19,7 @@ import { RuntimeErrors } from '../errors.js';
 import type { RuntimeSessionOptions } from '../types.js';
 import type { OrtModelInfo } from './metadata.js';
 import type { RunTiming } from './session.js';
-import { forTransfer, type FromReplica, type ReplicaTestHook, type ReplicaWorkerData, type ToReplica } from './protocol.js';
+import { forTransfer, isWholeBuffer, type FromReplica, type ReplicaTestHook, type ReplicaWorkerData, type ToReplica } from './protocol.js';
 
 /** One inference as the pool carries it to a replica. */
 export interface InferRequest {
@@ -31,6 +31,11 @@ export interface InferRequest {
 export interface WorkerReplicaOptions {
   readonly id: string;
   readonly artifactPath: string;
+  /**
+   * The model's bytes in memory (an artifact decrypted by the runtime's reader), moved to the
+   * worker instead of letting it read `artifactPath`. Detached here once posted.
+   */
+  readonly model?: Uint8Array;
   readonly intraOpThreads: number;
   readonly sessionOptions: RuntimeSessionOptions;
   /** Run one zero-filled inference before reporting ready. */
@@ -281,11 +286,17 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
       exitListener?.(crash);
     });
 
-    post({
-      type: 'load',
-      artifactPath: options.artifactPath,
-      intraOpThreads: options.intraOpThreads,
-      sessionOptions: options.sessionOptions,
-    });
+    // model bytes are moved, not copied: a view into a larger buffer is copied into one of its own first
+    const model = options.model === undefined ? undefined : isWholeBuffer(options.model) ? options.model : options.model.slice();
+    post(
+      {
+        type: 'load',
+        artifactPath: options.artifactPath,
+        ...(model === undefined ? {} : { model }),
+        intraOpThreads: options.intraOpThreads,
+        sessionOptions: options.sessionOptions,
+      },
+      model === undefined ? [] : [model.buffer as ArrayBuffer],
+    );
   });
 }

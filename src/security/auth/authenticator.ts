@@ -33,6 +33,8 @@ export interface AuthRequest {
   readonly authorization: string | undefined;
   readonly params: Readonly<Record<string, string | undefined>>;
   readonly query: Readonly<Record<string, unknown>>;
+  /** The client's address: who an anonymous caller is to abuse detection's throttle. */
+  readonly ip?: string;
 }
 
 /** One refused request, for the audit log. */

@@ -154,6 +154,8 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
   const byHash = new Map<string, ApiKeyRecord>();
   const byId = new Map<string, ApiKeyRecord>();
   const principals = new Map<string, Principal>();
+  // last use per key id (ms), kept apart from the records so a request allocates nothing; written by flush
+  const lastUsed = new Map<string, number>();
   const dirty = new Set<string>();
   let timer: ReturnType<Clock['setTimeout']> | undefined;
 
@@ -178,6 +180,11 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
       service.flush().catch((error: unknown) => options.logger?.warn({ err: (error as Error).message }, 'could not write API key last-used times'));
     }, options.flushIntervalMs ?? 60_000);
   };
+  /** The record with its last use from memory. */
+  const current = (r: ApiKeyRecord): ApiKeyRecord => {
+    const used = lastUsed.get(r.id);
+    return used === undefined ? r : { ...r, lastUsedAt: new Date(used).toISOString() };
+  };
   const newRecord = (spec: KeySpec, token: string, by: string, rotatedFrom: string | null): ApiKeyRecord => ({
     id: newKeyId(),
     name: spec.name,
@@ -201,6 +208,7 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
       byHash.clear();
       byId.clear();
       principals.clear();
+      lastUsed.clear();
       for (const r of await store.list()) remember(r);
     },
     authenticate(token) {
@@ -209,12 +217,13 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
       const now = clock.now();
       const state = keyState(key, now);
       if (state !== 'active') return { ok: false, reason: state, key };
-      const used = { ...key, lastUsedAt: new Date(now).toISOString() };
-      byHash.set(key.hash, used);
-      byId.set(key.id, used);
-      dirty.add(key.id);
-      schedule();
-      return { ok: true, key: used, principal: principals.get(key.id) ?? principalOf(key) };
+      // to the second: a busy key does not mark itself dirty on every request
+      if (now - (lastUsed.get(key.id) ?? 0) >= 1000) {
+        lastUsed.set(key.id, now);
+        dirty.add(key.id);
+        schedule();
+      }
+      return { ok: true, key, principal: principals.get(key.id) ?? principalOf(key) };
     },
     async create(spec, by) {
       const token = newApiKeyToken();
@@ -225,20 +234,20 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
     },
     list() {
       const now = clock.now();
-      return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)).map((r) => viewOf(r, now));
+      return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)).map((r) => viewOf(current(r), now));
     },
     get(id) {
-      return viewOf(record(id), clock.now());
+      return viewOf(current(record(id)), clock.now());
     },
     async revoke(id, by) {
-      const r = record(id);
+      const r = current(record(id));
       if (r.revokedAt !== null) return viewOf(r, clock.now());
       const next = { ...r, revokedAt: new Date(clock.now()).toISOString(), revokedBy: by };
       await save(next);
       return viewOf(next, clock.now());
     },
     async rotate(id, graceSeconds, by) {
-      const old = record(id);
+      const old = current(record(id));
       const now = clock.now();
       if (keyState(old, now) !== 'active') {
         throw SecurityErrors.SECURITY_KEY_REVOKED(`key "${id}" (${old.name}) is ${keyState(old, now)}; only an active key can be rotated`, { details: { id } });
@@ -273,7 +282,7 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
       dirty.clear();
       for (const id of ids) {
         const r = byId.get(id);
-        if (r !== undefined) await store.update(r);
+        if (r !== undefined) await save(current(r));
       }
     },
     async close() {

@@ -10,4 +10,8 @@ export const LimitErrors = defineErrors({
     kind: 'limited',
     help: 'The API key or endpoint the message names has used up its request quota for the current UTC minute, hour or day; retry after the Retry-After seconds, when the quota resets, or raise its quota.',
   },
+  SECURITY_LIMIT_EXTRACTION: {
+    kind: 'limited',
+    help: 'Abuse detection flagged the caller the message names: its queries to this endpoint look like a model-extraction attack, so its requests there are throttled (security.abuse.throttle); an admin can see why with `slipway abuse list`.',
+  },
 });

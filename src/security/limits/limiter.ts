@@ -1,11 +1,12 @@
 /**
  * The request limiter: per request, the rate limit and quota of the API key and those of the
- * endpoint. A request spends from every bucket and quota that applies only when all of them allow
- * it, so a refusal by one never drains another.
+ * endpoint, and the throttle of a caller that abuse detection flags on that endpoint. A request
+ * spends from every bucket and quota that applies only when all of them allow it, so a refusal by
+ * one never drains another.
  */
 import type { Clock, PlatformError } from '../../core/index.js';
 import { LimitErrors } from './errors.js';
-import { applyLimitOverrides, compileLimitOptions, endpointLimits, type LimitOptions, type LimitOverrides, type LimitsConfig, type LimitSpec } from './options.js';
+import { applyLimitOverrides, compileLimitOptions, endpointLimits, UNLIMITED_LIMITS, type LimitOptions, type LimitOverrides, type LimitsConfig, type LimitSpec } from './options.js';
 import { createQuotas, type QuotaResult } from './quotas.js';
 import { createTokenBuckets, type TakeResult } from './token-buckets.js';
 
@@ -22,6 +23,22 @@ export interface LimitRequest {
   readonly endpoint: string | null;
   /** The key's own limits, overriding the key default field by field; absent or null: the default. */
   readonly keyLimits?: LimitOverrides | LimitSpec | null;
+  /**
+   * A throttle on this caller at this endpoint, set while abuse detection flags it (docs/security.md,
+   * Abuse detection): a token bucket of its own, checked with the others; absent or null: none.
+   */
+  readonly throttle?: LimitThrottle | null;
+}
+
+/** The rate a caller flagged by abuse detection keeps on one endpoint. */
+export interface LimitThrottle {
+  /** Who is throttled (`key:<name>`, `jwt:<subject>`, `ip:<address>`): named in the message, and its bucket's key. */
+  readonly caller: string;
+  readonly endpoint: string;
+  /** Requests per second (burst: the rate rounded up, at least 1). */
+  readonly ratePerSecond: number;
+  /** Why: a suspected model-extraction attack. */
+  readonly reason: 'extraction';
 }
 
 /** Counters for metrics. */
@@ -33,6 +50,8 @@ export interface LimiterSnapshot {
   /** Token buckets and quota counters held in memory. */
   readonly buckets: number;
   readonly counters: number;
+  /** Requests refused by an abuse-detection throttle (SECURITY_LIMIT_EXTRACTION), not counted in `refused`. */
+  readonly throttled: number;
 }
 
 /** Checks requests against their key's and endpoint's limits. */
@@ -62,6 +81,8 @@ interface Applicable {
   readonly name: string;
   readonly spec: LimitSpec;
   readonly id: string;
+  /** Set for an abuse-detection throttle. */
+  readonly throttle?: LimitThrottle;
 }
 
 type Refusal = { readonly at: Applicable; readonly limit: 'rate'; readonly result: TakeResult } | { readonly at: Applicable; readonly limit: 'quota'; readonly result: QuotaResult };
@@ -73,6 +94,7 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
   const buckets = createTokenBuckets({ clock, ...(options.maxBuckets === undefined ? {} : { maxBuckets: options.maxBuckets }) });
   const quotas = createQuotas({ clock, ...(options.maxCounters === undefined ? {} : { maxCounters: options.maxCounters }) });
   let allowed = 0;
+  let throttled = 0;
   const refused = { key: { rate: 0, quota: 0 }, endpoint: { rate: 0, quota: 0 } };
 
   function applicable(request: LimitRequest): Applicable[] {
@@ -82,6 +104,16 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
     }
     if (request.endpoint !== null) {
       out.push({ scope: 'endpoint', name: request.endpoint, spec: endpointLimits(config, request.endpoint), id: `endpoint:${request.endpoint}` });
+    }
+    const throttle = request.throttle;
+    if (throttle !== undefined && throttle !== null && throttle.ratePerSecond > 0) {
+      out.push({
+        scope: 'key',
+        name: throttle.caller,
+        spec: { ratePerSecond: throttle.ratePerSecond, burst: Math.max(1, Math.ceil(throttle.ratePerSecond)), quota: UNLIMITED_LIMITS.quota },
+        id: `throttle:${throttle.caller}\u0000${throttle.endpoint}`,
+        throttle,
+      });
     }
     return out;
   }
@@ -101,7 +133,8 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
         }
       }
       if (worst !== undefined) {
-        refused[worst.at.scope][worst.limit] += 1;
+        if (worst.at.throttle !== undefined) throttled += 1;
+        else refused[worst.at.scope][worst.limit] += 1;
         return refusalError(worst);
       }
       for (const at of limits) {
@@ -116,6 +149,7 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
       refused: { key: { ...refused.key }, endpoint: { ...refused.endpoint } },
       buckets: buckets.size(),
       counters: quotas.size(),
+      throttled,
     }),
   };
 }
@@ -128,6 +162,13 @@ function refusalError(refusal: Refusal): PlatformError {
   const { scope, name, spec } = refusal.at;
   const who = `${scope} ${JSON.stringify(name)}`;
   const retryAfterSeconds = refusal.result.retryAfterSeconds;
+  const throttle = refusal.at.throttle;
+  if (throttle !== undefined) {
+    return LimitErrors.SECURITY_LIMIT_EXTRACTION(
+      `${JSON.stringify(throttle.caller)} is throttled to ${throttle.ratePerSecond} ${requests(throttle.ratePerSecond)}/s on endpoint ${JSON.stringify(throttle.endpoint)}: its queries look like a model-extraction attack (abuse detection); retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds, details: { scope, name, endpoint: throttle.endpoint, limit: 'extraction', reason: throttle.reason, ratePerSecond: throttle.ratePerSecond, burst: spec.burst } },
+    );
+  }
   if (refusal.limit === 'rate') {
     return LimitErrors.SECURITY_LIMIT_RATE(
       `${who} is over its rate limit of ${spec.ratePerSecond} ${requests(spec.ratePerSecond)}/s (burst ${spec.burst}); retry in ${retryAfterSeconds} s`,

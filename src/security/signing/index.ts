@@ -7,6 +7,7 @@ export {
   keyIdOf,
   loadOrCreateSigningKey,
   readPublicKey,
+  readSigningKey,
   signCanonical,
   toTrustedKeys,
   verifyCanonical,
@@ -23,3 +24,27 @@ export {
   type ArtifactSubject,
   type ArtifactVerification,
 } from './artifact.js';
+export {
+  MAX_SIGNATURE_METADATA_BYTES,
+  SIGNATURE_DOCUMENT_FIELDS,
+  parseSignatureDocument,
+  recordOf,
+  signArtifactDocument,
+  subjectOf,
+  verifySignatureDocument,
+  type SignatureDocument,
+} from './document.js';
+export { DEFAULT_SIGNING_CONFIG, SIGNING_OPTION_KEYS, readSigningOptions, signaturePolicyOf, type ArtifactSigningConfig, type EndpointSigningPolicy } from './options.js';
+export { createSignatureVerifier, loadTrustedSigningKeys, type TrustedSigningKeys } from './trust.js';
+export {
+  createArtifactLoadCheck,
+  decideArtifactLoad,
+  type ArtifactLoadCheck,
+  type ArtifactLoadCheckOptions,
+  type ArtifactLoadDecision,
+  type ArtifactLoadFacts,
+  type ArtifactRefusal,
+  type ArtifactRefusalCode,
+  type ArtifactRefusalEvent,
+  type ArtifactRefusalReason,
+} from './load-check.js';

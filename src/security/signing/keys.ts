@@ -167,6 +167,20 @@ export async function loadOrCreateSigningKey(path: string): Promise<SigningKey> 
   return { privateKey, publicKeyPem, keyId };
 }
 
+/**
+ * Reads the Ed25519 private key kept in `path` (PKCS#8 PEM), as `slipway models sign --key` does.
+ * Unlike {@link loadOrCreateSigningKey} it never creates one: a missing file is
+ * SECURITY_SIGNATURE_KEY_UNREADABLE and a file holding something else SECURITY_SIGNATURE_BAD_KEY,
+ * both naming the file.
+ */
+export async function readSigningKey(path: string): Promise<SigningKey> {
+  const file = resolve(path);
+  const pem = await readOptional(file);
+  if (pem === null) throw unreadable(file, 'read', new Error('no such file'));
+  const privateKey = privateKeyFromPem(pem, `the key file ${file}`);
+  return { privateKey, publicKeyPem: publicPemOf(privateKey), keyId: keyIdOf(privateKey) };
+}
+
 /** Reads an Ed25519 public key given as SPKI PEM text or as the path of a file holding it. */
 export async function readPublicKey(pemOrPath: string): Promise<PublicSigningKey> {
   let publicKey: KeyObject;

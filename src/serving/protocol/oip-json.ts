@@ -16,7 +16,7 @@ import {
   type TensorSpec,
 } from '../../core/index.js';
 import { ServingErrors } from '../errors.js';
-import type { InferenceRequest } from '../inference.js';
+import type { DecodeOptions, InferenceRequest } from '../inference.js';
 import type { OipParameters, OipResponseOutput } from './oip-types.js';
 
 const E = ServingErrors;
@@ -56,12 +56,50 @@ const INT_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
   INT32: [-2147483648, 2147483647],
 };
 
-/** Flattens nested `data` into `out`, converting and checking each element for its datatype. */
-function fillData(datatype: Datatype, data: unknown[], out: TensorData, path: string): number {
+/** Elements a request may declare in all its inputs together, unless the server says otherwise (serving.maxTensorElements). */
+export const DEFAULT_MAX_TENSOR_ELEMENTS = 16_777_216;
+
+/** How {@link decodeInferenceRequest} reads a request beyond the protocol's rules. */
+export interface OipDecodeOptions extends Partial<DecodeOptions> {
+  /**
+   * Most elements the inputs may declare in total (the products of their shapes), checked before
+   * a tensor is allocated. Default {@link DEFAULT_MAX_TENSOR_ELEMENTS}.
+   */
+  readonly maxTensorElements?: number;
+}
+
+/** Non-finite numbers accepted in one request: how many, and where the first was. */
+interface NonFiniteTally {
+  count: number;
+  field: string | undefined;
+}
+
+/** The non-finite value a JSON element stands for (null is the protocol's NaN), or undefined. */
+function nonFiniteOf(v: unknown): number | undefined {
+  if (v === null || v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return undefined;
+}
+
+/**
+ * Flattens nested `data` into `out`, converting and checking each element for its datatype. With
+ * a `nonFinite` tally, null and non-finite number strings in floating-point data are taken (and counted).
+ */
+function fillData(datatype: Datatype, data: unknown[], out: TensorData, path: string, nonFinite?: NonFiniteTally): number {
   let n = 0;
   const capacity = out.length;
   const badElement = (at: string, v: unknown, want: string): never => {
-    throw E.SERVING_INVALID_DATA(`${at}: expected ${want} for ${datatype}, got ${kindOf(v)}`, { details: { field: at } });
+    const hint = nonFinite === undefined && nonFiniteOf(v) !== undefined ? ' (NaN and ±Infinity are refused: security.inputGuards.nonFinite is reject)' : '';
+    throw E.SERVING_INVALID_DATA(`${at}: expected ${want} for ${datatype}, got ${kindOf(v)}${hint}`, { details: { field: at } });
+  };
+  /** The number an FP element holds: a JSON number, or a non-finite one the tally lets through. */
+  const floatOf = (v: unknown, at: string): number => {
+    if (typeof v === 'number') return v;
+    const x = nonFinite === undefined ? undefined : nonFiniteOf(v);
+    if (x === undefined || nonFinite === undefined) return badElement(at, v, 'a number');
+    if (nonFinite.count++ === 0) nonFinite.field = at;
+    return x;
   };
   const put = (v: unknown, at: string): void => {
     if (n >= capacity) {
@@ -71,12 +109,10 @@ function fillData(datatype: Datatype, data: unknown[], out: TensorData, path: st
     switch (datatype) {
       case 'FP32':
       case 'FP64':
-        if (typeof v !== 'number') badElement(at, v, 'a number');
-        (out as Float32Array | Float64Array)[n] = v as number;
+        (out as Float32Array | Float64Array)[n] = typeof v === 'number' ? v : floatOf(v, at);
         break;
       case 'FP16':
-        if (typeof v !== 'number') badElement(at, v, 'a number');
-        (out as Uint16Array)[n] = float32ToFloat16Bits(v as number);
+        (out as Uint16Array)[n] = float32ToFloat16Bits(typeof v === 'number' ? v : floatOf(v, at));
         break;
       case 'BOOL':
         if (v === true || v === 1) (out as Uint8Array)[n] = 1;
@@ -108,16 +144,25 @@ function fillData(datatype: Datatype, data: unknown[], out: TensorData, path: st
     }
     n++;
   };
-  const walk = (arr: unknown[], at: string): void => {
+  const walk = (arr: unknown[], at: string, depth: number): void => {
+    // the walk recurses once per level: a deeper body would overflow the stack (a 500) instead of a 400
+    if (depth > MAX_DATA_DEPTH) {
+      throw E.SERVING_INVALID_REQUEST(`${at}: data is nested more than ${MAX_DATA_DEPTH} lists deep; nest it one list per dimension of the shape, or send it flat`, {
+        details: { field: at },
+      });
+    }
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
-      if (Array.isArray(v)) walk(v, `${at}[${i}]`);
+      if (Array.isArray(v)) walk(v, `${at}[${i}]`, depth + 1);
       else put(v, `${at}[${i}]`);
     }
   };
-  walk(data, path);
+  walk(data, path, 1);
   return n;
 }
+
+/** The deepest nesting of `data` lists that is read: far beyond the rank of a real tensor. */
+export const MAX_DATA_DEPTH = 64;
 
 function readShape(v: unknown, path: string): number[] {
   if (!Array.isArray(v)) throw E.SERVING_INVALID_REQUEST(`${path}: expected a list of dimensions, got ${kindOf(v)}`, { details: { field: path } });
@@ -158,10 +203,37 @@ function checkAgainstSpec(spec: TensorSpec, datatype: Datatype, shape: readonly 
 }
 
 /**
- * Validates an OIP JSON request body against a model signature and converts its data into
- * tensors. Throws SERVING_* errors that name the offending field.
+ * Refuses a request whose inputs declare more elements in total than `limit`, before one of them
+ * is allocated: a small body may declare a shape of billions. Malformed inputs are skipped here;
+ * the decoder names their problem.
  */
-export function decodeInferenceRequest(body: unknown, signature: ModelSignature): InferenceRequest {
+function checkTensorElements(inputs: unknown[], limit: number): void {
+  let total = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const raw = inputs[i];
+    if (!isRecord(raw) || !Array.isArray(raw.shape)) continue;
+    let count = 1;
+    for (const d of raw.shape as unknown[]) count *= typeof d === 'number' && d >= 0 ? d : NaN;
+    if (Number.isNaN(count)) continue;
+    total += count;
+    if (total > limit) {
+      const shape = (raw.shape as number[]).join(', ');
+      const name = typeof raw.name === 'string' ? ` '${raw.name}'` : '';
+      const others = total > count ? ` (${total.toLocaleString('en-US')} with the inputs before it)` : '';
+      throw E.SERVING_TENSOR_TOO_LARGE(
+        `inputs[${i}].shape: input${name} declares shape [${shape}], ${count.toLocaleString('en-US')} elements${others}; a request may declare at most ${limit.toLocaleString('en-US')} elements in all (serving.maxTensorElements)`,
+        { details: { field: `inputs[${i}].shape`, input: typeof raw.name === 'string' ? raw.name : null, shape: raw.shape, elements: total, limit } },
+      );
+    }
+  }
+}
+
+/**
+ * Validates an OIP JSON request body against a model signature and converts its data into
+ * tensors. Throws SERVING_* errors that name the offending field; SERVING_TENSOR_TOO_LARGE before
+ * allocating when the shapes declare more than `options.maxTensorElements` elements.
+ */
+export function decodeInferenceRequest(body: unknown, signature: ModelSignature, options: OipDecodeOptions = {}): InferenceRequest {
   if (!isRecord(body)) throw E.SERVING_INVALID_REQUEST(`request body: expected a JSON object, got ${kindOf(body)}`, { details: { field: '' } });
   let id: string | undefined;
   if (body.id !== undefined) {
@@ -177,6 +249,8 @@ export function decodeInferenceRequest(body: unknown, signature: ModelSignature)
   if (!Array.isArray(body.inputs) || body.inputs.length === 0) {
     throw E.SERVING_INVALID_REQUEST(`inputs: expected a non-empty list of input tensors, got ${kindOf(body.inputs)}`, { details: { field: 'inputs' } });
   }
+  checkTensorElements(body.inputs, options.maxTensorElements ?? DEFAULT_MAX_TENSOR_ELEMENTS);
+  const nonFinite: NonFiniteTally | undefined = options.acceptNonFinite === true ? { count: 0, field: undefined } : undefined;
   const specs = new Map(signature.inputs.map((s) => [s.name, s]));
   const seen = new Set<string>();
   const inputs: Tensor[] = [];
@@ -214,7 +288,7 @@ export function decodeInferenceRequest(body: unknown, signature: ModelSignature)
     }
     const count = elementCount(shape);
     const data = allocateTensorData(datatype, count);
-    const got = fillData(datatype, raw.data, data, `${path}.data`);
+    const got = fillData(datatype, raw.data, data, `${path}.data`, nonFinite);
     if (got !== count) {
       throw E.SERVING_DATA_LENGTH_MISMATCH(`${path}.data: shape ${describeShape(shape)} needs ${count} elements, got ${got}`, {
         details: { field: `${path}.data`, expected: count, got },
@@ -232,6 +306,10 @@ export function decodeInferenceRequest(body: unknown, signature: ModelSignature)
   let outputs: string[] | undefined;
   if (body.outputs !== undefined) {
     if (!Array.isArray(body.outputs)) throw E.SERVING_INVALID_REQUEST(`outputs: expected a list of requested outputs, got ${kindOf(body.outputs)}`, { details: { field: 'outputs' } });
+    // an empty list would reach onnxruntime as "no outputs to fetch", which it refuses obscurely
+    if (body.outputs.length === 0) {
+      throw E.SERVING_INVALID_REQUEST('outputs: expected at least one requested output; leave "outputs" out to get every output', { details: { field: 'outputs' } });
+    }
     const known = new Set(signature.outputs.map((o) => o.name));
     outputs = body.outputs.map((o: unknown, i: number) => {
       const path = `outputs[${i}]`;
@@ -255,13 +333,39 @@ export function decodeInferenceRequest(body: unknown, signature: ModelSignature)
     ...(parameters === undefined ? {} : { parameters }),
     inputs,
     ...(outputs === undefined ? {} : { outputs }),
+    ...(nonFinite === undefined || nonFinite.count === 0 ? {} : { nonFinite: { count: nonFinite.count, field: nonFinite.field ?? 'inputs' } }),
   };
 }
 
-/** Converts a tensor's data into JSON values: numbers, booleans (BOOL) or strings (BYTES). */
-export function tensorDataToJson(datatype: Datatype, data: TensorData): (number | string | boolean | null)[] {
+/** Most decimal places outputs can be rounded to: beyond, a double has no more digits to drop. */
+export const MAX_ROUND_DIGITS = 15;
+
+/**
+ * `x` rounded to `scale` = 10^digits decimal places, halves away from zero. The integer divided by
+ * the power of ten is the double nearest to the short decimal, so JSON prints it short.
+ */
+function roundTo(x: number, scale: number): number {
+  const a = Math.abs(x) * scale;
+  if (!(a < Number.MAX_SAFE_INTEGER)) return x; // NaN, ±Infinity, or already coarser than the digits
+  const r = Math.round(a) / scale;
+  return x < 0 ? -r : r;
+}
+
+/**
+ * Converts a tensor's data into JSON values: numbers, booleans (BOOL) or strings (BYTES). With
+ * `roundDigits` above 0, floating-point values are rounded to that many decimal places.
+ */
+export function tensorDataToJson(datatype: Datatype, data: TensorData, roundDigits = 0): (number | string | boolean | null)[] {
   const n = data.length;
   const out = new Array<number | string | boolean | null>(n);
+  const scale = roundDigits > 0 && (datatype === 'FP16' || datatype === 'FP32' || datatype === 'FP64') ? 10 ** Math.min(MAX_ROUND_DIGITS, roundDigits) : 0;
+  if (scale > 0) {
+    for (let i = 0; i < n; i++) {
+      const raw = datatype === 'FP16' ? float16BitsToNumber((data as Uint16Array)[i] ?? 0) : ((data as Float64Array)[i] ?? 0);
+      out[i] = jsonNumber(roundTo(raw, scale));
+    }
+    return out;
+  }
   switch (datatype) {
     case 'BOOL':
       for (let i = 0; i < n; i++) out[i] = (data as Uint8Array)[i] !== 0;
@@ -287,6 +391,7 @@ function jsonNumber(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-export function encodeOutputs(outputs: readonly Tensor[]): OipResponseOutput[] {
-  return outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: tensorDataToJson(t.datatype, t.data) }));
+/** The response's outputs; floating-point values rounded to `roundDigits` decimal places when above 0 (output hardening). */
+export function encodeOutputs(outputs: readonly Tensor[], roundDigits = 0): OipResponseOutput[] {
+  return outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: [...t.shape], data: tensorDataToJson(t.datatype, t.data, roundDigits) }));
 }

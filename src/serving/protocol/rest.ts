@@ -4,19 +4,21 @@
  * spec is silent, docs/api.md says what Slipway does.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpErrors } from '../../core/index.js';
+import { HttpErrors, type Tensor } from '../../core/index.js';
 import type { RouteSecurity } from '../../security/index.js';
 import type { DataPlane, ModelMetadata } from '../dataplane.js';
 import type { InferenceContext, InferenceRoute } from '../inference.js';
 import { ServingErrors } from '../errors.js';
 import { RAW_BODY } from '../../monitoring/payload-log/raw-body.js';
-import { decodeInferenceRequest, encodeOutputs } from './oip-json.js';
+import { decodeInferenceRequest, DEFAULT_MAX_TENSOR_ELEMENTS, encodeOutputs } from './oip-json.js';
 import type { OipInferenceResponse, OipModelMetadata, OipServerMetadata } from './oip-types.js';
 
 export interface OipRestOptions {
   readonly dataPlane: DataPlane;
   /** Whether the server as a whole is ready (started, not draining). */
   readonly serverReady: () => boolean;
+  /** Most elements one request's inputs may declare in total (serving.maxTensorElements); default the decoder's. */
+  readonly maxTensorElements?: number;
 }
 
 interface ModelParams {
@@ -74,8 +76,23 @@ export function inferenceRouteOf(req: FastifyRequest): InferenceRoute | undefine
   return req[INFERENCE_CONTEXT]?.routed;
 }
 
+/** Where the OIP routes leave an answered request's decoded inputs, for hooks that run after the answer (abuse detection). */
+export const INFERENCE_INPUTS: unique symbol = Symbol('slipway.inferenceInputs');
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    [INFERENCE_INPUTS]?: readonly Tensor[];
+  }
+}
+
+/** The decoded input tensors of an inference request that was answered; undefined for one that failed. */
+export function inferenceInputsOf(req: FastifyRequest): readonly Tensor[] | undefined {
+  return req[INFERENCE_INPUTS];
+}
+
 export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
   const { dataPlane } = options;
+  const maxTensorElements = options.maxTensorElements ?? DEFAULT_MAX_TENSOR_ELEMENTS;
   return async (app: FastifyInstance) => {
     // OIP clients (and `curl -d`) do not always send Content-Type: application/json. Every body on
     // these routes is JSON; the binary tensor extension is refused with a clear message.
@@ -139,15 +156,23 @@ export function oipRestRoutes(options: OipRestOptions): FastifyPluginAsync {
       };
       // hooks that run after the answer (the payload log) read who answered from here
       req[INFERENCE_CONTEXT] = ctx;
-      const result = await dataPlane.infer(name, version, (signature) => decodeInferenceRequest(req.body, signature), ctx);
+      const result = await dataPlane.infer(
+        name,
+        version,
+        (signature, decoding) => decodeInferenceRequest(req.body, signature, { maxTensorElements, acceptNonFinite: decoding?.acceptNonFinite === true }),
+        ctx,
+      );
+      // a reference for hooks after the answer (abuse detection reads the caller's queries from it)
+      req[INFERENCE_INPUTS] = result.request.inputs;
       // which variant of the endpoint's traffic policy answered (stable, candidate, an experiment arm)
       void reply.header('x-slipway-variant', result.variant);
       return {
         model_name: name,
         model_version: String(result.version),
         ...(result.request.id === undefined ? {} : { id: result.request.id }),
-        parameters: { request_id: req.id },
-        outputs: encodeOutputs(result.outputs),
+        // the guards' parameters (outlier score, flags) beside the request id, which always wins
+        parameters: result.parameters === undefined ? { request_id: req.id } : { ...result.parameters, request_id: req.id },
+        outputs: encodeOutputs(result.outputs, result.roundDigits ?? 0),
       };
     };
     app.post<{ Params: ModelParams }>('/v2/models/:name/infer', { config: call }, infer);

@@ -160,6 +160,14 @@ export function createMemoryRegistryStore(): MemoryRegistryStore {
       return versions.get(model)?.find((v) => v.digest === digest);
     },
 
+    async setVersionSignature(model, version, signature) {
+      const found = requireVersion(model, version);
+      const list = versions.get(model) ?? [];
+      const updated: ModelVersion = snapshot({ ...found, artifactSignature: signature });
+      list[version - 1] = updated;
+      return updated;
+    },
+
     async setAlias(input: SetAliasInput): Promise<SetAliasResult> {
       requireVersion(input.model, input.version);
       const key = aliasKey(input.model, input.alias);

@@ -94,4 +94,14 @@ export const registryMigrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'artifact-signatures',
+    up(db) {
+      // A version's detached artifact signature (docs/security.md#signed-artifacts) as JSON; NULL: unsigned.
+      db.exec(`
+        ALTER TABLE versions ADD COLUMN artifact_signature TEXT CHECK (artifact_signature IS NULL OR json_valid(artifact_signature));
+      `);
+    },
+  },
 ];

@@ -17,6 +17,7 @@ import {
   type ModelVersion,
   type RegistryStore,
   type SetAliasResult,
+  type VersionSignature,
 } from '../../registry/index.js';
 import { checkDatabaseIntegrity, openSqliteDatabase, writeTransaction, type SqliteDatabase } from './database.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
@@ -65,6 +66,8 @@ interface VersionRow {
   lineage: string;
   created_at: string;
   created_by: string;
+  /** JSON of the detached artifact signature; null when unsigned. */
+  artifact_signature: string | null;
 }
 
 interface AliasRow {
@@ -133,6 +136,7 @@ function toVersion(row: VersionRow): ModelVersion {
     lineage: JSON.parse(row.lineage) as ModelVersion['lineage'],
     createdAt: row.created_at,
     createdBy: row.created_by,
+    ...(row.artifact_signature === null ? {} : { artifactSignature: JSON.parse(row.artifact_signature) as VersionSignature }),
   };
 }
 
@@ -230,8 +234,9 @@ export function createSqliteRegistryStore(options: SqliteRegistryStoreOptions): 
     versions: db.prepare('SELECT * FROM versions WHERE model = ? ORDER BY version'),
     versionByDigest: db.prepare('SELECT * FROM versions WHERE model = ? AND digest = ?'),
     insertVersion: db.prepare(`
-      INSERT INTO versions (model, version, digest, size_bytes, signature, onnx, description, tags, lineage, parent_version, created_at, created_by)
-      VALUES (@model, @version, @digest, @sizeBytes, @signature, @onnx, @description, @tags, @lineage, @parentVersion, @createdAt, @createdBy)`),
+      INSERT INTO versions (model, version, digest, size_bytes, signature, onnx, description, tags, lineage, parent_version, created_at, created_by, artifact_signature)
+      VALUES (@model, @version, @digest, @sizeBytes, @signature, @onnx, @description, @tags, @lineage, @parentVersion, @createdAt, @createdBy, @artifactSignature)`),
+    setVersionSignature: db.prepare('UPDATE versions SET artifact_signature = ? WHERE model = ? AND version = ?'),
     alias: db.prepare('SELECT * FROM aliases WHERE model = ? AND alias = ?'),
     aliases: db.prepare('SELECT * FROM aliases WHERE model = ? ORDER BY alias'),
     upsertAlias: db.prepare(`
@@ -366,6 +371,7 @@ export function createSqliteRegistryStore(options: SqliteRegistryStoreOptions): 
           parentVersion: parent ?? null,
           createdAt: input.createdAt,
           createdBy: input.createdBy,
+          artifactSignature: input.artifactSignature === undefined ? null : JSON.stringify(input.artifactSignature),
         });
         return { version: toVersion(getVersionRow(input.model, version) as VersionRow), created: true };
       });
@@ -383,6 +389,14 @@ export function createSqliteRegistryStore(options: SqliteRegistryStoreOptions): 
     async findVersionByDigest(model, digest) {
       const row = sql.versionByDigest.get(model, digest) as VersionRow | undefined;
       return row === undefined ? undefined : toVersion(row);
+    },
+
+    async setVersionSignature(model, version, signature) {
+      return writeTransaction(db, () => {
+        requireVersion(model, version);
+        sql.setVersionSignature.run(JSON.stringify(signature), model, version);
+        return toVersion(getVersionRow(model, version) as VersionRow);
+      });
     },
 
     async setAlias(input): Promise<SetAliasResult> {

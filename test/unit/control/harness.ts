@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createFakeClock, toHttpError, type FakeClock } from '../../../src/core/index.js';
 import { controlApi } from '../../../src/control/index.js';
-import { createRegistry, type ArtifactInspector, type Registry } from '../../../src/registry/index.js';
+import { createRegistry, type ArtifactInspector, type Registry, type SignatureVerifier } from '../../../src/registry/index.js';
 import { createArtifactInspector } from '../../../src/app/artifact-inspector.js';
 import { isPermission } from '../../../src/security/index.js';
 import type { DeploymentStatusView, EndpointDeployment } from '../../../src/serving/types.js';
@@ -42,6 +42,8 @@ export interface HarnessOptions {
   readonly principal?: string;
   /** Registers more routes (e.g. a fake data plane) before the server listens. */
   readonly extraRoutes?: (app: FastifyInstance, registry: Registry) => void;
+  /** Checks artifact signatures in the registry and for `verified` in answers; none by default. */
+  readonly signatures?: SignatureVerifier;
 }
 
 export async function startControlHarness(options: HarnessOptions = {}): Promise<ControlHarness> {
@@ -53,6 +55,7 @@ export async function startControlHarness(options: HarnessOptions = {}): Promise
     blobs: createFileBlobStore({ dir: join(dir, 'blobs') }),
     inspector: toolkitInspector,
     clock,
+    ...(options.signatures === undefined ? {} : { signatures: options.signatures }),
   });
   const deployments = new Map<string, EndpointDeployment>();
   const view: DeploymentStatusView = { deployment: (name) => deployments.get(name) };
@@ -75,6 +78,7 @@ export async function startControlHarness(options: HarnessOptions = {}): Promise
       maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
       ...(options.maxJsonBodyBytes === undefined ? {} : { maxJsonBodyBytes: options.maxJsonBodyBytes }),
       ...(options.principal === undefined ? {} : { principal: () => options.principal ?? 'anonymous' }),
+      ...(options.signatures === undefined ? {} : { signatures: options.signatures }),
     }),
     { prefix: '/api/v1' },
   );

@@ -548,6 +548,7 @@ void describe('control API: route table', () => {
       'POST /api/v1/endpoints/:name/rollout/resume endpoints:write',
       'POST /api/v1/endpoints/:name/rollout/retry endpoints:write',
       'POST /api/v1/models/:model/versions models:write',
+      'POST /api/v1/models/:model/versions/:version/signature models:write',
       'PUT /api/v1/endpoints/:name endpoints:write',
       'PUT /api/v1/endpoints/:name/scaling endpoints:write',
       'PUT /api/v1/endpoints/:name/traffic endpoints:write',

@@ -39,7 +39,7 @@ describe('SqliteMonitoringStore', () => {
       const registry = createSqliteRegistryStore({ db });
       const monitoring = createSqliteMonitoringStore({ db });
       assert.deepEqual(monitoring.migration, { component: MONITORING_COMPONENT, from: 0, to: 1, applied: ['predictions-and-feedback'] });
-      assert.equal(schemaVersion(db, REGISTRY_COMPONENT), 1);
+      assert.equal(schemaVersion(db, REGISTRY_COMPONENT), 2);
       assert.equal(schemaVersion(db, MONITORING_COMPONENT), 1);
       await monitoring.insertPredictions([record(1)]);
       assert.deepEqual(registry.checkIntegrity(), ['ok']);

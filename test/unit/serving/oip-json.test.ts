@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { float32ToFloat16Bits, PlatformError, type ModelSignature } from '../../../src/core/index.js';
-import { decodeInferenceRequest, encodeOutputs, tensorDataToJson } from '../../../src/serving/index.js';
+import { decodeInferenceRequest, encodeOutputs, MAX_DATA_DEPTH, tensorDataToJson } from '../../../src/serving/index.js';
 
 const sig: ModelSignature = {
   inputs: [
@@ -111,6 +111,21 @@ describe('decodeInferenceRequest', () => {
     rejects({ inputs: [{ name: 'b', shape: [2], datatype: 'UINT8', data: [1, 1.5] }] }, 'SERVING_INVALID_DATA', /an integer/, ints);
   });
 
+  test('refuses data nested deeper than MAX_DATA_DEPTH with a 400 naming the field, not a stack overflow (found by the fuzz test)', () => {
+    const body = ok();
+    // 200,000 levels: JSON.parse builds it, and a recursive walk would overflow the stack
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    body.inputs[0]!.data = [deep];
+    const error = rejects(body, 'SERVING_INVALID_REQUEST', new RegExp(`inputs\\[0\\]\\.data(\\[0\\]){${MAX_DATA_DEPTH}}: data is nested more than ${MAX_DATA_DEPTH} lists deep`));
+    assert.equal(error.kind, 'invalid');
+    // nesting up to the bound is still read, as deep as the shape or deeper
+    let nested: unknown = [1, 2, 3, 4, 5, 6];
+    for (let i = 1; i < MAX_DATA_DEPTH; i++) nested = [nested];
+    body.inputs[0]!.data = nested as unknown[];
+    assert.deepEqual([...(decodeInferenceRequest(body, sig).inputs[0]!.data as Float32Array)], [1, 2, 3, 4, 5, 6]);
+  });
+
   test('refuses negative or fractional dimensions', () => {
     const body = ok();
     body.inputs[0]!.shape = [2, -3];
@@ -121,6 +136,11 @@ describe('decodeInferenceRequest', () => {
     const req = decodeInferenceRequest(ok({ outputs: [{ name: 'label' }] }), sig);
     assert.deepEqual(req.outputs, ['label']);
     rejects(ok({ outputs: [{ name: 'nope' }] }), 'SERVING_UNKNOWN_OUTPUT', /outputs\[0\]\.name: .*'nope'.*y, label/);
+  });
+
+  test('refuses an empty outputs list, which onnxruntime would refuse obscurely (found by the fuzz test)', () => {
+    const error = rejects(ok({ outputs: [] }), 'SERVING_INVALID_REQUEST', /^outputs: expected at least one requested output; leave "outputs" out/);
+    assert.deepEqual(error.details, { field: 'outputs' });
   });
 
   test('refuses the binary tensor extension with a clear message', () => {

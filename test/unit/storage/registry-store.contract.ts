@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { PlatformError } from '../../../src/core/index.js';
 import type { ModelSignature } from '../../../src/core/index.js';
-import type { EndpointTarget, NewModel, NewVersion, OnnxFacts, RegistryStore } from '../../../src/registry/index.js';
+import type { EndpointTarget, NewModel, NewVersion, OnnxFacts, RegistryStore, VersionSignature } from '../../../src/registry/index.js';
 
 export interface StoreUnderTest {
   readonly store: RegistryStore;
@@ -274,6 +274,57 @@ export function registryStoreContract(adapter: string, factory: StoreFactory): v
         const again = await store.getVersion('fraud', 1);
         assert.deepEqual(again?.tags, {});
         assert.equal(again?.description, '');
+      });
+    });
+
+    describe('artifact signatures', () => {
+      const signed = (digest: string, keyId = 'ed25519:0123456789abcdef'): VersionSignature => ({
+        digest,
+        model: 'fraud',
+        metadata: { stage: 'prod', size: 3 },
+        algorithm: 'ed25519',
+        keyId,
+        signedAt: at(2),
+        signature: `${'A'.repeat(86)}==`,
+      });
+
+      test('keeps a signature inserted with the version, and none on an unsigned one', async () => {
+        const { version } = await store.insertVersion(versionInput('fraud', digestOf(1), { artifactSignature: signed(digestOf(1)) }));
+        assert.deepEqual(version.artifactSignature, signed(digestOf(1)));
+        assert.deepEqual((await store.getVersion('fraud', 1))?.artifactSignature, signed(digestOf(1)));
+        const plain = await store.insertVersion(versionInput('fraud', digestOf(2)));
+        assert.equal('artifactSignature' in plain.version, false);
+        assert.equal('artifactSignature' in ((await store.getVersion('fraud', 2)) ?? {}), false);
+      });
+
+      test('attaches a signature to an existing version, replaces it, and changes nothing else', async () => {
+        await seed('fraud', 2);
+        const before = await store.getVersion('fraud', 2);
+        const first = await store.setVersionSignature('fraud', 2, signed(digestOf('fraud2')));
+        assert.deepEqual(first, { ...before, artifactSignature: signed(digestOf('fraud2')) });
+        const second = await store.setVersionSignature('fraud', 2, signed(digestOf('fraud2'), 'ed25519:fedcba9876543210'));
+        assert.equal(second.artifactSignature?.keyId, 'ed25519:fedcba9876543210');
+        assert.deepEqual(await store.getVersion('fraud', 2), second);
+        assert.deepEqual((await store.listVersions('fraud')).map((v) => v.artifactSignature?.keyId), [undefined, 'ed25519:fedcba9876543210']);
+        assert.equal((await store.findVersionByDigest('fraud', digestOf('fraud2')))?.artifactSignature?.keyId, 'ed25519:fedcba9876543210');
+      });
+
+      test('refuses to sign an unknown model or version', async () => {
+        await seed('fraud', 1);
+        await refusal(store.setVersionSignature('ghost', 1, signed(digestOf(1))), 'REGISTRY_MODEL_NOT_FOUND');
+        await refusal(store.setVersionSignature('fraud', 2, signed(digestOf(1))), 'REGISTRY_VERSION_NOT_FOUND');
+        assert.equal('artifactSignature' in ((await store.getVersion('fraud', 1)) ?? {}), false);
+      });
+
+      test('hands out signature snapshots that cannot change the stored one', async () => {
+        await seed('fraud', 1);
+        const got = await store.setVersionSignature('fraud', 1, signed(digestOf('fraud1')));
+        try {
+          (got.artifactSignature as { keyId: string }).keyId = 'ed25519:ffffffffffffffff';
+        } catch {
+          // frozen: also fine
+        }
+        assert.equal((await store.getVersion('fraud', 1))?.artifactSignature?.keyId, 'ed25519:0123456789abcdef');
       });
     });
 

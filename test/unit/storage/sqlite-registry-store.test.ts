@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { createSqliteRegistryStore, openSqliteDatabase } from '../../../src/storage/index.js';
+import { createSqliteRegistryStore, migrate, openSqliteDatabase, REGISTRY_COMPONENT, registryMigrations } from '../../../src/storage/index.js';
 import { at, digestOf, registryStoreContract, versionInput } from './registry-store.contract.js';
 
 function tempDir(): string {
@@ -43,7 +43,7 @@ describe('SqliteRegistryStore', () => {
     const path = join(dir, 'slipway.db');
     try {
       const first = createSqliteRegistryStore({ path });
-      assert.deepEqual(first.migration.applied, ['initial']);
+      assert.deepEqual(first.migration.applied, ['initial', 'artifact-signatures']);
       await first.insertVersion(versionInput('fraud', digestOf(1), { tags: { team: 'risk' } }));
       await first.insertVersion(versionInput('fraud', digestOf(2), { lineage: { parentVersion: 1, metrics: { auc: 0.91 } } }));
       await first.setAlias({ model: 'fraud', alias: 'production', version: 2, at: at(10), by: 'bob', reason: 'go', followerReason: () => '' });
@@ -139,6 +139,31 @@ describe('SqliteRegistryStore', () => {
       await store.createEndpoint({ name: 'api', description: '', target: { kind: 'alias', model: 'fraud', alias: 'production' }, at: at(2), by: 'b', reason: '' });
       assert.throws(() => store.db.prepare("DELETE FROM aliases WHERE alias = 'production'").run(), /FOREIGN KEY/);
       store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('upgrades a database from before artifact signatures: its versions read as unsigned and can be signed', async () => {
+    const dir = tempDir();
+    try {
+      const db = openSqliteDatabase(join(dir, 'slipway.db'));
+      migrate(db, REGISTRY_COMPONENT, registryMigrations.slice(0, 1));
+      const row = versionInput('fraud', digestOf(1));
+      db.prepare('INSERT INTO models (name, description, owner, created_at, created_by) VALUES (?, ?, ?, ?, ?)').run('fraud', '', 'alice', at(0), 'alice');
+      db.prepare(
+        'INSERT INTO versions (model, version, digest, size_bytes, signature, onnx, description, tags, lineage, parent_version, created_at, created_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+      ).run('fraud', row.digest, row.sizeBytes, JSON.stringify(row.signature), JSON.stringify(row.onnx), '', '{}', '{}', row.createdAt, row.createdBy);
+
+      const store = createSqliteRegistryStore({ db });
+      assert.deepEqual(store.migration.applied, ['artifact-signatures']);
+      const before = await store.getVersion('fraud', 1);
+      assert.equal(before?.digest, digestOf(1));
+      assert.equal('artifactSignature' in (before ?? {}), false);
+      const signature = { digest: digestOf(1), algorithm: 'ed25519' as const, keyId: 'ed25519:0123456789abcdef', signedAt: at(3), signature: `${'B'.repeat(86)}==` };
+      assert.deepEqual((await store.setVersionSignature('fraud', 1, signature)).artifactSignature, signature);
+      assert.throws(() => db.prepare("UPDATE versions SET artifact_signature = 'not json'").run(), /CHECK/);
+      db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

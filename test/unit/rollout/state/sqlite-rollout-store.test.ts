@@ -86,6 +86,7 @@ describe('SqliteRolloutStore', () => {
       const components = db.prepare('SELECT component, version, name FROM schema_migrations ORDER BY component').all();
       assert.deepEqual(components.map((r) => ({ ...(r as object) })), [
         { component: 'registry', version: 1, name: 'initial' },
+        { component: 'registry', version: 2, name: 'artifact-signatures' },
         { component: 'rollouts', version: 1, name: 'initial' },
       ]);
       assert.deepEqual(createSqliteRolloutStore({ db }).checkIntegrity(), ['ok']);
