@@ -155,6 +155,8 @@ interface Tracker {
   model: string;
   version: number;
   queries: number;
+  /** Queries since the last test. */
+  sinceTest: number;
   w: number | null;
   pValue: number | null;
   tested: number | null;
@@ -284,6 +286,7 @@ export function createExtractionDetector(options: ExtractionDetectorOptions = {}
         model: o.model,
         version: o.version,
         queries: 0,
+        sinceTest: 0,
         w: null,
         pValue: null,
         tested: null,
@@ -322,11 +325,15 @@ export function createExtractionDetector(options: ExtractionDetectorOptions = {}
     for (let r = 0; r < layout.rows; r += stride) {
       if (!layout.read(r, x)) continue;
       t.queries++;
+      t.sinceTest++;
       if (running !== undefined) updateRunning(running, x, layout.dims);
       t.stream.add(x, layout.weights ?? (running as RunningScale).weights);
     }
+    // the sort and the test are the costly part: once tested, test again only after testEvery more queries
+    if (t.tested !== null && t.sinceTest < config.testEvery) return;
     const result = t.stream.test(scratch);
     if (result === undefined) return;
+    t.sinceTest = 0;
     t.w = result.w;
     t.pValue = result.pValue;
     t.tested = result.n;

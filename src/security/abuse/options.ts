@@ -12,6 +12,8 @@ export interface AbuseConfig {
   readonly enabled: boolean;
   /** The normality test runs once a caller's distance set D holds more than this many distances (the paper's |D| > 100). */
   readonly minQueries: number;
+  /** The test runs again after this many new queries of a caller (1: after every request); it is the costly step. */
+  readonly testEvery: number;
   /** The detection threshold δ: a caller is flagged while the Shapiro–Wilk W of its distances is below it. */
   readonly threshold: number;
   /** Most queries kept per caller and endpoint, in the growing set and in the distance window each (oldest leave first). */
@@ -30,6 +32,7 @@ export interface AbuseConfig {
 export const ABUSE_DEFAULTS: AbuseConfig = deepFreeze({
   enabled: true,
   minQueries: 100,
+  testEvery: 20,
   threshold: 0.85,
   maxQueriesPerKey: 1000,
   maxKeys: 256,
@@ -39,7 +42,7 @@ export const ABUSE_DEFAULTS: AbuseConfig = deepFreeze({
 });
 
 /** The keys one value can be given for from the environment or a flag, below `security.abuse`. */
-export const ABUSE_OPTION_KEYS: readonly string[] = Object.freeze(['enabled', 'minQueries', 'threshold', 'maxQueriesPerKey', 'maxKeys', 'maxFeatures', 'throttle', 'throttleRatePerSecond']);
+export const ABUSE_OPTION_KEYS: readonly string[] = Object.freeze(['enabled', 'minQueries', 'testEvery', 'threshold', 'maxQueriesPerKey', 'maxKeys', 'maxFeatures', 'throttle', 'throttleRatePerSecond']);
 
 /** Reads the section at `path` into `r` (its problems join the reader's) and returns it frozen. */
 export function readAbuseOptions(r: ConfigReader, input: unknown, path: string): AbuseConfig {
@@ -54,6 +57,7 @@ export function readAbuseOptions(r: ConfigReader, input: unknown, path: string):
   return deepFreeze({
     enabled: r.boolean(o.enabled, join(path, 'enabled'), d.enabled),
     minQueries,
+    testEvery: r.integer(o.testEvery, join(path, 'testEvery'), d.testEvery, 1, 10_000),
     threshold,
     maxQueriesPerKey,
     maxKeys: r.integer(o.maxKeys, join(path, 'maxKeys'), d.maxKeys, 1, 1_000_000),
