@@ -142,9 +142,14 @@ test('a request that waits longer than queueTimeoutMs answers 429 SERVING_QUEUE_
   const s = await startTestServer({ overrides: { 'serving.batching.queueTimeoutMs': 1 } });
   try {
     const n = 512;
-    await s.deploy('slow', 'slow', await s.push('slow', slowModel(n, 200)));
+    await s.deploy('slow', 'slow', await s.push('slow', slowModel(n, 800)));
     const body = { inputs: [{ name: 'x', shape: [4, n], datatype: 'FP32', data: new Array<number>(4 * n).fill(1) }] };
-    const answers = await Promise.all(Array.from({ length: 6 }, () => infer(s, 'slow', body)));
+    // one request occupies the replica first; the five sent while it runs wait in the queue far
+    // longer than 1 ms (had all six arrived in one tick, they could have left as one batch)
+    const first = infer(s, 'slow', body);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const rest = Promise.all(Array.from({ length: 5 }, () => infer(s, 'slow', body)));
+    const answers = [await first, ...(await rest)];
     const timedOut = answers.filter((a) => a.status === 429);
     assert.ok(timedOut.length > 0, `expected some 429s, got statuses ${answers.map((a) => a.status).join(',')}`);
     for (const r of timedOut) {
