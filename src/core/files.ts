@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** fsyncs a directory so that a rename or a new file inside it survives power loss (a no-op where unsupported). */
@@ -44,4 +44,15 @@ export async function writeFileAtomic(path: string, data: string, mode: number):
     throw error;
   }
   await syncDir(dirname(path));
+}
+
+/** Whether something exists at `path`; an error other than "not found" (a permission, say) is thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }

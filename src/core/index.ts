@@ -12,3 +12,4 @@ export * from './worker.js';
 export * from './json.js';
 export * from './lines.js';
 export * from './files.js';
+export * from './evict.js';

@@ -5,8 +5,9 @@
  * renamed into place, so a crash never leaves a half-written model folder behind.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '../core/files.js';
 import { formatCsv } from './csv.js';
 import { EXAMPLE_INPUT_NAME, exampleParameterCount, type ExampleName, type ExampleTask, type MetricCheck, type TrainedExample } from './example.js';
 import { EXAMPLE_IR_VERSION, EXAMPLE_OPSET } from './onnx-export.js';
@@ -214,7 +215,7 @@ export async function writeExample(example: TrainedExample, outDir: string): Pro
     }
   }
   // rename() cannot replace a non-empty folder: move the old one aside first, then drop it.
-  const hadPrevious = await exists(dir);
+  const hadPrevious = await pathExists(dir);
   if (hadPrevious) await rename(dir, old);
   await rename(tmp, dir);
   if (hadPrevious) await rm(old, { recursive: true, force: true });
@@ -267,15 +268,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

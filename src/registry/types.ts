@@ -1,7 +1,7 @@
 /**
  * The registry's vocabulary: models, immutable versions, aliases with history, and endpoints with
  * history. Times are ISO-8601 strings in UTC; `by` is the principal that made the change
- * (`anonymous` until authentication is switched on).
+ * (`key:<name>`, `jwt:<subject>`, or `anonymous` with authentication switched off).
  */
 import type { ModelSignature } from '../core/index.js';
 

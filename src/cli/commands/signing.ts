@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { isValidName, NAME_RULE, PlatformError, systemClock, writeFileAtomic } from '../../core/index.js';
+import { isValidName, NAME_RULE, pathExists, PlatformError, systemClock, writeFileAtomic } from '../../core/index.js';
 import { ControlErrors } from '../../control/index.js';
 import type { ArtifactSignatureView } from '../../control/types.js';
 import type { VersionSignature } from '../../registry/index.js';
@@ -60,15 +60,6 @@ export async function readSignatureFile(ctx: CommandContext, file: string): Prom
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface SignFlags {
   key: string;
   name?: string;
@@ -102,7 +93,7 @@ export function registerSigningCommands(models: Command, io: CliIo): void {
       const pubPath = join(dir, `${flags.name}.pub`);
       if (flags.force !== true) {
         for (const path of [keyPath, pubPath]) {
-          if (await exists(path)) throw CliErrors.CLI_USAGE(`${path} exists already; pass --force to replace it (signatures made with the old key will no longer verify with the new one)`);
+          if (await pathExists(path)) throw CliErrors.CLI_USAGE(`${path} exists already; pass --force to replace it (signatures made with the old key will no longer verify with the new one)`);
         }
       }
       const pair = generateSigningKeyPair();

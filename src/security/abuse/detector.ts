@@ -19,6 +19,7 @@ import { systemClock, type Clock, type Logger, type Tensor } from '../../core/in
 import { queryLayout, type ProfileScale } from './features.js';
 import { ABUSE_DEFAULTS, type AbuseConfig } from './options.js';
 import { createPradaStream, type PradaStream } from './prada.js';
+import { evictLeastRecent } from '../../core/evict.js';
 
 /** One answered inference, as the detector sees it. */
 export interface AbuseObservation {
@@ -142,8 +143,6 @@ export function abuseCallerOf(principalId: string, ip: string | undefined): stri
 
 /** Rows of one request that are read at most: a larger batch is sampled at an even stride. */
 export const MAX_ROWS_PER_REQUEST = 256;
-/** How far into the least recently seen streams an eviction looks for one that is not flagged. */
-const EVICTION_SCAN = 32;
 
 interface Tracker {
   readonly caller: string;
@@ -189,27 +188,6 @@ export function createExtractionDetector(options: ExtractionDetectorOptions = {}
 
   function newStream(dims: number): PradaStream {
     return createPradaStream({ dims, capacity: config.maxQueriesPerKey, minQueries: config.minQueries });
-  }
-
-  function evict(keep: string): void {
-    while (trackers.size > config.maxKeys) {
-      let victim: string | undefined;
-      let oldest: string | undefined;
-      let scanned = 0;
-      for (const [key, t] of trackers) {
-        if (key === keep) continue;
-        oldest ??= key;
-        if (!t.flagged) {
-          victim = key;
-          break;
-        }
-        if (++scanned >= EVICTION_SCAN) break;
-      }
-      const chosen = victim ?? oldest;
-      if (chosen === undefined) return;
-      trackers.delete(chosen);
-      evicted++;
-    }
   }
 
   function runningScale(endpoint: string, layoutKey: string, dims: number): RunningScale {
@@ -297,7 +275,7 @@ export function createExtractionDetector(options: ExtractionDetectorOptions = {}
         lastSeenAt: now,
       };
       trackers.set(key, t);
-      evict(key);
+      evicted += evictLeastRecent(trackers, config.maxKeys, key, (t) => !t.flagged);
     } else {
       // most recently seen last
       trackers.delete(key);

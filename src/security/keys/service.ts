@@ -148,6 +148,9 @@ export async function writeSecretFile(path: string, content: string): Promise<vo
   await writeFileAtomic(path, content, 0o600);
 }
 
+/** Tokens whose hashes are remembered; past it the memory starts afresh (unknown tokens cannot grow it forever). */
+const HASH_CACHE_SIZE = 1024;
+
 export function createKeyService(options: KeyServiceOptions): KeyService {
   const { store } = options;
   const clock = options.clock ?? systemClock;
@@ -157,6 +160,17 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
   // last use per key id (ms), kept apart from the records so a request allocates nothing; written by flush
   const lastUsed = new Map<string, number>();
   const dirty = new Set<string>();
+  // the hashes of tokens seen lately: a busy client's token is hashed once, not on every request
+  const hashes = new Map<string, string>();
+  const hashOf = (token: string): string => {
+    let hash = hashes.get(token);
+    if (hash === undefined) {
+      hash = hashToken(token);
+      if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
+      hashes.set(token, hash);
+    }
+    return hash;
+  };
   let timer: ReturnType<Clock['setTimeout']> | undefined;
 
   const remember = (r: ApiKeyRecord): void => {
@@ -212,7 +226,7 @@ export function createKeyService(options: KeyServiceOptions): KeyService {
       for (const r of await store.list()) remember(r);
     },
     authenticate(token) {
-      const key = byHash.get(hashToken(token));
+      const key = byHash.get(hashOf(token));
       if (key === undefined) return { ok: false, reason: 'unknown' };
       const now = clock.now();
       const state = keyState(key, now);

@@ -97,17 +97,23 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
   let throttled = 0;
   const refused = { key: { rate: 0, quota: 0 }, endpoint: { rate: 0, quota: 0 } };
 
-  function applicable(request: LimitRequest): Applicable[] {
-    const out: Applicable[] = [];
+  const NONE: readonly Applicable[] = [];
+  const limited = (spec: LimitSpec): boolean => spec.ratePerSecond > 0 || spec.quota.limit > 0;
+
+  /** The limits that bind this request; none (and nothing allocated) when everything is unlimited, the default. */
+  function applicable(request: LimitRequest): readonly Applicable[] {
+    let out: Applicable[] | undefined;
     if (request.principal !== null) {
-      out.push({ scope: 'key', name: request.principal, spec: applyLimitOverrides(config.keys, request.keyLimits), id: `key:${request.principal}` });
+      const spec = applyLimitOverrides(config.keys, request.keyLimits);
+      if (limited(spec)) (out ??= []).push({ scope: 'key', name: request.principal, spec, id: `key:${request.principal}` });
     }
     if (request.endpoint !== null) {
-      out.push({ scope: 'endpoint', name: request.endpoint, spec: endpointLimits(config, request.endpoint), id: `endpoint:${request.endpoint}` });
+      const spec = endpointLimits(config, request.endpoint);
+      if (limited(spec)) (out ??= []).push({ scope: 'endpoint', name: request.endpoint, spec, id: `endpoint:${request.endpoint}` });
     }
     const throttle = request.throttle;
     if (throttle !== undefined && throttle !== null && throttle.ratePerSecond > 0) {
-      out.push({
+      (out ??= []).push({
         scope: 'key',
         name: throttle.caller,
         spec: { ratePerSecond: throttle.ratePerSecond, burst: Math.max(1, Math.ceil(throttle.ratePerSecond)), quota: UNLIMITED_LIMITS.quota },
@@ -115,7 +121,7 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
         throttle,
       });
     }
-    return out;
+    return out ?? NONE;
   }
 
   return {

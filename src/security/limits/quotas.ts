@@ -5,6 +5,7 @@
  * (equivalent to no counter at all) goes before the others.
  */
 import type { Clock } from '../../core/index.js';
+import { evictLeastRecent } from '../../core/evict.js';
 
 /** The calendar windows a quota can count over, in UTC. */
 export const QUOTA_PERIODS = ['minute', 'hour', 'day'] as const;
@@ -50,8 +51,6 @@ export interface QuotasOptions {
 
 const PERIOD_MS: Readonly<Record<QuotaPeriod, number>> = Object.freeze({ minute: 60_000, hour: 3_600_000, day: 86_400_000 });
 
-/** How far into the least recently used counters an eviction looks for an expired one. */
-const EVICTION_SCAN = 32;
 
 /** The start of the UTC calendar window holding `nowMs` (epoch time has no leap seconds, so windows are whole multiples). */
 export function quotaWindowStart(nowMs: number, period: QuotaPeriod): number {
@@ -79,26 +78,6 @@ export function createQuotas(options: QuotasOptions): Quotas {
 
   const isExpired = (c: Counter, nowMs: number): boolean => nowMs >= c.windowStart + PERIOD_MS[c.period];
 
-  function evict(nowMs: number, keep: string): void {
-    while (counters.size > maxCounters) {
-      let victim: string | undefined;
-      let oldest: string | undefined;
-      let scanned = 0;
-      for (const [key, c] of counters) {
-        if (key === keep) continue;
-        oldest ??= key;
-        if (isExpired(c, nowMs)) {
-          victim = key;
-          break;
-        }
-        if (++scanned >= EVICTION_SCAN) break;
-      }
-      const chosen = victim ?? oldest;
-      if (chosen === undefined) return;
-      counters.delete(chosen);
-    }
-  }
-
   function evaluate(key: string, spec: QuotaSpec, cost: number, spend: boolean): QuotaResult {
     const nowMs = clock.now();
     const windowStart = quotaWindowStart(nowMs, spec.period);
@@ -112,7 +91,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
     if (spend && (existing !== undefined || allowed)) {
       if (existing !== undefined) counters.delete(key);
       counters.set(key, { windowStart, period: spec.period, used });
-      if (existing === undefined) evict(nowMs, key);
+      if (existing === undefined) evictLeastRecent(counters, maxCounters, key, (v) => isExpired(v, nowMs));
     }
     if (allowed) return { allowed, used, limit: spec.limit, resetsAt, retryAfterSeconds: 0 };
     const retryAfterSeconds = cost > spec.limit ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil((resetsAt - nowMs) / 1000));

@@ -5,6 +5,7 @@
  * to full (which is equivalent to a new one, so forgetting it loses nothing) goes before the others.
  */
 import type { Clock } from '../../core/index.js';
+import { evictLeastRecent } from '../../core/evict.js';
 
 /** How fast a bucket refills and how much it holds. */
 export interface RateSpec {
@@ -42,8 +43,6 @@ export interface TokenBucketsOptions {
   readonly maxBuckets?: number;
 }
 
-/** How far into the least recently used buckets an eviction looks for a full one. */
-const EVICTION_SCAN = 32;
 /** Tolerance for floating-point refill arithmetic (a token short by 1e-12 is a whole token). */
 const EPSILON = 1e-9;
 
@@ -77,26 +76,6 @@ export function createTokenBuckets(options: TokenBucketsOptions): TokenBuckets {
 
   const isFull = (b: Bucket, nowMs: number): boolean => tokensAt(b, nowMs, b.ratePerSecond, b.burst) + EPSILON >= b.burst;
 
-  function evict(nowMs: number, keep: string): void {
-    while (buckets.size > maxBuckets) {
-      let victim: string | undefined;
-      let oldest: string | undefined;
-      let scanned = 0;
-      for (const [key, b] of buckets) {
-        if (key === keep) continue;
-        oldest ??= key;
-        if (isFull(b, nowMs)) {
-          victim = key;
-          break;
-        }
-        if (++scanned >= EVICTION_SCAN) break;
-      }
-      const chosen = victim ?? oldest;
-      if (chosen === undefined) return;
-      buckets.delete(chosen);
-    }
-  }
-
   function evaluate(key: string, spec: RateSpec, cost: number, spend: boolean): TakeResult {
     if (!(spec.ratePerSecond > 0)) return UNLIMITED;
     const burst = effectiveBurst(spec);
@@ -108,7 +87,7 @@ export function createTokenBuckets(options: TokenBucketsOptions): TokenBuckets {
     if (spend && (existing !== undefined || allowed)) {
       if (existing !== undefined) buckets.delete(key);
       buckets.set(key, { tokens: after, atMs: nowMs, ratePerSecond: spec.ratePerSecond, burst });
-      if (existing === undefined) evict(nowMs, key);
+      if (existing === undefined) evictLeastRecent(buckets, maxBuckets, key, (v) => isFull(v, nowMs));
     }
     const remaining = Math.floor(after + EPSILON);
     if (allowed) return { allowed, remaining, retryAfterSeconds: 0 };

@@ -5,9 +5,9 @@
  * unless asked to.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { PlatformError } from '../../core/index.js';
+import { pathExists, PlatformError } from '../../core/index.js';
 import type { CertificatePair } from './certificates.js';
 import { TlsErrors } from './errors.js';
 
@@ -85,13 +85,9 @@ function checkName(name: string, what: string): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  return pathExists(path).catch((error: unknown) => {
     throw writeFailed(path, error);
-  }
+  });
 }
 
 /** Writes `text` to a new temporary file next to the target, with `mode` set regardless of the umask, and syncs it. */
