@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { availableParallelism } from 'node:os';
-import { ConfigReader, deepFreeze, invalidConfigError, type ConfigProblem, type PlatformError } from '../core/index.js';
+import { ConfigReader, deepFreeze, invalidConfigError, isValidName, NAME_RULE, type ConfigProblem, type PlatformError } from '../core/index.js';
 import { compileMonitoringOptions, MONITORING_OPTION_KEYS, type MonitoringConfig } from '../monitoring/index.js';
 import type { Placement } from '../runtime/index.js';
 import { AUTOSCALER_OPTION_KEYS, compileAutoscalerOptions, type AutoscalerConfig } from '../scaling/index.js';
@@ -68,6 +68,13 @@ export interface SlipwayConfig {
     /** How often a running experiment's stopping rule is checked. */
     readonly experimentLookMs: number;
   };
+  /** Validation runs and the aliases that require a passing one (docs/validation.md). */
+  readonly validation: {
+    /** Most data rows one validation reads. */
+    readonly maxRows: number;
+    /** Aliases that only move to a version whose latest validation report passed its gates. */
+    readonly requiredForAliases: readonly string[];
+  };
   readonly examples: {
     /** Build (if missing), register and deploy the example models at start. */
     readonly deploy: boolean;
@@ -116,6 +123,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   ...SECURITY_OPTION_KEYS.map((key) => ({ path: `security.${key}` })),
   { path: 'rollouts.tickMs' },
   { path: 'rollouts.experimentLookMs' },
+  { path: 'validation.maxRows' },
+  { path: 'validation.requiredForAliases' },
   { path: 'examples.deploy' },
   { path: 'log.level', envAliases: ['SLIPWAY_LOG_LEVEL'] },
 ];
@@ -130,7 +139,9 @@ const MiB = 1024 * 1024;
 export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()): SlipwayConfig {
   const r = new ConfigReader();
   const root = r.object(input, '');
-  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'monitoring', 'security', 'rollouts', 'examples', 'log']);
+  r.onlyKeys(root, '', ['server', 'dataDir', 'serving', 'monitoring', 'security', 'rollouts', 'validation', 'examples', 'log']);
+  const validation = r.object(root.validation, 'validation');
+  r.onlyKeys(validation, 'validation', ['maxRows', 'requiredForAliases']);
   const rollouts = r.object(root.rollouts, 'rollouts');
   r.onlyKeys(rollouts, 'rollouts', ['tickMs', 'experimentLookMs']);
   const server = r.object(root.server, 'server');
@@ -181,11 +192,31 @@ export function compileConfig(input: SlipwayConfigInput, baseDir = process.cwd()
       tickMs: r.integer(rollouts.tickMs, 'rollouts.tickMs', 1000, 10, 60_000),
       experimentLookMs: r.integer(rollouts.experimentLookMs, 'rollouts.experimentLookMs', 10_000, 100, 3_600_000),
     },
+    validation: {
+      maxRows: r.integer(validation.maxRows, 'validation.maxRows', 200_000, 1, 10_000_000),
+      requiredForAliases: readNameList(r, validation.requiredForAliases, 'validation.requiredForAliases'),
+    },
     examples: { deploy: r.boolean(examples.deploy, 'examples.deploy', false) },
     log: { level: r.oneOf(log.level, 'log.level', 'info', LOG_LEVELS) },
   };
   r.finish('configuration');
   return deepFreeze(config);
+}
+
+/** A list of names: a YAML list, or comma-separated text (environment variables, flags). Default empty. */
+function readNameList(r: ConfigReader, input: unknown, path: string): string[] {
+  if (input === undefined || input === null || input === '') return [];
+  const items = typeof input === 'string' ? input.split(',').map((x) => x.trim()).filter((x) => x !== '') : input;
+  if (!Array.isArray(items)) {
+    r.problem(path, 'must be a list of alias names (or comma-separated text)');
+    return [];
+  }
+  const out: string[] = [];
+  items.forEach((item, i) => {
+    if (typeof item !== 'string' || !isValidName(item)) r.problem(`${path}[${i}]`, `must be an alias name (${NAME_RULE}), got ${JSON.stringify(item)}`);
+    else out.push(item);
+  });
+  return out;
 }
 
 /**

@@ -9,6 +9,8 @@ import { systemClock, toPlatformError, type Clock, type Logger } from '../core/i
 import { controlApi } from '../control/index.js';
 import { monitoringApi } from '../monitoring/api.js';
 import { createMonitoring } from '../monitoring/index.js';
+import { validationApi } from '../validate/api.js';
+import { createValidationService, type ValidationService } from '../validate/service.js';
 import { profileApi } from '../monitoring/profiles/api.js';
 import { createProfileService } from '../monitoring/profiles/index.js';
 import { metricsApi } from '../monitoring/metrics/api.js';
@@ -25,7 +27,7 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceInputsOf, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, openDataDir, startPredictionWriter } from '../storage/index.js';
+import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, createSqliteValidationStore, openDataDir, startPredictionWriter } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -239,7 +241,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // signed artifacts (docs/security.md#signed-artifacts): the trusted keys are read now, so a bad key file stops the start
     const trustedSigningKeys = await loadTrustedSigningKeys(security.signing);
     const signatures = createSignatureVerifier(trustedSigningKeys.keys);
-    const registry = createRegistry({ store, blobs, inspector: createArtifactInspector(runtime), clock, logger, signatures });
+    // validation reports (docs/validation.md): the store exists before the registry, whose alias moves it guards
+    const validationStore = createSqliteValidationStore(store.db);
+    const validationRef: { current: ValidationService | undefined } = { current: undefined };
+    const registry = createRegistry({
+      store,
+      blobs,
+      inspector: createArtifactInspector(runtime),
+      clock,
+      logger,
+      signatures,
+      aliasGuard: async (model, alias, version) => validationRef.current?.checkAliasMove(model, alias, version),
+    });
     // every load re-hashes the artifact and checks its signature; a refusal is audited and shown on the endpoint
     const checkArtifact = createArtifactLoadCheck({
       registry,
@@ -350,6 +363,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       readArtifact: blobs.readArtifact,
     });
     cleanups.push(() => profiles.close());
+    // validation runs (docs/validation.md): temporary sessions of their own, one run at a time, reports kept in slipway.db
+    const validation = createValidationService({
+      registry,
+      runtime,
+      store: validationStore,
+      blobs,
+      clock,
+      logger,
+      maxRows: config.validation.maxRows,
+      requiredForAliases: config.validation.requiredForAliases,
+      sessionOptions: { allowSpinning: config.serving.allowSpinning },
+    });
+    validationRef.current = validation;
+    cleanups.push(() => validation.close());
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
@@ -470,6 +497,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     await http.register(monitoringApi({ monitoring, clock }), { prefix: '/api/v1' });
     await http.register(
       profileApi({ service: profiles, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
+      { prefix: '/api/v1' },
+    );
+    await http.register(
+      validationApi({ service: validation, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
       { prefix: '/api/v1' },
     );
     await http.register(metricsApi({ metrics }));

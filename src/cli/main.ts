@@ -13,6 +13,7 @@ import { registerInspectCommand } from './commands/inspect.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerProfileCommand } from './commands/profile.js';
+import { registerValidateCommand } from './commands/validate.js';
 import { registerDriftCommand } from './commands/drift.js';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerPayloadsCommands } from './commands/payloads.js';
@@ -59,6 +60,7 @@ function buildProgram(io: CliIo): Command {
   registerPredictCommand(program, io);
   registerFeedbackCommands(program, io);
   registerProfileCommand(program, io);
+  registerValidateCommand(program, io);
   registerDriftCommand(program, io);
   registerAlertsCommand(program, io);
   registerPayloadsCommands(program, io);

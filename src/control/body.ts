@@ -1,5 +1,7 @@
 /** Reading request bodies chunk by chunk, in a way that leaves the request drainable afterwards. */
+import { createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * The request body's chunks, one at a time with backpressure. Built on 'data' events rather than
@@ -57,4 +59,29 @@ export async function* bodyChunks(req: IncomingMessage, incomplete: (cause?: unk
     req.pause();
   }
   if (!req.complete) throw incomplete();
+}
+
+/**
+ * Streams a request body into `destination` (which must not exist: a fresh temporary name, opened
+ * with 'wx' and mode 0600), refusing it past `limit` bytes — at once when Content-Length declares
+ * more, else as soon as the bytes pass it. Resolves with the size.
+ */
+export async function receiveBodyToFile(
+  req: IncomingMessage,
+  destination: string,
+  limit: number,
+  errors: { readonly tooLarge: (declared?: number) => Error; readonly incomplete: (cause?: unknown) => Error },
+): Promise<number> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw errors.tooLarge(declared);
+  let size = 0;
+  async function* capped(): AsyncGenerator<Buffer> {
+    for await (const chunk of bodyChunks(req, errors.incomplete)) {
+      size += chunk.length;
+      if (size > limit) throw errors.tooLarge();
+      yield chunk;
+    }
+  }
+  await pipeline(capped(), createWriteStream(destination, { flags: 'wx', mode: 0o600 }));
+  return size;
 }

@@ -177,11 +177,12 @@ function uploadQuery(meta: UploadMetadata): string {
   });
 }
 
-async function fileSize(filePath: string): Promise<number> {
+/** The size of a file about to be uploaded; CONTROL_CLIENT_FILE_* when it is missing, not a file, or unreadable. */
+export async function fileSize(filePath: string): Promise<number> {
   try {
     const s = await stat(filePath);
     if (!s.isFile()) {
-      throw ControlErrors.CONTROL_CLIENT_FILE_UNREADABLE(`cannot upload ${filePath}: it is not a regular file`, { details: { path: filePath } });
+      throw ControlErrors.CONTROL_CLIENT_FILE_UNREADABLE(`cannot read ${filePath}: it is not a regular file`, { details: { path: filePath } });
     }
     return s.size;
   } catch (error) {
@@ -193,7 +194,7 @@ async function fileSize(filePath: string): Promise<number> {
 }
 
 /** A web ReadableStream over a file, reporting progress as chunks are handed to fetch. */
-function fileBody(filePath: string, total: number, onProgress: UploadProgress | undefined): { body: ReadableStream<Uint8Array>; close: () => void } {
+export function fileBody(filePath: string, total: number, onProgress?: UploadProgress): { body: ReadableStream<Uint8Array>; close: () => void } {
   const file = createReadStream(filePath, { highWaterMark: 256 * 1024 });
   const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let sent = 0;

@@ -5,6 +5,10 @@
 import { defineErrors, NAME_RULE, type PlatformError } from '../core/index.js';
 
 export const RegistryErrors = defineErrors({
+  REGISTRY_VALIDATION_REQUIRED: {
+    kind: 'conflict',
+    help: 'This alias only moves to a version whose latest validation report passed its gates (validation.requiredForAliases, docs/validation.md); validate the version with a gate policy first (`slipway validate MODEL:VERSION --data FILE.csv --target COLUMN --gates gates.yaml`), or move another alias.',
+  },
   REGISTRY_INVALID_NAME: {
     kind: 'invalid',
     help: `A model, alias or endpoint name is not ${NAME_RULE}; rename it (e.g. "fraud-detector").`,

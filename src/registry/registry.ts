@@ -33,6 +33,11 @@ export interface RegistryOptions {
    * after their digest and model are checked, unverified.
    */
   readonly signatures?: SignatureVerifier;
+  /**
+   * Asked before an alias moves to a version; throws to refuse the move (the validation service's
+   * `validation.requiredForAliases` rule). Without it, every move is allowed.
+   */
+  readonly aliasGuard?: (model: string, alias: string, version: number) => Promise<void>;
 }
 
 /**
@@ -238,6 +243,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       checkName(alias, 'alias');
       checkVersionNumber(version, 'version');
       await requireVersion(model, version);
+      await options.aliasGuard?.(model, alias, version);
       const result = await store.setAlias({
         model,
         alias,

@@ -37,3 +37,5 @@ export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMP
 export { startPredictionWriter, type PredictionWriter, type PredictionWriterOptions, type InsertInProcess } from './sqlite/prediction-writer.js';
 export { createSqliteKeyStore, keyMigrations, KEYS_COMPONENT } from './sqlite/key-store.js';
 export { createMemoryKeyStore } from './memory/memory-key-store.js';
+export { createSqliteValidationStore, validationMigrations, VALIDATION_COMPONENT } from './sqlite/validation-store.js';
+export { createMemoryValidationStore } from './memory/memory-validation-store.js';

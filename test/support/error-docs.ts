@@ -28,6 +28,7 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/control/index.js'),
     import('../../src/security/index.js'),
     import('../../src/examples/index.js'),
+    import('../../src/validate/index.js'),
     import('../../src/cli/main.js'),
   ]);
 }

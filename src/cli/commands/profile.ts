@@ -81,7 +81,7 @@ export function printProfile(ctx: CommandContext, p: ReferenceProfile): void {
 }
 
 /** The version a `NAME`, `NAME:VERSION` or `NAME@ALIAS` reference names (NAME alone: the latest). */
-async function resolveVersion(ctx: CommandContext, ref: string): Promise<{ model: string; version: number }> {
+export async function resolveVersion(ctx: CommandContext, ref: string): Promise<{ model: string; version: number }> {
   const target = parseModelRef(ref, 'model');
   if (target.version !== undefined) return { model: target.model, version: target.version };
   const client = ctx.client();

@@ -5,14 +5,12 @@
  * PlatformErrors for the app's error handler to answer.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { describe, HttpErrors, systemClock, type Clock } from '../../core/index.js';
-import { bodyChunks } from '../../control/body.js';
+import { receiveBodyToFile } from '../../control/body.js';
 import { closeAfterEarlyAnswer, formatBytes } from '../../control/index.js';
 import { nameParam, versionParam } from '../../control/validate.js';
 import type { RouteSecurity } from '../../security/index.js';
@@ -71,26 +69,15 @@ function readQuery(query: unknown): { target?: string; source?: string } {
 }
 
 /** Streams the body into `destination` (which must not exist), refusing it past `limit` bytes; resolves with its size. */
-async function receiveCsv(req: IncomingMessage, destination: string, limit: number): Promise<number> {
-  const tooLarge = (declared?: number): Error =>
-    ProfileErrors.MONITORING_PROFILE_TOO_LARGE(
-      `${declared === undefined ? 'the reference data is larger than' : `the request declares ${formatBytes(declared)} (${declared} bytes), more than`} the server accepts: ${formatBytes(limit)} (${limit} bytes); send a sample of the rows`,
-      { details: { limitBytes: limit, ...(declared === undefined ? {} : { declaredBytes: declared }) } },
-    );
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw tooLarge(declared);
-  const incomplete = (cause?: unknown): Error => HttpErrors.HTTP_BAD_REQUEST('the request body ended before it was complete (the connection closed); no profile was computed', { cause });
-  let size = 0;
-  async function* capped(): AsyncGenerator<Buffer> {
-    for await (const chunk of bodyChunks(req, incomplete)) {
-      size += chunk.length;
-      if (size > limit) throw tooLarge();
-      yield chunk;
-    }
-  }
-  // 'wx': the destination is a fresh temporary name; never follow or reuse an existing file
-  await pipeline(capped(), createWriteStream(destination, { flags: 'wx', mode: 0o600 }));
-  return size;
+function receiveCsv(req: IncomingMessage, destination: string, limit: number): Promise<number> {
+  return receiveBodyToFile(req, destination, limit, {
+    tooLarge: (declared) =>
+      ProfileErrors.MONITORING_PROFILE_TOO_LARGE(
+        `${declared === undefined ? 'the reference data is larger than' : `the request declares ${formatBytes(declared)} (${declared} bytes), more than`} the server accepts: ${formatBytes(limit)} (${limit} bytes); send a sample of the rows`,
+        { details: { limitBytes: limit, ...(declared === undefined ? {} : { declaredBytes: declared }) } },
+      ),
+    incomplete: (cause) => HttpErrors.HTTP_BAD_REQUEST('the request body ended before it was complete (the connection closed); no profile was computed', { cause }),
+  });
 }
 
 /**

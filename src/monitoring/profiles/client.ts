@@ -3,10 +3,7 @@
  * failing the same way: the server's `{error, code}` bodies come back as PlatformErrors with their
  * code, an unreachable server as CONTROL_CLIENT_UNREACHABLE. The CSV is streamed from disk.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { PlatformError } from '../../core/index.js';
-import { ControlErrors, createHttpCaller, type ControlClientOptions } from '../../control/index.js';
+import { createHttpCaller, fileBody, fileSize, type ControlClientOptions } from '../../control/index.js';
 import type { ProfileDeletedResponse, ProfileResponse } from './api-types.js';
 
 export interface ComputeProfileOptions {
@@ -25,35 +22,6 @@ export interface ProfileClient {
   deleteProfile(model: string, version: number): Promise<ProfileDeletedResponse>;
 }
 
-async function fileSize(filePath: string): Promise<number> {
-  try {
-    const s = await stat(filePath);
-    if (!s.isFile()) throw ControlErrors.CONTROL_CLIENT_FILE_UNREADABLE(`cannot read ${filePath}: it is not a regular file`, { details: { path: filePath } });
-    return s.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw ControlErrors.CONTROL_CLIENT_FILE_NOT_FOUND(`cannot read ${filePath}: no such file`, { details: { path: filePath } });
-    if (error instanceof PlatformError) throw error;
-    throw ControlErrors.CONTROL_CLIENT_FILE_UNREADABLE(`cannot read ${filePath}: ${(error as Error).message}`, { details: { path: filePath }, cause: error });
-  }
-}
-
-/** A web ReadableStream over a file, for fetch. */
-function fileBody(filePath: string): { body: ReadableStream<Uint8Array>; close: () => void } {
-  const file = createReadStream(filePath, { highWaterMark: 256 * 1024 });
-  const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await chunks.next();
-      if (next.done === true) controller.close();
-      else controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.length));
-    },
-    cancel() {
-      file.destroy();
-    },
-  });
-  return { body, close: () => file.destroy() };
-}
-
 /** Creates the client; `options` are the control client's (base URL, API key, fetch). */
 export function createProfileClient(options: ControlClientOptions): ProfileClient {
   const { send, decode, call } = createHttpCaller(options);
@@ -66,7 +34,7 @@ export function createProfileClient(options: ControlClientOptions): ProfileClien
       if (computeOptions.target !== undefined) search.set('target', computeOptions.target);
       search.set('source', computeOptions.source ?? filePath);
       const url = `${path(model, version)}?${search.toString()}`;
-      const file = fileBody(filePath);
+      const file = fileBody(filePath, size);
       try {
         const response = await send('PUT', url, {
           body: file.body,
