@@ -8,7 +8,11 @@ export const CliErrors = defineErrors({
   },
   CLI_CHECK_FAILED: {
     kind: 'conflict',
-    help: 'A check the command ran did not pass (`slipway audit verify` found a bad entry); the message names what failed. Exit code 11.',
+    help: 'A check the command ran did not pass (`slipway validate` or `slipway ci`: a gate or an edge case failed, or the rollout was aborted; `slipway audit verify`: a bad entry); the message names what failed. Exit code 11.',
+  },
+  CLI_TIMEOUT: {
+    kind: 'timeout',
+    help: 'The command waited longer than its --timeout for an outcome (`slipway ci` for a rollout’s verdict); what it waited for keeps running on the server. Exit code 10.',
   },
   CLI_INVALID_DATA: {
     kind: 'invalid',

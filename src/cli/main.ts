@@ -14,6 +14,7 @@ import { registerModelCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerCiCommand } from './commands/ci.js';
 import { registerDriftCommand } from './commands/drift.js';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerPayloadsCommands } from './commands/payloads.js';
@@ -61,6 +62,7 @@ function buildProgram(io: CliIo): Command {
   registerFeedbackCommands(program, io);
   registerProfileCommand(program, io);
   registerValidateCommand(program, io);
+  registerCiCommand(program, io);
   registerDriftCommand(program, io);
   registerAlertsCommand(program, io);
   registerPayloadsCommands(program, io);

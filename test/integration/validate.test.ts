@@ -168,6 +168,71 @@ describe('validation with the example models', () => {
   });
 });
 
+describe('slipway ci', () => {
+  let s: TestServer;
+  let dir: string;
+  before(async () => {
+    s = await startTestServer({ examples: true });
+    dir = await mkdtemp(join(tmpdir(), 'slipway-ci-'));
+  });
+  after(async () => {
+    await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('a failing gate stops the release: exit 11, nothing rolled out, the alias unmoved', async () => {
+    const gates = join(dir, 'strict.yaml');
+    await writeFile(gates, 'gates:\n  - accuracy >= 0.9999\n');
+    const r = await runCli(
+      ['--server', s.url, 'ci', '--model', `${examplesDir}breast-cancer/candidate.onnx`, '--name', 'breast-cancer', '--data', testCsv, '--target', 'target', '--gates', gates, '--endpoint', 'breast-cancer', '--alias', 'production'],
+      { env: ADMIN_ENV },
+    );
+    assert.equal(r.code, 11, r.stderr);
+    assert.match(r.stderr, /ci: pushed breast-cancer:2/);
+    assert.match(r.stderr, /baseline: breast-cancer:1 \(production\)/);
+    assert.match(r.stderr, /failed validation .*accuracy >= 0\.9999; nothing was rolled out \[CLI_CHECK_FAILED\]/);
+    const alias = await s.call('GET', '/api/v1/models/breast-cancer/aliases/production');
+    assert.equal((alias.json.alias as { version: number }).version, 1);
+    const endpoint = await s.call('GET', '/api/v1/endpoints/breast-cancer');
+    assert.equal((endpoint.json.endpoint as { version: number }).version, 1);
+  });
+
+  void test('gates pass: blue-green rollout promoted, the endpoint serves the new version, the alias moved', async () => {
+    const gates = join(dir, 'gates.yaml');
+    await writeFile(gates, 'gates:\n  - accuracy >= baseline - 0.01\n  - edge_cases.failed == 0\n');
+    const r = await runCli(
+      [
+        '--server', s.url, '--json', 'ci', '--model', `${examplesDir}breast-cancer/candidate.onnx`, '--name', 'breast-cancer', '--data', testCsv, '--target', 'target',
+        '--gates', gates, '--endpoint', 'breast-cancer', '--strategy', 'blue-green', '--alias', 'production', '--timeout', '60s',
+      ],
+      { env: ADMIN_ENV },
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout) as { version: number; baseline: number; passed: boolean; rollout: { phase: string }; alias: string };
+    assert.equal(out.version, 2);
+    assert.equal(out.baseline, 1);
+    assert.equal(out.passed, true);
+    assert.equal(out.rollout.phase, 'Promoted');
+    assert.equal(out.alias, 'production');
+    await s.waitForVersion('breast-cancer', 2);
+    const alias = await s.call('GET', '/api/v1/models/breast-cancer/aliases/production');
+    assert.equal((alias.json.alias as { version: number }).version, 2);
+    const infer = await s.call('POST', '/v2/models/breast-cancer/infer', JSON.parse(await readFile(`${examplesDir}breast-cancer/request.json`, 'utf8')));
+    assert.equal(infer.json.model_version, '2');
+  });
+
+  void test('usage mistakes are refused before anything is pushed', async () => {
+    const r = await runCli(['--server', s.url, 'ci', '--model', `${examplesDir}digits/model.onnx`, '--name', 'digits', '--data', testCsv], { env: ADMIN_ENV });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--data and --target go together/);
+    const strategy = await runCli(['--server', s.url, 'ci', '--model', `${examplesDir}digits/model.onnx`, '--name', 'digits', '--endpoint', 'digits', '--strategy', 'nope.yaml'], { env: ADMIN_ENV });
+    assert.equal(strategy.code, 2);
+    assert.match(strategy.stderr, /--strategy must be blue-green or canary/);
+    const versions = await s.call('GET', '/api/v1/models/digits/versions');
+    assert.equal((versions.json.versions as unknown[]).length, 1);
+  });
+});
+
 describe('validation.requiredForAliases', () => {
   let s: TestServer;
   before(async () => {
