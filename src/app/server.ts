@@ -9,6 +9,7 @@ import { systemClock, toPlatformError, type Clock, type Logger } from '../core/i
 import { controlApi } from '../control/index.js';
 import { monitoringApi } from '../monitoring/api.js';
 import { createMonitoring } from '../monitoring/index.js';
+import { createPlanService, planApi } from '../optimize/plan/index.js';
 import { validationApi } from '../validate/api.js';
 import { createValidationService, type ValidationService } from '../validate/service.js';
 import { profileApi } from '../monitoring/profiles/api.js';
@@ -377,6 +378,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     });
     validationRef.current = validation;
     cleanups.push(() => validation.close());
+    // capacity plans (docs/plan.md): measured with the server's runtime, one at a time, kept in memory
+    const plans = createPlanService({
+      registry,
+      runtime,
+      datasets: { text: (digest) => validation.datasetText(digest), featureNames: (path) => validation.featureNames(path) },
+      clock,
+      logger,
+      sessionOptions: { allowSpinning: config.serving.allowSpinning },
+    });
+    cleanups.push(() => plans.close());
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
@@ -503,6 +514,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       validationApi({ service: validation, uploadDir: dataDir.tmpDir, maxUploadBytes: config.server.uploadLimitBytes, principal: (req) => req.principal.id, clock }),
       { prefix: '/api/v1' },
     );
+    await http.register(planApi({ service: plans }), { prefix: '/api/v1' });
     await http.register(metricsApi({ metrics }));
     await http.register(
       driftApi({

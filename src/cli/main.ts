@@ -15,6 +15,7 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerCiCommand } from './commands/ci.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { registerDriftCommand } from './commands/drift.js';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerPayloadsCommands } from './commands/payloads.js';
@@ -63,6 +64,7 @@ function buildProgram(io: CliIo): Command {
   registerProfileCommand(program, io);
   registerValidateCommand(program, io);
   registerCiCommand(program, io);
+  registerPlanCommand(program, io);
   registerDriftCommand(program, io);
   registerAlertsCommand(program, io);
   registerPayloadsCommands(program, io);

@@ -13,3 +13,4 @@ export * from './json.js';
 export * from './lines.js';
 export * from './files.js';
 export * from './evict.js';
+export * from './jobs.js';

@@ -1,8 +1,9 @@
 /**
- * The typed client of the validation routes, on the same options as the control client and failing
+ * The typed client of the pre-deployment routes (validation, datasets, capacity plans), on the same options as the control client and failing
  * the same way (the server's `{error, code}` bodies as PlatformErrors). Datasets are streamed from disk.
  */
 import { createHttpCaller, fileBody, fileSize, type ControlClientOptions } from '../control/index.js';
+import type { PlanJob, StartPlanInput } from '../optimize/plan/service.js';
 import type { DatasetRecord } from './ports.js';
 import type { StartValidationInput, ValidationJob } from './service.js';
 import type { ValidationReport, ValidationSummary } from './types.js';
@@ -20,6 +21,9 @@ export interface ValidationClient {
   reportHtml(id: string): Promise<string>;
   latest(model: string, version: number): Promise<{ report: ValidationReport }>;
   list(model: string, version: number): Promise<{ validations: ValidationSummary[] }>;
+  /** POST /api/v1/models/{model}/versions/{version}/plans: starts a capacity plan (docs/plan.md). */
+  startPlan(model: string, version: number, body: Omit<StartPlanInput, 'model' | 'version' | 'target'> & StartPlanInput['target']): Promise<{ plan: PlanJob }>;
+  plan(id: string): Promise<{ plan: PlanJob }>;
 }
 
 export function createValidationClient(options: ControlClientOptions): ValidationClient {
@@ -50,5 +54,7 @@ export function createValidationClient(options: ControlClientOptions): Validatio
     },
     latest: (model, version) => call('GET', `${versionPath(model, version)}/latest`),
     list: (model, version) => call('GET', versionPath(model, version)),
+    startPlan: (model, version, body) => call('POST', `/api/v1/models/${seg(model)}/versions/${seg(version)}/plans`, body),
+    plan: (id) => call('GET', `/api/v1/plans/${seg(id)}`),
   };
 }

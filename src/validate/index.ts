@@ -5,7 +5,7 @@
  */
 export * from './types.js';
 export { ValidateErrors } from './errors.js';
-export { createValidationService, checkSettings, type ValidationService, type ValidationJob, type StartValidationInput, type JobStatus } from './service.js';
+export { createValidationService, checkSettings, type ValidationService, type ValidationJob, type StartValidationInput } from './service.js';
 export { createValidationClient, type ValidationClient, type StartValidationBody } from './client.js';
 export { validationApi } from './api.js';
 export { renderValidationHtml } from './html.js';

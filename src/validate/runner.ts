@@ -52,10 +52,11 @@ function stepsPerVersion(settings: ValidationSettings, withData: boolean): numbe
   return 1 + latency + data + 2;
 }
 
-async function featureNamesOf(input: Pick<RunValidationInput, 'readArtifact'>, v: VersionUnderTest): Promise<readonly string[] | undefined> {
-  const inMemory = await input.readArtifact?.(v.artifactPath);
+/** The feature names the model at `artifactPath` declares in its metadata, if any. */
+export async function featureNamesOf(input: Pick<RunValidationInput, 'readArtifact'>, artifactPath: string): Promise<readonly string[] | undefined> {
+  const inMemory = await input.readArtifact?.(artifactPath);
   try {
-    return featureNamesFrom(inMemory === undefined ? await readOnnxMetadata(v.artifactPath) : await readOnnxMetadataFromBytes(inMemory));
+    return featureNamesFrom(inMemory === undefined ? await readOnnxMetadata(artifactPath) : await readOnnxMetadataFromBytes(inMemory));
   } finally {
     inMemory?.fill(0);
   }
@@ -150,7 +151,7 @@ function compare(a: Predictions | null, b: Predictions | null): ValidationReport
  */
 export async function readDataFor(input: Pick<RunValidationInput, 'data' | 'settings' | 'readArtifact'>, v: VersionUnderTest): Promise<ValidationData | null> {
   if (input.data === undefined) return null;
-  const featureNames = await featureNamesOf(input, v);
+  const featureNames = await featureNamesOf(input, v.artifactPath);
   return readValidationData(input.data.text, v.signature, {
     ...(input.data.target === undefined ? {} : { target: input.data.target }),
     ...(input.settings.sliceBy === undefined ? {} : { sliceBy: input.settings.sliceBy }),

@@ -9,7 +9,7 @@
  * loses it (the caller sees VALIDATE_NOT_FOUND and runs it again); finished ones are stored.
  */
 import { readFile } from 'node:fs/promises';
-import { newId, silentLogger, toPlatformError, type Clock, type Logger, type PlatformError } from '../core/index.js';
+import { createJobTable, jobView, silentLogger, toPlatformError, type Clock, type Job, type JobView, type Logger, type PlatformError } from '../core/index.js';
 import { RegistryErrors } from '../registry/errors.js';
 import type { ModelVersion } from '../registry/index.js';
 import type { ModelRuntime, RuntimeSessionOptions } from '../runtime/index.js';
@@ -17,11 +17,8 @@ import { DEFAULT_VALIDATION_MAX_ROWS } from './data.js';
 import { ValidateErrors } from './errors.js';
 import { parseGates, type GatePolicy } from './gates.js';
 import type { DatasetRecord, ValidationStore } from './ports.js';
-import { readDataFor, runValidation, type VersionUnderTest } from './runner.js';
-import { VALIDATION_DEFAULTS, type ValidationProgress, type ValidationReport, type ValidationSettings, type ValidationSummary } from './types.js';
-
-/** Finished or failed jobs remembered in memory (their reports are stored anyway). */
-const MAX_REMEMBERED_JOBS = 100;
+import { featureNamesOf, readDataFor, runValidation, type VersionUnderTest } from './runner.js';
+import { VALIDATION_DEFAULTS, type ValidationReport, type ValidationSettings, type ValidationSummary } from './types.js';
 
 export interface ValidationRegistry {
   getVersion(model: string, version: number): Promise<ModelVersion>;
@@ -67,18 +64,10 @@ export interface StartValidationInput {
   readonly by: string;
 }
 
-export type JobStatus = 'running' | 'succeeded' | 'failed';
-
 /** What a watcher sees of a run. */
-export interface ValidationJob {
-  readonly id: string;
+export interface ValidationJob extends JobView {
   readonly model: string;
   readonly version: number;
-  readonly status: JobStatus;
-  readonly progress: ValidationProgress;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly error: { readonly code: string; readonly message: string } | null;
   /** Present once succeeded. */
   readonly passed: boolean | null;
 }
@@ -87,6 +76,10 @@ export interface ValidationService {
   /** Stores a CSV file as a dataset (the caller keeps the file). */
   addDataset(path: string, name: string, by: string): Promise<DatasetRecord>;
   listDatasets(): Promise<DatasetRecord[]>;
+  /** An uploaded dataset's text; VALIDATE_DATASET_NOT_FOUND when unknown. */
+  datasetText(digest: string): Promise<string>;
+  /** The feature names a model declares in its metadata (read through the blob store's reader). */
+  featureNames(artifactPath: string): Promise<readonly string[] | undefined>;
   /** Checks the request, then starts the run; resolves at once with the running job. */
   start(input: StartValidationInput): Promise<ValidationJob>;
   /** The job: running, or finished (from memory or the store). VALIDATE_NOT_FOUND when unknown. */
@@ -103,31 +96,10 @@ export interface ValidationService {
   close(): Promise<void>;
 }
 
-interface Job {
-  id: string;
-  model: string;
-  version: number;
-  status: JobStatus;
-  progress: ValidationProgress;
-  startedAt: string;
-  finishedAt: string | null;
-  error: PlatformError | null;
-  passed: boolean | null;
-  abort: AbortController;
-  done: Promise<ValidationReport>;
+/** A validation job's view: the generic job, and which version it validates. */
+function view(j: Job<ValidationReport>, model: string, version: number): ValidationJob {
+  return { ...jobView(j), model, version, passed: j.result?.passed ?? null };
 }
-
-const view = (j: Job): ValidationJob => ({
-  id: j.id,
-  model: j.model,
-  version: j.version,
-  status: j.status,
-  progress: j.progress,
-  startedAt: j.startedAt,
-  finishedAt: j.finishedAt,
-  error: j.error === null ? null : { code: j.error.code, message: j.error.message },
-  passed: j.passed,
-});
 
 const invalid = (field: string, message: string): PlatformError => ValidateErrors.VALIDATE_INVALID_REQUEST(`${field}: ${message}`, { details: { field } });
 
@@ -175,10 +147,12 @@ export function createValidationService(options: ValidationServiceOptions): Vali
   const maxConcurrent = options.maxConcurrent ?? 1;
   const maxRows = options.maxRows ?? DEFAULT_VALIDATION_MAX_ROWS;
   const required = [...(options.requiredForAliases ?? [])];
-  const jobs = new Map<string, Job>();
+  const jobs = createJobTable<ValidationReport>(clock);
+  // which version each job validates
+  const subjects = new Map<string, { model: string; version: number }>();
   let closed = false;
   const now = (): string => new Date(clock.now()).toISOString();
-  const running = (): Job[] => [...jobs.values()].filter((j) => j.status === 'running');
+  const running = (): Job<ValidationReport>[] => jobs.running();
 
   const underTest = async (model: string, version: number): Promise<VersionUnderTest> => {
     const v = await registry.getVersion(model, version);
@@ -196,11 +170,6 @@ export function createValidationService(options: ValidationServiceOptions): Vali
     return { text, record };
   };
 
-  const forget = (): void => {
-    const finished = [...jobs.values()].filter((j) => j.status !== 'running');
-    for (const j of finished.slice(0, Math.max(0, finished.length - MAX_REMEMBERED_JOBS))) jobs.delete(j.id);
-  };
-
   const service: ValidationService = {
     requiredForAliases: required,
 
@@ -210,6 +179,8 @@ export function createValidationService(options: ValidationServiceOptions): Vali
     },
 
     listDatasets: () => store.listDatasets(),
+    datasetText: async (digest) => (await readDataset(digest)).text,
+    featureNames: (artifactPath) => featureNamesOf({ readArtifact: blobs.readArtifact }, artifactPath),
 
     async start(input) {
       if (closed) throw ValidateErrors.VALIDATE_BUSY('the server is stopping and starts no more validations', { retryAfterSeconds: 5 });
@@ -234,22 +205,7 @@ export function createValidationService(options: ValidationServiceOptions): Vali
           details: { running: running().map((j) => j.id) },
         });
       }
-      const id = newId(clock.now());
-      const abort = new AbortController();
-      const job: Job = {
-        id,
-        model: candidate.model,
-        version: candidate.version,
-        status: 'running',
-        progress: { stage: 'starting', done: 0, total: 1 },
-        startedAt: now(),
-        finishedAt: null,
-        error: null,
-        passed: null,
-        abort,
-        done: Promise.resolve(undefined as unknown as ValidationReport),
-      };
-      job.done = (async () => {
+      const job = jobs.start(async (signal, progress, id) => {
         try {
           const report = await runValidation({
             id,
@@ -262,38 +218,31 @@ export function createValidationService(options: ValidationServiceOptions): Vali
             candidateData,
             ...(gates === undefined ? {} : { gates }),
             settings,
-            signal: abort.signal,
-            onProgress: (p) => {
-              job.progress = p;
-            },
+            signal,
+            onProgress: progress,
             readArtifact: blobs.readArtifact,
             ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
             ...(options.sessionOptions === undefined ? {} : { sessionOptions: options.sessionOptions }),
           });
           await store.putReport(report);
-          job.status = 'succeeded';
-          job.passed = report.passed;
-          logger.info({ validation: id, model: job.model, version: job.version, passed: report.passed, ms: Math.round(report.durationMs) }, 'validation finished');
+          logger.info({ validation: id, model: candidate.model, version: candidate.version, passed: report.passed, ms: Math.round(report.durationMs) }, 'validation finished');
           return report;
         } catch (error) {
           const e = toPlatformError(error);
-          job.status = 'failed';
-          job.error = e;
-          logger.warn({ validation: id, model: job.model, version: job.version, code: e.code, err: e.message }, 'validation failed');
+          logger.warn({ validation: id, model: candidate.model, version: candidate.version, code: e.code, err: e.message }, 'validation failed');
           throw e;
-        } finally {
-          job.finishedAt = now();
-          forget();
         }
-      })();
-      job.done.catch(() => undefined);
-      jobs.set(id, job);
-      return view(job);
+      });
+      subjects.set(job.id, { model: candidate.model, version: candidate.version });
+      // the table forgets old jobs; their subjects go with them
+      for (const key of subjects.keys()) if (jobs.get(key) === undefined) subjects.delete(key);
+      return view(job, candidate.model, candidate.version);
     },
 
     async job(id) {
       const j = jobs.get(id);
-      if (j !== undefined) return view(j);
+      const subject = subjects.get(id);
+      if (j !== undefined && subject !== undefined) return view(j, subject.model, subject.version);
       const report = await store.getReport(id);
       if (report === undefined) throw ValidateErrors.VALIDATE_NOT_FOUND(`no validation ${id} on this server`, { details: { id } });
       return {
@@ -359,9 +308,7 @@ export function createValidationService(options: ValidationServiceOptions): Vali
 
     async close() {
       closed = true;
-      const pending = running();
-      for (const j of pending) j.abort.abort(ValidateErrors.VALIDATE_BUSY('the server is stopping; the validation was not finished', { retryAfterSeconds: 5 }));
-      await Promise.all(pending.map((j) => j.done.catch(() => undefined)));
+      await jobs.close(ValidateErrors.VALIDATE_BUSY('the server is stopping; the validation was not finished', { retryAfterSeconds: 5 }));
     },
   };
   return service;

@@ -36,7 +36,7 @@ const POLL_MS = 300;
 const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(digits))));
 
 /** A progress bar on a TTY, one line per stage otherwise. */
-export function validationProgress(stderr: TextOutput): { update(p: ValidationProgress): void; done(): void } {
+export function validationProgress(stderr: TextOutput, label = 'Validating'): { update(p: ValidationProgress): void; done(): void } {
   let lastStage = '';
   let drawn = false;
   return {
@@ -44,10 +44,10 @@ export function validationProgress(stderr: TextOutput): { update(p: ValidationPr
       if (stderr.isTTY === true) {
         const width = 24;
         const filled = Math.round((p.done / Math.max(1, p.total)) * width);
-        stderr.write(`\r\x1b[KValidating [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} ${p.stage}`);
+        stderr.write(`\r\x1b[K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} ${p.stage}`);
         drawn = true;
       } else if (p.stage !== lastStage) {
-        stderr.write(`validate: ${p.stage} (${p.done}/${p.total})\n`);
+        stderr.write(`${label.toLowerCase()}: ${p.stage} (${p.done}/${p.total})\n`);
       }
       lastStage = p.stage;
     },
