@@ -10,6 +10,7 @@ import { controlApi } from '../control/index.js';
 import { monitoringApi } from '../monitoring/api.js';
 import { createMonitoring } from '../monitoring/index.js';
 import { createPlanService, planApi } from '../optimize/plan/index.js';
+import { createOptimizeService, optimizeApi } from '../optimize/index.js';
 import { validationApi } from '../validate/api.js';
 import { createValidationService, type ValidationService } from '../validate/service.js';
 import { profileApi } from '../monitoring/profiles/api.js';
@@ -388,6 +389,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       sessionOptions: { allowSpinning: config.serving.allowSpinning },
     });
     cleanups.push(() => plans.close());
+    // optimisation (docs/optimize.md): a rewritten graph becomes a new version, validated against its parent
+    const optimizer = createOptimizeService({ registry, validation, readArtifact: blobs.readArtifact, tmpDir: dataDir.tmpDir, logger });
     // Prometheus metrics (docs/metrics.md): the request path counts, the scrape reads the rest
     const metrics = createServerMetrics({
       deployments: async () => (await registry.listEndpoints()).flatMap((e) => deployments.deployment(e.name) ?? []),
@@ -515,6 +518,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       { prefix: '/api/v1' },
     );
     await http.register(planApi({ service: plans }), { prefix: '/api/v1' });
+    await http.register(optimizeApi({ service: optimizer, principal: (req) => req.principal.id }), { prefix: '/api/v1' });
     await http.register(metricsApi({ metrics }));
     await http.register(
       driftApi({

@@ -16,6 +16,7 @@ import { registerProfileCommand } from './commands/profile.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerCiCommand } from './commands/ci.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerOptimizeCommand } from './commands/optimize.js';
 import { registerDriftCommand } from './commands/drift.js';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerPayloadsCommands } from './commands/payloads.js';
@@ -65,6 +66,7 @@ function buildProgram(io: CliIo): Command {
   registerValidateCommand(program, io);
   registerCiCommand(program, io);
   registerPlanCommand(program, io);
+  registerOptimizeCommand(program, io);
   registerDriftCommand(program, io);
   registerAlertsCommand(program, io);
   registerPayloadsCommands(program, io);

@@ -42,3 +42,4 @@ export {
 } from './tensor-data.js';
 export { findUnknownFields, assertNoUnknownFields, type UnknownField } from './unknown-fields.js';
 export { walkModel, type ModelVisitor, type WalkContext } from './walk.js';
+export { readOnnxMetadata, readOnnxMetadataFromBytes } from './metadata-props.js';

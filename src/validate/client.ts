@@ -1,9 +1,10 @@
 /**
- * The typed client of the pre-deployment routes (validation, datasets, capacity plans), on the same options as the control client and failing
+ * The typed client of the pre-deployment routes (validation, datasets, capacity plans, optimisation), on the same options as the control client and failing
  * the same way (the server's `{error, code}` bodies as PlatformErrors). Datasets are streamed from disk.
  */
 import { createHttpCaller, fileBody, fileSize, type ControlClientOptions } from '../control/index.js';
 import type { PlanJob, StartPlanInput } from '../optimize/plan/service.js';
+import type { Optimization, OptimizeRequest } from '../optimize/service.js';
 import type { DatasetRecord } from './ports.js';
 import type { StartValidationInput, ValidationJob } from './service.js';
 import type { ValidationReport, ValidationSummary } from './types.js';
@@ -24,6 +25,9 @@ export interface ValidationClient {
   /** POST /api/v1/models/{model}/versions/{version}/plans: starts a capacity plan (docs/plan.md). */
   startPlan(model: string, version: number, body: Omit<StartPlanInput, 'model' | 'version' | 'target'> & StartPlanInput['target']): Promise<{ plan: PlanJob }>;
   plan(id: string): Promise<{ plan: PlanJob }>;
+  /** POST /api/v1/models/{model}/versions/{version}/optimize (docs/optimize.md). */
+  optimize(model: string, version: number, body: Omit<OptimizeRequest, 'model' | 'version' | 'by'>): Promise<{ optimization: Optimization }>;
+  optimization(id: string): Promise<{ optimization: Optimization }>;
 }
 
 export function createValidationClient(options: ControlClientOptions): ValidationClient {
@@ -56,5 +60,7 @@ export function createValidationClient(options: ControlClientOptions): Validatio
     list: (model, version) => call('GET', versionPath(model, version)),
     startPlan: (model, version, body) => call('POST', `/api/v1/models/${seg(model)}/versions/${seg(version)}/plans`, body),
     plan: (id) => call('GET', `/api/v1/plans/${seg(id)}`),
+    optimize: (model, version, body) => call('POST', `/api/v1/models/${seg(model)}/versions/${seg(version)}/optimize`, body),
+    optimization: (id) => call('GET', `/api/v1/optimizations/${seg(id)}`),
   };
 }

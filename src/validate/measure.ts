@@ -189,37 +189,64 @@ export function batchInputs(signature: ModelSignature, data: ValidationData | nu
   return tensorsOf(data, out);
 }
 
-/** Latency at each batch size: a few untimed calls, then calls one after another until the run count or the time budget. */
-export async function measureLatency(ctx: MeasureContext, data: ValidationData | null): Promise<LatencyAtBatch[]> {
-  const { settings } = ctx;
-  const fixed = fixedBatch(ctx.signature);
+/** Calls made in a row to one version before the other gets its turn, when two are timed together. */
+const PAIRED_BLOCK = 5;
+
+function summarise(batchSize: number, times: readonly number[]): LatencyAtBatch {
+  const sorted = Float64Array.from(times).sort();
+  const mean = times.reduce((a, x) => a + x, 0) / times.length;
+  return {
+    batchSize,
+    runs: times.length,
+    meanMs: mean,
+    p50Ms: quantileSorted(sorted, 0.5),
+    p95Ms: quantileSorted(sorted, 0.95),
+    p99Ms: quantileSorted(sorted, 0.99),
+    rowsPerSecond: mean > 0 ? (batchSize * 1000) / mean : 0,
+  };
+}
+
+/**
+ * Latency at each batch size of one or more versions (the same inputs for each): a few untimed
+ * calls each, then calls one after another until the run count or the time budget. Two versions
+ * take turns in blocks of {@link PAIRED_BLOCK} calls, the first to go alternating, so a machine that
+ * slows down or speeds up during the measurement (other work, frequency scaling) weighs on both
+ * alike: the comparison a `baseline` gate makes is then like for like. Returns one list per context.
+ */
+export async function measureLatency(contexts: readonly MeasureContext[], data: ValidationData | null): Promise<LatencyAtBatch[][]> {
+  const first = contexts[0];
+  if (first === undefined) return [];
+  const { settings } = first;
+  const fixed = fixedBatch(first.signature);
   const sizes = fixed === null ? [...new Set(settings.batchSizes)].sort((a, b) => a - b) : [fixed];
   const random = createSeededRandom(settings.seed);
-  const out: LatencyAtBatch[] = [];
+  const out: LatencyAtBatch[][] = contexts.map(() => []);
   for (const b of sizes) {
-    const inputs = batchInputs(ctx.signature, data, b, random);
-    for (let i = 0; i < 3; i++) await ctx.loaded.infer(inputs, undefined, ctx.signal);
-    const times: number[] = [];
+    const inputs = batchInputs(first.signature, data, b, random);
+    for (const ctx of contexts) for (let i = 0; i < 3; i++) await ctx.loaded.infer(inputs, undefined, ctx.signal);
+    const times: number[][] = contexts.map(() => []);
     const started = performance.now();
-    while (times.length < settings.latencyRuns && (times.length < MIN_LATENCY_RUNS || performance.now() - started < settings.latencyBudgetMs)) {
-      checkAborted(ctx.signal);
-      const t0 = performance.now();
-      await ctx.loaded.infer(inputs, undefined, ctx.signal);
-      times.push(performance.now() - t0);
-      if (times.length % 10 === 0) ctx.sampleMemory();
+    const budget = settings.latencyBudgetMs * contexts.length;
+    const more = (): boolean => times.some((t) => t.length < settings.latencyRuns) && (times.some((t) => t.length < MIN_LATENCY_RUNS) || performance.now() - started < budget);
+    for (let round = 0; more(); round++) {
+      // the order alternates round by round, so neither version always follows the other
+      const order = round % 2 === 0 ? contexts.map((_, i) => i) : contexts.map((_, i) => contexts.length - 1 - i);
+      for (const k of order) {
+        const ctx = contexts[k] as MeasureContext;
+        const t = times[k] as number[];
+        for (let i = 0; i < PAIRED_BLOCK && t.length < settings.latencyRuns; i++) {
+          checkAborted(ctx.signal);
+          const t0 = performance.now();
+          await ctx.loaded.infer(inputs, undefined, ctx.signal);
+          t.push(performance.now() - t0);
+        }
+        ctx.sampleMemory();
+      }
     }
-    const sorted = Float64Array.from(times).sort();
-    const mean = times.reduce((a, x) => a + x, 0) / times.length;
-    out.push({
-      batchSize: b,
-      runs: times.length,
-      meanMs: mean,
-      p50Ms: quantileSorted(sorted, 0.5),
-      p95Ms: quantileSorted(sorted, 0.95),
-      p99Ms: quantileSorted(sorted, 0.99),
-      rowsPerSecond: mean > 0 ? (b * 1000) / mean : 0,
+    contexts.forEach((ctx, k) => {
+      (out[k] as LatencyAtBatch[]).push(summarise(b, times[k] as number[]));
+      ctx.onStep(`latency at batch ${b}`);
     });
-    ctx.onStep(`latency at batch ${b}`);
   }
   return out;
 }
@@ -495,8 +522,12 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   return worst;
 }
 
-/** The same batch twice, and the same rows one by one. */
-export async function measureStability(ctx: MeasureContext, data: ValidationData | null): Promise<StabilityReport> {
+/**
+ * The same batch twice, and the same rows one by one. Also returns the batch's predictions: with
+ * the same seed and data every version gets the same batch, so two versions can be compared on it
+ * when there are no labelled rows.
+ */
+export async function measureStability(ctx: MeasureContext, data: ValidationData | null): Promise<{ report: StabilityReport; predictions: Predictions }> {
   const random = createSeededRandom(ctx.settings.seed + 2);
   const fixed = fixedBatch(ctx.signature);
   const rows = fixed ?? 16;
@@ -517,9 +548,12 @@ export async function measureStability(ctx: MeasureContext, data: ValidationData
   ctx.onStep('stability');
   const same = (a: Predictions, b: Predictions): boolean => a.labels.every((l, i) => l === b.labels[i]) && maxAbsDiff(a.values, b.values) === 0;
   return {
-    repeatMaxAbsDiff: maxAbsDiff(first.floats, second.floats),
-    batchMaxAbsDiff: maxAbsDiff(first.floats, single.floats),
-    identicalPredictions: same(first, second) && first.labels.every((l, i) => l === single.labels[i]),
+    report: {
+      repeatMaxAbsDiff: maxAbsDiff(first.floats, second.floats),
+      batchMaxAbsDiff: maxAbsDiff(first.floats, single.floats),
+      identicalPredictions: same(first, second) && first.labels.every((l, i) => l === single.labels[i]),
+    },
+    predictions: first,
   };
 }
 

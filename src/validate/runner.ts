@@ -62,22 +62,23 @@ export async function featureNamesOf(input: Pick<RunValidationInput, 'readArtifa
   }
 }
 
-/** Measures one version: loads it, runs every check, unloads it. */
-async function measureVersion(
-  input: RunValidationInput,
-  v: VersionUnderTest,
-  data: ValidationData | null,
-  step: (label: string) => void,
-): Promise<{ measurements: VersionMeasurements; predictions: Predictions | null }> {
+/** A version loaded for measurement, with what its load cost. */
+interface Loaded {
+  readonly v: VersionUnderTest;
+  readonly data: ValidationData | null;
+  readonly ctx: MeasureContext;
+  readonly loadMs: number;
+  readonly firstCallMs: number;
+  readonly rssBeforeBytes: number;
+  /** Resident memory once loaded and called once. */
+  readonly rssLoadedBytes: number;
+  rssPeakBytes: number;
+}
+
+/** Loads a version (one replica in a worker thread, no warm-up) and times its load and first call. */
+async function loadVersion(input: RunValidationInput, v: VersionUnderTest, data: ValidationData | null, step: (label: string) => void): Promise<Loaded> {
   const { runtime, settings, signal } = input;
-  let rssPeak = process.memoryUsage.rss();
-  const rssBefore = rssPeak;
-  const sampleMemory = (): void => {
-    const rss = process.memoryUsage.rss();
-    if (rss > rssPeak) rssPeak = rss;
-  };
-  const sampler = setInterval(sampleMemory, 50);
-  sampler.unref();
+  const rssBeforeBytes = process.memoryUsage.rss();
   const t0 = performance.now();
   const loaded = await runtime.load({
     label: `validate/${v.model}:${v.version}`,
@@ -89,59 +90,91 @@ async function measureVersion(
     ...(input.intraOpThreads === undefined ? {} : { intraOpThreads: input.intraOpThreads }),
     ...(input.sessionOptions === undefined ? {} : { sessionOptions: input.sessionOptions }),
   });
+  const loadMs = performance.now() - t0;
+  step(`load ${v.model}:${v.version}`);
+  const t1 = performance.now();
   try {
-    const loadMs = performance.now() - t0;
-    step(`load ${v.model}:${v.version}`);
-    const ctx: MeasureContext = { loaded, signature: loaded.signature, settings, signal, onStep: step, sampleMemory };
-    const t1 = performance.now();
     await loaded.infer(batchInputs(loaded.signature, data, 1, createSeededRandom(settings.seed)), undefined, signal);
-    const firstCallMs = performance.now() - t1;
-    const latency = await measureLatency(ctx, data);
-    let accuracy: VersionMeasurements['accuracy'] = null;
-    let robustness: VersionMeasurements['robustness'] = null;
-    let predictions: Predictions | null = null;
-    if (data !== null && data.target !== null) {
-      const scored = await measureAccuracy(ctx, data);
-      accuracy = scored.report;
-      predictions = scored.predictions;
-      if (scored.task !== null) robustness = await measureRobustness(ctx, data, scored.task, scored.rows);
-    }
-    const stability = await measureStability(ctx, data);
-    const edgeCases = await measureEdgeCases(ctx, data);
-    sampleMemory();
-    const performanceReport: PerformanceReport = {
-      sizeBytes: v.sizeBytes,
-      loadMs,
-      firstCallMs,
-      latency,
-      memory: {
-        rssBeforeBytes: rssBefore,
-        rssPeakBytes: rssPeak,
-        rssDeltaBytes: Math.max(0, rssPeak - rssBefore),
-        workerHeapBytes: loaded.stats().reduce((a, s) => a + s.heapBytes, 0),
-      },
-    };
-    const partial = { model: v.model, version: v.version, digest: v.digest, accuracy, performance: performanceReport, robustness, stability, edgeCases };
-    return { measurements: { ...partial, figures: figuresOf(partial) }, predictions };
-  } finally {
-    clearInterval(sampler);
+  } catch (error) {
     await loaded.unload();
+    throw error;
   }
+  const firstCallMs = performance.now() - t1;
+  const rssLoadedBytes = process.memoryUsage.rss();
+  const state: Loaded = {
+    v,
+    data,
+    loadMs,
+    firstCallMs,
+    rssBeforeBytes,
+    rssLoadedBytes,
+    rssPeakBytes: rssLoadedBytes,
+    ctx: {
+      loaded,
+      signature: loaded.signature,
+      settings,
+      signal,
+      onStep: step,
+      sampleMemory: () => {
+        const rss = process.memoryUsage.rss();
+        if (rss > state.rssPeakBytes) state.rssPeakBytes = rss;
+      },
+    },
+  };
+  return state;
 }
 
-/** Agreement of two versions' predictions on the same scored rows. */
+/** Every check but latency, on one loaded version; returns its measurements and predictions. */
+async function measureLoaded(l: Loaded, latency: VersionMeasurements['performance']['latency']): Promise<{ measurements: VersionMeasurements; predictions: Predictions }> {
+  const { ctx, data, v } = l;
+  let accuracy: VersionMeasurements['accuracy'] = null;
+  let robustness: VersionMeasurements['robustness'] = null;
+  let predictions: Predictions | null = null;
+  if (data !== null && data.target !== null) {
+    const scored = await measureAccuracy(ctx, data);
+    accuracy = scored.report;
+    predictions = scored.predictions;
+    if (scored.task !== null) robustness = await measureRobustness(ctx, data, scored.task, scored.rows);
+  }
+  const { report: stability, predictions: batchPredictions } = await measureStability(ctx, data);
+  const edgeCases = await measureEdgeCases(ctx, data);
+  ctx.sampleMemory();
+  const performanceReport: PerformanceReport = {
+    sizeBytes: v.sizeBytes,
+    loadMs: l.loadMs,
+    firstCallMs: l.firstCallMs,
+    latency,
+    memory: {
+      rssBeforeBytes: l.rssBeforeBytes,
+      rssPeakBytes: l.rssPeakBytes,
+      rssDeltaBytes: Math.max(0, l.rssLoadedBytes - l.rssBeforeBytes),
+      workerHeapBytes: ctx.loaded.stats().reduce((a, s) => a + s.heapBytes, 0),
+    },
+  };
+  const partial = { model: v.model, version: v.version, digest: v.digest, accuracy, performance: performanceReport, robustness, stability, edgeCases };
+  // without labelled rows, versions are compared on the stability batch (the same inputs for every version)
+  return { measurements: { ...partial, figures: figuresOf(partial) }, predictions: predictions ?? batchPredictions };
+}
+
+/**
+ * Agreement of two versions' predictions on the same rows (the scored rows, or the stability batch
+ * without labels): the share of equal labels, and the largest difference of values — of every
+ * float output when the predictions are labels, so a quantised model's probability error shows.
+ */
 function compare(a: Predictions | null, b: Predictions | null): ValidationReport['comparison'] {
   if (a === null || b === null || a.rows !== b.rows || a.rows === 0) return null;
+  const diff = (x: Float64Array, y: Float64Array): number | null => {
+    if (x.length !== y.length) return null;
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+    return Number.isFinite(worst) ? worst : null;
+  };
   if (a.kind === 'label' && b.kind === 'label') {
     let same = 0;
     for (let i = 0; i < a.rows; i++) if (a.labels[i] === b.labels[i]) same++;
-    return { agreement: same / a.rows, maxAbsDiff: null };
+    return { agreement: same / a.rows, maxAbsDiff: diff(a.floats, b.floats) };
   }
-  if (a.kind === 'value' && b.kind === 'value') {
-    let worst = 0;
-    for (let i = 0; i < a.rows; i++) worst = Math.max(worst, Math.abs((a.values[i] as number) - (b.values[i] as number)));
-    return { agreement: null, maxAbsDiff: Number.isFinite(worst) ? worst : null };
-  }
+  if (a.kind === 'value' && b.kind === 'value') return { agreement: null, maxAbsDiff: diff(a.values, b.values) };
   return null;
 }
 
@@ -179,9 +212,19 @@ export async function runValidation(input: RunValidationInput): Promise<Validati
   try {
     const candidateData = input.candidateData ?? (await readDataFor(input, candidate));
     step('data read');
-    const c = await measureVersion(input, candidate, candidateData, step);
-    let b: Awaited<ReturnType<typeof measureVersion>> | null = null;
-    if (baseline !== undefined) b = await measureVersion(input, baseline, await readDataFor(input, baseline), step);
+    // both versions are loaded, then timed in turns (like for like), then measured one after the other
+    const loaded: Loaded[] = [];
+    let c: Awaited<ReturnType<typeof measureLoaded>>;
+    let b: Awaited<ReturnType<typeof measureLoaded>> | null = null;
+    try {
+      loaded.push(await loadVersion(input, candidate, candidateData, step));
+      if (baseline !== undefined) loaded.push(await loadVersion(input, baseline, await readDataFor(input, baseline), step));
+      const latency = await measureLatency(loaded.map((l) => l.ctx), candidateData);
+      c = await measureLoaded(loaded[0] as Loaded, latency[0] ?? []);
+      if (loaded[1] !== undefined) b = await measureLoaded(loaded[1], latency[1] ?? []);
+    } finally {
+      await Promise.all(loaded.map((l) => l.ctx.loaded.unload()));
+    }
     const data: DataDescription | null =
       input.data === undefined || candidateData === null
         ? null

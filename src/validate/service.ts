@@ -80,6 +80,8 @@ export interface ValidationService {
   datasetText(digest: string): Promise<string>;
   /** The feature names a model declares in its metadata (read through the blob store's reader). */
   featureNames(artifactPath: string): Promise<readonly string[] | undefined>;
+  /** Checks the request as `start` does — versions, dataset, columns, gates, settings, room for a run — without starting it. */
+  check(input: StartValidationInput): Promise<void>;
   /** Checks the request, then starts the run; resolves at once with the running job. */
   start(input: StartValidationInput): Promise<ValidationJob>;
   /** The job: running, or finished (from memory or the store). VALIDATE_NOT_FOUND when unknown. */
@@ -170,6 +172,33 @@ export function createValidationService(options: ValidationServiceOptions): Vali
     return { text, record };
   };
 
+  /** Everything a start checks and reads before the job begins: a mistake is the request's 4xx, never a failed job. */
+  const prepare = async (input: StartValidationInput) => {
+    if (closed) throw ValidateErrors.VALIDATE_BUSY('the server is stopping and starts no more validations', { retryAfterSeconds: 5 });
+    const settings = checkSettings(input.settings);
+    let gates: { source: string; policy: GatePolicy } | undefined;
+    if (input.gates !== undefined) gates = { source: input.gates, policy: parseGates(input.gates, 'gates') };
+    if (input.target !== undefined && input.data === undefined) throw invalid('target', 'applies with data (the dataset whose column it names)');
+    if (settings.sliceBy !== undefined && input.data === undefined) throw invalid('settings.sliceBy', 'applies with data (the dataset whose column it names)');
+    // every reference is checked before the run starts, so a typo is a 4xx now rather than a failed job later
+    const candidate = await underTest(input.model, input.version);
+    const baseline = input.baseline === undefined ? undefined : await underTest(input.baseline.model, input.baseline.version);
+    const dataset = input.data === undefined ? undefined : await readDataset(input.data);
+    const data =
+      dataset === undefined
+        ? undefined
+        : { text: dataset.text, digest: dataset.record.digest, name: dataset.record.name, maxRows, ...(input.target === undefined ? {} : { target: input.target }) };
+    // the data is read now, so a column that does not fit is this request's 400 rather than a failed job
+    const candidateData = await readDataFor({ ...(data === undefined ? {} : { data }), settings, readArtifact: blobs.readArtifact }, candidate);
+    if (running().length >= maxConcurrent) {
+      throw ValidateErrors.VALIDATE_BUSY(`the server is running ${running().length} validation${running().length === 1 ? '' : 's'} already, the most it runs at once; retry shortly`, {
+        retryAfterSeconds: 10,
+        details: { running: running().map((j) => j.id) },
+      });
+    }
+    return { settings, gates, candidate, baseline, data, candidateData };
+  };
+
   const service: ValidationService = {
     requiredForAliases: required,
 
@@ -182,29 +211,12 @@ export function createValidationService(options: ValidationServiceOptions): Vali
     datasetText: async (digest) => (await readDataset(digest)).text,
     featureNames: (artifactPath) => featureNamesOf({ readArtifact: blobs.readArtifact }, artifactPath),
 
+    async check(input) {
+      await prepare(input);
+    },
+
     async start(input) {
-      if (closed) throw ValidateErrors.VALIDATE_BUSY('the server is stopping and starts no more validations', { retryAfterSeconds: 5 });
-      const settings = checkSettings(input.settings);
-      let gates: { source: string; policy: GatePolicy } | undefined;
-      if (input.gates !== undefined) gates = { source: input.gates, policy: parseGates(input.gates, 'gates') };
-      if (input.target !== undefined && input.data === undefined) throw invalid('target', 'applies with data (the dataset whose column it names)');
-      if (settings.sliceBy !== undefined && input.data === undefined) throw invalid('settings.sliceBy', 'applies with data (the dataset whose column it names)');
-      // every reference is checked before the run starts, so a typo is a 4xx now rather than a failed job later
-      const candidate = await underTest(input.model, input.version);
-      const baseline = input.baseline === undefined ? undefined : await underTest(input.baseline.model, input.baseline.version);
-      const dataset = input.data === undefined ? undefined : await readDataset(input.data);
-      const data =
-        dataset === undefined
-          ? undefined
-          : { text: dataset.text, digest: dataset.record.digest, name: dataset.record.name, maxRows, ...(input.target === undefined ? {} : { target: input.target }) };
-      // the data is read now, so a column that does not fit is this request's 400 rather than a failed job
-      const candidateData = await readDataFor({ ...(data === undefined ? {} : { data }), settings, readArtifact: blobs.readArtifact }, candidate);
-      if (running().length >= maxConcurrent) {
-        throw ValidateErrors.VALIDATE_BUSY(`the server is running ${running().length} validation${running().length === 1 ? '' : 's'} already, the most it runs at once; retry shortly`, {
-          retryAfterSeconds: 10,
-          details: { running: running().map((j) => j.id) },
-        });
-      }
+      const { settings, gates, candidate, baseline, data, candidateData } = await prepare(input);
       const job = jobs.start(async (signal, progress, id) => {
         try {
           const report = await runValidation({

@@ -67,9 +67,9 @@ export interface PerformanceReport {
   readonly memory: {
     /** Process resident memory before the session was created. */
     readonly rssBeforeBytes: number;
-    /** Highest process resident memory sampled while the model loaded and ran. */
+    /** Highest process resident memory sampled while the version was measured (with a baseline, both versions are loaded then). */
     readonly rssPeakBytes: number;
-    /** rssPeakBytes − rssBeforeBytes: what loading and running this model added (process-wide: approximate). */
+    /** What loading the version and its first call added to the process's resident memory (process-wide: approximate). */
     readonly rssDeltaBytes: number;
     /** The replica worker's JavaScript heap (not the engine's native memory). */
     readonly workerHeapBytes: number;
@@ -193,7 +193,7 @@ export interface ValidationReport {
   readonly data: DataDescription | null;
   readonly candidate: VersionMeasurements;
   readonly baseline: VersionMeasurements | null;
-  /** Share of rows where candidate and baseline predicted the same (classification) or max |difference| (regression). */
+  /** Candidate against baseline on the same rows: the share of equal predicted labels, and the largest |difference| of the float outputs (regression: the values). */
   readonly comparison: { readonly agreement: number | null; readonly maxAbsDiff: number | null } | null;
   readonly gates: GatesVerdict | null;
   /**

@@ -29,6 +29,7 @@ export async function loadAllErrorTables(): Promise<void> {
     import('../../src/security/index.js'),
     import('../../src/examples/index.js'),
     import('../../src/validate/index.js'),
+    import('../../src/optimize/index.js'),
     import('../../src/optimize/plan/index.js'),
     import('../../src/cli/main.js'),
   ]);

@@ -33,7 +33,31 @@ interface ValidateOptions {
 /** How often a running validation is looked at. */
 const POLL_MS = 300;
 
-const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(digits))));
+/** A figure in at most `digits` significant digits; `-` when there is none. */
+export const formatFigure = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(digits))));
+const fmt = formatFigure;
+
+/** Reads a gate policy file given on the command line (its text: the server parses it again). */
+export async function readGatesFile(ctx: CommandContext, file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(ctx.path(file), 'utf8');
+  } catch (error) {
+    throw CliErrors.CLI_USAGE(`cannot read the gate policy ${file}: ${(error as Error).message}`);
+  }
+  // refused here already, with the file's name, rather than after an upload
+  parseGates(text, file);
+  return text;
+}
+
+/** The gates' table: each gate, what was measured, what it was compared with, and the verdict. */
+export function printGates(ctx: CommandContext, report: ValidationReport): void {
+  ctx.out.table(
+    ['GATE', 'ACTUAL', 'THRESHOLD', 'RESULT'],
+    (report.gates?.results ?? []).map((g) => [g.name, fmt(g.actual), fmt(g.threshold), g.passed ? 'pass' : `FAIL: ${g.reason}`]),
+    'No gates.',
+  );
+}
 
 /** A progress bar on a TTY, one line per stage otherwise. */
 export function validationProgress(stderr: TextOutput, label = 'Validating'): { update(p: ValidationProgress): void; done(): void } {
@@ -135,13 +159,7 @@ export function printValidation(ctx: CommandContext, r: ValidationReport): void 
   }
   ctx.out.line();
   if (r.gates === null) ctx.out.line('Gates: none given');
-  else {
-    ctx.out.table(
-      ['GATE', 'ACTUAL', 'THRESHOLD', 'RESULT'],
-      r.gates.results.map((g) => [g.name, fmt(g.actual), fmt(g.threshold), g.passed ? 'pass' : `FAIL: ${g.reason}`]),
-      'No gates.',
-    );
-  }
+  else printGates(ctx, r);
   ctx.out.line(r.passed ? 'PASSED' : 'FAILED');
 }
 
@@ -199,16 +217,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
 
 /** Uploads the data, reads the gates and resolves the baseline: the body of the start request. */
 export async function startBody(ctx: CommandContext, client: ValidationClient, options: ValidateOptions): Promise<StartValidationBody> {
-  let gates: string | undefined;
-  if (options.gates !== undefined) {
-    try {
-      gates = await readFile(ctx.path(options.gates), 'utf8');
-    } catch (error) {
-      throw CliErrors.CLI_USAGE(`cannot read the gate policy ${options.gates}: ${(error as Error).message}`);
-    }
-    // refused here already, with the file's name, rather than after the upload
-    parseGates(gates, options.gates);
-  }
+  const gates = options.gates === undefined ? undefined : await readGatesFile(ctx, options.gates);
   let baseline: StartValidationBody['baseline'];
   if (options.baseline !== undefined) {
     parseModelRef(options.baseline, '--baseline');

@@ -5,10 +5,21 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../../core/index.js';
+import { readOnnxMetadata, readOnnxMetadataFromBytes } from '../../onnx/metadata-props.js';
+import { sessionConfigFor } from '../../optimize/quantize.js';
 import { RuntimeErrors } from '../errors.js';
 import type { RuntimeSessionOptions } from '../types.js';
 import type { OrtModelInfo, OrtValueInfo } from './metadata.js';
 import { fromOrtTensor, toOrtTensor, zeroInputs } from './tensors.js';
+
+/** The model's metadata_props; empty when the file cannot be read (the engine then names the problem). */
+async function metadataOf(artifactPath: string, model: Uint8Array | undefined): Promise<Record<string, string>> {
+  try {
+    return model === undefined ? await readOnnxMetadata(artifactPath) : await readOnnxMetadataFromBytes(model);
+  } catch {
+    return {};
+  }
+}
 
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -46,7 +57,8 @@ export async function createSession(
       ...(o.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: o.enableCpuMemArena }),
       ...(o.enableMemPattern === undefined ? {} : { enableMemPattern: o.enableMemPattern }),
       ...(o.freeDimensionOverrides === undefined ? {} : { freeDimensionOverrides: o.freeDimensionOverrides }),
-      extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
+      // a model quantised weight-only by slipway optimize runs with disable_quant_qdq (docs/optimize.md)
+      extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning }, ...sessionConfigFor(await metadataOf(artifactPath, model)) } },
       logSeverityLevel: 3,
     };
     session = model === undefined ? await ort.InferenceSession.create(artifactPath, settings) : await ort.InferenceSession.create(model, settings);
