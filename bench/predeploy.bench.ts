@@ -200,6 +200,10 @@ async function optimizeCases(entry: string, tmp: string): Promise<OptimizeRow[]>
   return rows;
 }
 
+/** What bounds a served p99 above the plan's: said beside the table whatever the run gave. */
+const MISSED_NOTE =
+  'What separates the two p99 columns: the plan times the model in-process, from a request\'s arrival to its answer (queueing, batching, the model), and counts as cores only the replicas\' threads. Served, each request also costs the main thread HTTP parsing, authentication, JSON decoding and encoding, the prediction record and the payload log, none of which the plan measures; and here the load generator runs on the same 2 cores as the server. Where a row says missed, compare its served p50 with its p99: a median far below the target and a p99 above it is a miss in the tail, and a target this close to the served tail needs the headroom raised (`--headroom 0.5`) or the plan run on the serving machine with its HTTP load in mind. Measuring through the server\'s own HTTP stack is the fix, and is not done.';
+
 const f = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Number(x.toPrecision(digits)).toString());
 
 function markdown(plans: readonly PlanRow[], optimized: readonly OptimizeRow[], started: number): string {
@@ -228,6 +232,8 @@ function markdown(plans: readonly PlanRow[], optimized: readonly OptimizeRow[], 
     '| model | target | recommended | measured capacity (req/s per instance) | expected p99 | served over HTTP | target |',
     '| --- | --- | --- | ---: | ---: | --- | --- |',
     ...planRows,
+    '',
+    MISSED_NOTE,
     '',
     '### Optimisation: new versions against their parents',
     '',

@@ -119,7 +119,7 @@ export function registerCiCommand(program: Command, io: CliIo): void {
       // 1. push
       const pushed = await client.pushVersion(options.name, ctx.path(options.model), {
         description: options.description ?? `released by slipway ci from ${basename(options.model)}`,
-        tags: { released_by: 'slipway-ci' },
+        tags: { 'released-by': 'slipway-ci' },
       });
       const version = pushed.version.version;
       say(`${pushed.created ? 'pushed' : 'already registered as'} ${options.name}:${version} (${pushed.version.digest})`);
