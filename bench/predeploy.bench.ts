@@ -18,7 +18,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureExampleModels } from '../src/app/examples.js';
 import { createControlClient } from '../src/control/index.js';
+import { silentLogger } from '../src/core/index.js';
+import { ensureSyntheticExamples } from '../src/examples/index.js';
 import { buildModel, type InitializerSpec } from '../src/onnx/index.js';
 import type { PlanResult } from '../src/optimize/plan/index.js';
 import type { Optimization } from '../src/optimize/index.js';
@@ -248,6 +251,9 @@ function markdown(plans: readonly PlanRow[], optimized: readonly OptimizeRow[], 
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // a fresh clone has no example models yet: train them (and build heavy-conv) as npm start would
+  const modelsDir = await ensureExampleModels(join(root, 'examples'), silentLogger);
+  await ensureSyntheticExamples(modelsDir, ['heavy-conv']);
   const entry = await buildSlipway(log);
   const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-predeploy-'));
   try {

@@ -5,11 +5,12 @@
  * model is quantised and compared on synthetic inputs; bad options are refused by field.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { buildHeavyConv } from '../../src/examples/heavy-conv.js';
 import type { Optimization } from '../../src/optimize/index.js';
 import type { ValidationReport } from '../../src/validate/index.js';
 import { runCli } from '../unit/cli/cli-harness.js';
@@ -68,7 +69,7 @@ void test('a version that fails its gates is registered but moves no alias: exit
 });
 
 void test('a Conv model quantised dynamically, compared with its parent on synthetic inputs (no data)', async () => {
-  const conv = await s.push('conv', await readFile(`${examplesDir}heavy-conv/model.onnx`));
+  const conv = await s.push('conv', buildHeavyConv().modelBytes);
   const started = await s.call('POST', `/api/v1/models/conv/versions/${conv}/optimize`, { quantize: 'dynamic', settings: { batchSizes: [1, 2], latencyRuns: 20, latencyBudgetMs: 50 } });
   assert.equal(started.status, 202, JSON.stringify(started.json));
   const o = started.json.optimization as Optimization;
