@@ -20,3 +20,4 @@ export * from './random.js';
 export * from './reservoir.js';
 export * from './shapiro-wilk.js';
 export * from './multivariate.js';
+export * from './bootstrap.js';

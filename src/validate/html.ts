@@ -93,8 +93,12 @@ function confusionTable(c: ClassificationMetrics): string {
   return `<table class="matrix">${head}${rows.join('')}</table>${c.classes.length > classes.length ? `<p>First ${classes.length} of ${c.classes.length} classes.</p>` : ''}`;
 }
 
+/** Numbers (and the no-value dash) are right-aligned; text reads from the left. */
+const NUMERIC_CELL = /^(?:[-+]?[\d.,]+(?:e[-+]?\d+)?|—)$/i;
+
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  return `<table><tr>${headers.map((h) => `<th>${e(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  const cell = (c: string): string => `<td${NUMERIC_CELL.test(c) ? ' class="n"' : ''}>${e(c)}</td>`;
+  return `<table><tr>${headers.map((h) => `<th>${e(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</table>`;
 }
 
 function worstTable(title: string, worst: readonly FeaturePerturbation[], metric: string): string {
@@ -195,7 +199,7 @@ export function renderValidationHtml(r: ValidationReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>Validation of ${e(r.model)}:${r.version}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
-table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
+table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}td.n{text-align:right}
 th{background:#f4f6f8}.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}.row{display:flex;gap:32px;flex-wrap:wrap}
 table.matrix td{min-width:28px;text-align:center}
 </style></head><body>

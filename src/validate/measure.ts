@@ -189,6 +189,12 @@ export function batchInputs(signature: ModelSignature, data: ValidationData | nu
   return tensorsOf(data, out);
 }
 
+/** One version's latencies: the summary per batch size, and its calls per round (batch size → rounds). */
+export interface LatencyMeasurement {
+  readonly summaries: LatencyAtBatch[];
+  readonly blocks: Map<number, number[][]>;
+}
+
 /** Calls made in a row to one version before the other gets its turn, when two are timed together. */
 const PAIRED_BLOCK = 5;
 
@@ -213,18 +219,20 @@ function summarise(batchSize: number, times: readonly number[]): LatencyAtBatch 
  * slows down or speeds up during the measurement (other work, frequency scaling) weighs on both
  * alike: the comparison a `baseline` gate makes is then like for like. Returns one list per context.
  */
-export async function measureLatency(contexts: readonly MeasureContext[], data: ValidationData | null): Promise<LatencyAtBatch[][]> {
+export async function measureLatency(contexts: readonly MeasureContext[], data: ValidationData | null): Promise<LatencyMeasurement[]> {
   const first = contexts[0];
   if (first === undefined) return [];
   const { settings } = first;
   const fixed = fixedBatch(first.signature);
   const sizes = fixed === null ? [...new Set(settings.batchSizes)].sort((a, b) => a - b) : [fixed];
   const random = createSeededRandom(settings.seed);
-  const out: LatencyAtBatch[][] = contexts.map(() => []);
+  const out: LatencyMeasurement[] = contexts.map(() => ({ summaries: [], blocks: new Map<number, number[][]>() }));
   for (const b of sizes) {
     const inputs = batchInputs(first.signature, data, b, random);
     for (const ctx of contexts) for (let i = 0; i < 3; i++) await ctx.loaded.infer(inputs, undefined, ctx.signal);
     const times: number[][] = contexts.map(() => []);
+    // each context's calls of each round, for the paired comparison (src/stats/bootstrap.ts)
+    const rounds: number[][][] = contexts.map(() => []);
     const started = performance.now();
     const budget = settings.latencyBudgetMs * contexts.length;
     const more = (): boolean => times.some((t) => t.length < settings.latencyRuns) && (times.some((t) => t.length < MIN_LATENCY_RUNS) || performance.now() - started < budget);
@@ -234,17 +242,23 @@ export async function measureLatency(contexts: readonly MeasureContext[], data: 
       for (const k of order) {
         const ctx = contexts[k] as MeasureContext;
         const t = times[k] as number[];
+        const block: number[] = [];
         for (let i = 0; i < PAIRED_BLOCK && t.length < settings.latencyRuns; i++) {
           checkAborted(ctx.signal);
           const t0 = performance.now();
           await ctx.loaded.infer(inputs, undefined, ctx.signal);
-          t.push(performance.now() - t0);
+          const ms = performance.now() - t0;
+          t.push(ms);
+          block.push(ms);
         }
+        (rounds[k] as number[][]).push(block);
         ctx.sampleMemory();
       }
     }
     contexts.forEach((ctx, k) => {
-      (out[k] as LatencyAtBatch[]).push(summarise(b, times[k] as number[]));
+      const o = out[k] as LatencyMeasurement;
+      o.summaries.push(summarise(b, times[k] as number[]));
+      o.blocks.set(b, (rounds[k] as number[][]).filter((block) => block.length > 0));
       ctx.onStep(`latency at batch ${b}`);
     });
   }

@@ -10,9 +10,10 @@ import { createSeededRandom } from '../stats/random.js';
 import { readValidationData, type ValidationData } from './data.js';
 import { figuresOf } from './figures.js';
 import { evaluateGates, gatesPassed, type GatePolicy } from './gates.js';
-import { batchInputs, measureAccuracy, measureEdgeCases, measureLatency, measureRobustness, measureStability, type MeasureContext } from './measure.js';
+import { pairedQuantileRatio } from '../stats/bootstrap.js';
+import { batchInputs, measureAccuracy, measureEdgeCases, measureLatency, measureRobustness, measureStability, type LatencyMeasurement, type MeasureContext } from './measure.js';
 import type { Predictions } from './outputs.js';
-import type { DataDescription, PerformanceReport, ValidationProgress, ValidationReport, ValidationSettings, VersionMeasurements } from './types.js';
+import type { DataDescription, LatencyRatio, PerformanceReport, ValidationProgress, ValidationReport, ValidationSettings, VersionMeasurements } from './types.js';
 
 /** A version to measure, as the registry knows it. */
 export interface VersionUnderTest {
@@ -161,8 +162,9 @@ async function measureLoaded(l: Loaded, latency: VersionMeasurements['performanc
  * without labels): the share of equal labels, and the largest difference of values — of every
  * float output when the predictions are labels, so a quantised model's probability error shows.
  */
-function compare(a: Predictions | null, b: Predictions | null): ValidationReport['comparison'] {
+function compare(a: Predictions | null, b: Predictions | null, la?: LatencyMeasurement, lb?: LatencyMeasurement): ValidationReport['comparison'] {
   if (a === null || b === null || a.rows !== b.rows || a.rows === 0) return null;
+  const latency = la === undefined || lb === undefined ? [] : latencyRatios(la, lb);
   const diff = (x: Float64Array, y: Float64Array): number | null => {
     if (x.length !== y.length) return null;
     let worst = 0;
@@ -172,10 +174,27 @@ function compare(a: Predictions | null, b: Predictions | null): ValidationReport
   if (a.kind === 'label' && b.kind === 'label') {
     let same = 0;
     for (let i = 0; i < a.rows; i++) if (a.labels[i] === b.labels[i]) same++;
-    return { agreement: same / a.rows, maxAbsDiff: diff(a.floats, b.floats) };
+    return { agreement: same / a.rows, maxAbsDiff: diff(a.floats, b.floats), latency };
   }
-  if (a.kind === 'value' && b.kind === 'value') return { agreement: null, maxAbsDiff: diff(a.values, b.values) };
-  return null;
+  if (a.kind === 'value' && b.kind === 'value') return { agreement: null, maxAbsDiff: diff(a.values, b.values), latency };
+  return { agreement: null, maxAbsDiff: null, latency };
+}
+
+/**
+ * The candidate's p50 over the baseline's at each batch size, with a 95 % paired block-bootstrap
+ * interval over the rounds they were timed in (src/stats/bootstrap.ts); sizes with fewer than 2
+ * rounds are left out — too little data to say.
+ */
+function latencyRatios(a: LatencyMeasurement, b: LatencyMeasurement): LatencyRatio[] {
+  const out: LatencyRatio[] = [];
+  for (const [batchSize, blocks] of a.blocks) {
+    const other = b.blocks.get(batchSize);
+    const rounds = Math.min(blocks.length, other?.length ?? 0);
+    if (other === undefined || rounds < 2) continue;
+    const r = pairedQuantileRatio(blocks.slice(0, rounds), other.slice(0, rounds), { q: 0.5, confidence: 0.95, resamples: 2000, seed: batchSize });
+    out.push({ batchSize, p50Ratio: r.ratio, lower: r.lower, upper: r.upper, rounds });
+  }
+  return out;
 }
 
 /**
@@ -214,14 +233,15 @@ export async function runValidation(input: RunValidationInput): Promise<Validati
     step('data read');
     // both versions are loaded, then timed in turns (like for like), then measured one after the other
     const loaded: Loaded[] = [];
+    let latency: LatencyMeasurement[] = [];
     let c: Awaited<ReturnType<typeof measureLoaded>>;
     let b: Awaited<ReturnType<typeof measureLoaded>> | null = null;
     try {
       loaded.push(await loadVersion(input, candidate, candidateData, step));
       if (baseline !== undefined) loaded.push(await loadVersion(input, baseline, await readDataFor(input, baseline), step));
-      const latency = await measureLatency(loaded.map((l) => l.ctx), candidateData);
-      c = await measureLoaded(loaded[0] as Loaded, latency[0] ?? []);
-      if (loaded[1] !== undefined) b = await measureLoaded(loaded[1], latency[1] ?? []);
+      latency = await measureLatency(loaded.map((l) => l.ctx), candidateData);
+      c = await measureLoaded(loaded[0] as Loaded, latency[0]?.summaries ?? []);
+      if (loaded[1] !== undefined) b = await measureLoaded(loaded[1], latency[1]?.summaries ?? []);
     } finally {
       await Promise.all(loaded.map((l) => l.ctx.loaded.unload()));
     }
@@ -229,7 +249,7 @@ export async function runValidation(input: RunValidationInput): Promise<Validati
       input.data === undefined || candidateData === null
         ? null
         : { digest: input.data.digest, name: input.data.name, rows: candidateData.rows, features: candidateData.featureNames.length, target: candidateData.target, ignoredColumns: candidateData.ignoredColumns };
-    const comparison = compare(c.predictions, b?.predictions ?? null);
+    const comparison = compare(c.predictions, b?.predictions ?? null, latency[0], latency[1]);
     const figures = { ...c.measurements.figures, ...comparisonFigures(comparison) };
     const candidateMeasurements = { ...c.measurements, figures };
     let gates: ValidationReport['gates'] = null;
@@ -260,6 +280,15 @@ export async function runValidation(input: RunValidationInput): Promise<Validati
 
 function comparisonFigures(c: ValidationReport['comparison']): Record<string, number> {
   const out: Record<string, number> = {};
+  // the smallest batch is what `baseline.latency_ratio.*` means, as `latency.*` does
+  c?.latency.forEach((l, i) => {
+    const names = i === 0 ? ['baseline.latency_ratio', `baseline.latency_ratio.batch_${l.batchSize}`] : [`baseline.latency_ratio.batch_${l.batchSize}`];
+    for (const n of names) {
+      out[`${n}.p50`] = l.p50Ratio;
+      out[`${n}.p50_lower`] = l.lower;
+      out[`${n}.p50_upper`] = l.upper;
+    }
+  });
   if (c?.agreement !== null && c?.agreement !== undefined) out['baseline.agreement'] = c.agreement;
   if (c?.maxAbsDiff !== null && c?.maxAbsDiff !== undefined) out['baseline.max_abs_diff'] = c.maxAbsDiff;
   return out;

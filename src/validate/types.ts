@@ -175,6 +175,16 @@ export interface DataDescription {
   readonly ignoredColumns: readonly string[];
 }
 
+/** The candidate's p50 latency over the baseline's at one batch size, timed in turns, with a 95 % paired block-bootstrap interval. */
+export interface LatencyRatio {
+  readonly batchSize: number;
+  readonly p50Ratio: number;
+  readonly lower: number;
+  readonly upper: number;
+  /** Rounds of paired blocks the interval resamples. */
+  readonly rounds: number;
+}
+
 export interface GatesVerdict {
   /** The policy as given (YAML text). */
   readonly source: string;
@@ -194,7 +204,7 @@ export interface ValidationReport {
   readonly candidate: VersionMeasurements;
   readonly baseline: VersionMeasurements | null;
   /** Candidate against baseline on the same rows: the share of equal predicted labels, and the largest |difference| of the float outputs (regression: the values). */
-  readonly comparison: { readonly agreement: number | null; readonly maxAbsDiff: number | null } | null;
+  readonly comparison: { readonly agreement: number | null; readonly maxAbsDiff: number | null; readonly latency: readonly LatencyRatio[] } | null;
   readonly gates: GatesVerdict | null;
   /**
    * True when every gate passed and every edge case passed. A report without gates passes on its

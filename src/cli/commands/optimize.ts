@@ -49,6 +49,9 @@ export function deltaRows(report: ValidationReport): string[][] {
     const key = `latency.batch_${l.batchSize}.p50_ms`;
     rows.push([`p50 latency, batch ${l.batchSize}`, `${fmt(b[key], 3)} ms`, `${fmt(c[key], 3)} ms`, relative(b[key], c[key])]);
   }
+  for (const l of report.comparison?.latency ?? []) {
+    rows.push([`p50 ratio, batch ${l.batchSize}`, '', `${fmt(l.p50Ratio, 3)}×`, `95 % interval ${fmt(l.lower, 3)}–${fmt(l.upper, 3)}×`]);
+  }
   rows.push(['load time', `${fmt(b.load_ms, 3)} ms`, `${fmt(c.load_ms, 3)} ms`, relative(b.load_ms, c.load_ms)]);
   for (const name of ['accuracy', 'macro.f1', 'roc_auc', 'log_loss', 'rmse', 'mae', 'r2']) {
     if (c[name] === undefined && b[name] === undefined) continue;

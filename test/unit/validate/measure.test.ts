@@ -133,7 +133,11 @@ void test('stability, edge cases and latency of the known model; figures by name
   // two versions timed in turns: each gets its runs, in blocks, on the same inputs
   const other = firstFeatureModel();
   const before = model.calls;
-  const [a, b] = await measureLatency([ctx, context(other)], data);
+  const [ma, mb] = await measureLatency([ctx, context(other)], data);
+  const a = ma?.summaries;
+  const b = mb?.summaries;
+  // 25 runs in blocks of 5: 5 rounds of 5 calls each, per batch size
+  assert.deepEqual(ma?.blocks.get(4)?.map((block) => block.length), [5, 5, 5, 5, 5]);
   assert.deepEqual(a?.map((l) => l.batchSize), [1, 4]);
   assert.ok(a?.every((l) => l.runs === 25 && l.p50Ms <= l.p99Ms));
   assert.ok(b?.every((l) => l.runs === 25));
