@@ -1,7 +1,7 @@
 /**
  * A model's `metadata_props` (key → value), read without loading the model: only the top-level
  * fields of the ModelProto are walked, and every one but `metadata_props` is skipped by its length,
- * so a model of any size costs a few small reads. Reference profiles read `feature_names` from it;
+ * so a model of every size costs a few small reads. Reference profiles read `feature_names` from it;
  * the runtime reads `slipway.quantization` to set the session options a model needs.
  */
 import { open } from 'node:fs/promises';

@@ -53,7 +53,7 @@ function stepsPerVersion(settings: ValidationSettings, withData: boolean): numbe
   return 1 + latency + data + 2;
 }
 
-/** The feature names the model at `artifactPath` declares in its metadata, if any. */
+/** The feature names the model at `artifactPath` declares in its metadata; undefined when it declares none. */
 export async function featureNamesOf(input: Pick<RunValidationInput, 'readArtifact'>, artifactPath: string): Promise<readonly string[] | undefined> {
   const inMemory = await input.readArtifact?.(artifactPath);
   try {
