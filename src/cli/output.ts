@@ -4,6 +4,7 @@
  */
 import type { PlatformError, TensorSpec } from '../core/index.js';
 import { formatBytes } from '../control/index.js';
+import { renderTable } from '../core/text-table.js';
 import type { TextOutput } from './io.js';
 
 const MAX_CELL = 60;
@@ -33,16 +34,7 @@ export function formatTags(tags: Readonly<Record<string, string>>): string {
 
 export { formatBytes };
 
-/** Lays out rows under headers, columns two spaces apart, no trailing spaces. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
+export { renderTable };
 
 /** Aligned `Label  value` lines; undefined values are left out. */
 export function renderFields(pairs: readonly (readonly [string, string | undefined])[]): string {

@@ -14,3 +14,4 @@ export * from './lines.js';
 export * from './files.js';
 export * from './evict.js';
 export * from './jobs.js';
+export * from './text-table.js';

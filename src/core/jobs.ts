@@ -26,8 +26,10 @@ export interface JobView {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-export interface Job<R> {
+export interface Job<R, M = undefined> {
   readonly id: string;
+  /** What the job is about (the version it validates, …), as its starter gave it. */
+  readonly meta: M;
   status: JobStatus;
   progress: JobProgress;
   readonly startedAt: string;
@@ -38,16 +40,16 @@ export interface Job<R> {
   readonly abort: AbortController;
 }
 
-export interface JobTable<R> {
+export interface JobTable<R, M = undefined> {
   /** Starts `run` as a job at once; `run` reports progress through its second argument. */
-  start(run: (signal: AbortSignal, progress: (p: JobProgress) => void, id: string) => Promise<R>): Job<R>;
-  get(id: string): Job<R> | undefined;
-  running(): Job<R>[];
+  start(meta: M, run: (signal: AbortSignal, progress: (p: JobProgress) => void, id: string) => Promise<R>): Job<R, M>;
+  get(id: string): Job<R, M> | undefined;
+  running(): Job<R, M>[];
   /** Aborts running jobs with `reason` and waits for them to end. */
   close(reason: unknown): Promise<void>;
 }
 
-export function jobView(j: Job<unknown>): JobView {
+export function jobView(j: Job<unknown, unknown>): JobView {
   return {
     id: j.id,
     status: j.status,
@@ -58,15 +60,15 @@ export function jobView(j: Job<unknown>): JobView {
   };
 }
 
-export function createJobTable<R>(clock: Clock, remember = 100): JobTable<R> {
-  const jobs = new Map<string, Job<R>>();
+export function createJobTable<R, M = undefined>(clock: Clock, remember = 100): JobTable<R, M> {
+  const jobs = new Map<string, Job<R, M>>();
   const now = (): string => new Date(clock.now()).toISOString();
   const forget = (): void => {
     const finished = [...jobs.values()].filter((j) => j.status !== 'running');
     for (const j of finished.slice(0, Math.max(0, finished.length - remember))) jobs.delete(j.id);
   };
   return {
-    start(run) {
+    start(meta, run) {
       const id = newId(clock.now());
       const abort = new AbortController();
       let resolveDone!: (r: R) => void;
@@ -76,7 +78,7 @@ export function createJobTable<R>(clock: Clock, remember = 100): JobTable<R> {
         rejectDone = reject;
       });
       done.catch(() => undefined);
-      const job: Job<R> = { id, status: 'running', progress: { stage: 'starting', done: 0, total: 1 }, startedAt: now(), finishedAt: null, error: null, result: undefined, done, abort };
+      const job: Job<R, M> = { id, meta, status: 'running', progress: { stage: 'starting', done: 0, total: 1 }, startedAt: now(), finishedAt: null, error: null, result: undefined, done, abort };
       jobs.set(id, job);
       void (async () => {
         try {

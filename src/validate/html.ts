@@ -4,7 +4,7 @@
  * under noise, the per-feature checks, stability and edge cases — candidate beside baseline where
  * there is one. Inline SVG and CSS only: no script, no network.
  */
-import { escapeHtml } from '../monitoring/drift/html.js';
+import { escapeHtml, formatReportNumber } from '../monitoring/drift/html.js';
 import type { ClassificationMetrics } from './metrics.js';
 import type { FeaturePerturbation, ValidationReport, VersionMeasurements } from './types.js';
 
@@ -14,11 +14,7 @@ const W = 560;
 const H = 200;
 const M = { top: 12, right: 12, bottom: 40, left: 52 } as const;
 
-const fmt = (x: number | null | undefined, digits = 4): string => {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
-  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)) return x.toExponential(2);
-  return Number(x.toPrecision(digits)).toString();
-};
+const fmt = (x: number | null | undefined, digits = 4): string => formatReportNumber(x, digits);
 
 const e = (text: string): string => escapeHtml(text);
 

@@ -4,9 +4,9 @@
  * probabilities when a scores output holds them (rows of values in [0, 1] that sum to 1).
  */
 import { float16BitsToNumber, type Tensor } from '../core/index.js';
+// the metrics' own rule for what counts as probabilities, so what is read here is what they accept
+import { PROBABILITY_RANGE_TOLERANCE, PROBABILITY_SUM_TOLERANCE } from './metrics.js';
 
-/** Rows of a probability output must sum to 1 within this. */
-const PROBABILITY_SUM_TOLERANCE = 1e-3;
 
 /** Elements per row of a tensor (1 for rank 1). */
 export function rowWidth(t: Tensor): number {
@@ -94,7 +94,7 @@ export function createPredictionCollector(): PredictionCollector {
             const x = numberAt(scores, r * w + j);
             row[j] = x;
             sum += x;
-            if (!Number.isFinite(x) || x < -1e-6 || x > 1 + 1e-6) probabilities = false;
+            if (!Number.isFinite(x) || x < -PROBABILITY_RANGE_TOLERANCE || x > 1 + PROBABILITY_RANGE_TOLERANCE) probabilities = false;
             if (Number.isFinite(x) && (best < 0 || x > (row[best] as number))) best = j;
           }
           if (Math.abs(sum - 1) > PROBABILITY_SUM_TOLERANCE) probabilities = false;

@@ -1,7 +1,7 @@
 /**
- * One validation run: loads the candidate (and the baseline, one after the other, never both at
- * once) into a temporary session of its own, measures it (src/validate/measure.ts), compares the
- * two on the same rows, evaluates the gates and assembles the report. Nothing here stores anything.
+ * One validation run: loads the candidate (and the baseline, beside it) into temporary sessions of
+ * their own, times them in turns, measures each (src/validate/measure.ts), compares the two on the
+ * same rows, evaluates the gates and assembles the report. Nothing here stores anything.
  */
 import { toPlatformError, type Clock, type ModelSignature } from '../core/index.js';
 import { featureNamesFrom, readOnnxMetadata, readOnnxMetadataFromBytes } from '../monitoring/profiles/feature-names.js';
@@ -212,6 +212,13 @@ export async function readDataFor(input: Pick<RunValidationInput, 'data' | 'sett
   });
 }
 
+/** True when two versions read the data the same way (same inputs, same declared feature names): the rows read for one serve the other. */
+async function sameInputs(input: Pick<RunValidationInput, 'data' | 'readArtifact'>, a: VersionUnderTest, b: VersionUnderTest): Promise<boolean> {
+  if (input.data === undefined) return true;
+  if (JSON.stringify(a.signature.inputs) !== JSON.stringify(b.signature.inputs)) return false;
+  return JSON.stringify(await featureNamesOf(input, a.artifactPath)) === JSON.stringify(await featureNamesOf(input, b.artifactPath));
+}
+
 /** Runs the validation and assembles its report. Rejects with VALIDATE_* for data that does not fit the model. */
 export async function runValidation(input: RunValidationInput): Promise<ValidationReport> {
   const started = performance.now();
@@ -238,7 +245,7 @@ export async function runValidation(input: RunValidationInput): Promise<Validati
     let b: Awaited<ReturnType<typeof measureLoaded>> | null = null;
     try {
       loaded.push(await loadVersion(input, candidate, candidateData, step));
-      if (baseline !== undefined) loaded.push(await loadVersion(input, baseline, await readDataFor(input, baseline), step));
+      if (baseline !== undefined) loaded.push(await loadVersion(input, baseline, (await sameInputs(input, candidate, baseline)) ? candidateData : await readDataFor(input, baseline), step));
       latency = await measureLatency(loaded.map((l) => l.ctx), candidateData);
       c = await measureLoaded(loaded[0] as Loaded, latency[0]?.summaries ?? []);
       if (loaded[1] !== undefined) b = await measureLoaded(loaded[1], latency[1]?.summaries ?? []);

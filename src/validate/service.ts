@@ -99,8 +99,14 @@ export interface ValidationService {
 }
 
 /** A validation job's view: the generic job, and which version it validates. */
-function view(j: Job<ValidationReport>, model: string, version: number): ValidationJob {
-  return { ...jobView(j), model, version, passed: j.result?.passed ?? null };
+function view(j: Job<ValidationReport, Subject>): ValidationJob {
+  return { ...jobView(j), model: j.meta.model, version: j.meta.version, passed: j.result?.passed ?? null };
+}
+
+/** The version a job validates. */
+interface Subject {
+  readonly model: string;
+  readonly version: number;
 }
 
 const invalid = (field: string, message: string): PlatformError => ValidateErrors.VALIDATE_INVALID_REQUEST(`${field}: ${message}`, { details: { field } });
@@ -149,12 +155,10 @@ export function createValidationService(options: ValidationServiceOptions): Vali
   const maxConcurrent = options.maxConcurrent ?? 1;
   const maxRows = options.maxRows ?? DEFAULT_VALIDATION_MAX_ROWS;
   const required = [...(options.requiredForAliases ?? [])];
-  const jobs = createJobTable<ValidationReport>(clock);
-  // which version each job validates
-  const subjects = new Map<string, { model: string; version: number }>();
+  const jobs = createJobTable<ValidationReport, Subject>(clock);
   let closed = false;
   const now = (): string => new Date(clock.now()).toISOString();
-  const running = (): Job<ValidationReport>[] => jobs.running();
+  const running = (): Job<ValidationReport, Subject>[] => jobs.running();
 
   const underTest = async (model: string, version: number): Promise<VersionUnderTest> => {
     const v = await registry.getVersion(model, version);
@@ -217,7 +221,7 @@ export function createValidationService(options: ValidationServiceOptions): Vali
 
     async start(input) {
       const { settings, gates, candidate, baseline, data, candidateData } = await prepare(input);
-      const job = jobs.start(async (signal, progress, id) => {
+      const job = jobs.start({ model: candidate.model, version: candidate.version }, async (signal, progress, id) => {
         try {
           const report = await runValidation({
             id,
@@ -245,16 +249,12 @@ export function createValidationService(options: ValidationServiceOptions): Vali
           throw e;
         }
       });
-      subjects.set(job.id, { model: candidate.model, version: candidate.version });
-      // the table forgets old jobs; their subjects go with them
-      for (const key of subjects.keys()) if (jobs.get(key) === undefined) subjects.delete(key);
-      return view(job, candidate.model, candidate.version);
+      return view(job);
     },
 
     async job(id) {
       const j = jobs.get(id);
-      const subject = subjects.get(id);
-      if (j !== undefined && subject !== undefined) return view(j, subject.model, subject.version);
+      if (j !== undefined) return view(j);
       const report = await store.getReport(id);
       if (report === undefined) throw ValidateErrors.VALIDATE_NOT_FOUND(`no validation ${id} on this server`, { details: { id } });
       return {

@@ -136,13 +136,7 @@ export function registerCiCommand(program: Command, io: CliIo): void {
       const validations = createValidationClient(ctx.clientOptions);
       const body = await startBody(ctx, validations, { ...options, ...(baseline === undefined ? {} : { baseline: `${options.name}:${baseline}` }) });
       const { validation } = await validations.start(options.name, version, body);
-      const progress = validationProgress(io.stderr);
-      let report: ValidationReport;
-      try {
-        report = await waitForValidation(validations, validation.id, (p) => progress.update(p));
-      } finally {
-        progress.done();
-      }
+      const report: ValidationReport = await waitForValidation(validations, validation.id, validationProgress(io.stderr));
       const outcome: Record<string, unknown> = { model: options.name, version, baseline: baseline ?? null, validation: report.id, passed: report.passed, rollout: null, alias: null };
       if (!report.passed) {
         ctx.out.result({ ...outcome, report }, () => printValidation(ctx, report));

@@ -15,7 +15,7 @@ import { CliErrors } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { formatBytes } from '../output.js';
 import { resolveVersion } from './profile.js';
-import { formatFigure, printGates, readGatesFile, validationProgress } from './validate.js';
+import { formatFigure, pollJob, printGates, readGatesFile, validationProgress } from './validate.js';
 
 interface OptimizeOptions {
   quantize?: string;
@@ -28,7 +28,6 @@ interface OptimizeOptions {
   alias?: string;
 }
 
-const POLL_MS = 300;
 
 const fmt = formatFigure;
 
@@ -119,18 +118,12 @@ export function registerOptimizeCommand(program: Command, io: CliIo): void {
         ...(options.alias === undefined ? {} : { alias: options.alias }),
       });
       io.stderr.write(`optimize: registered ${model}:${started.version.version}; validating it against ${model}:${version}\n`);
-      const progress = validationProgress(io.stderr);
-      let o: Optimization;
-      try {
-        for (;;) {
-          o = (await client.optimization(started.id)).optimization;
-          progress.update(o.validation.progress);
-          if (o.validation.status !== 'running' && (o.alias === null || o.alias.status !== 'pending')) break;
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        }
-      } finally {
-        progress.done();
-      }
+      // the alias settles right after the validation: wait for both
+      const { optimization: o } = await pollJob(
+        () => client.optimization(started.id),
+        ({ optimization }) => ({ progress: optimization.validation.progress, ended: optimization.validation.status !== 'running' && (optimization.alias === null || optimization.alias.status !== 'pending') }),
+        validationProgress(io.stderr),
+      );
       // a failed run answers with its error
       const report = (await client.report(started.id)).report;
       ctx.out.result({ optimization: o, report }, () => printOptimization(ctx, o, report));

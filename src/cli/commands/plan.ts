@@ -7,13 +7,12 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { formatPlan } from '../../optimize/plan/format.js';
-import type { PlanResult } from '../../optimize/plan/types.js';
 import { createValidationClient } from '../../validate/client.js';
 import { commandContext } from '../context.js';
 import { CliErrors } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { resolveVersion } from './profile.js';
-import { validationProgress } from './validate.js';
+import { pollJob, validationProgress } from './validate.js';
 
 interface PlanOptions {
   rps: string;
@@ -65,22 +64,9 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         ...(budget === undefined ? {} : { budgetSeconds: budget }),
         ...(data === undefined ? {} : { data }),
       });
-      const progress = validationProgress(io.stderr, 'Planning');
-      let result: PlanResult;
-      try {
-        for (;;) {
-          const { plan } = await client.plan(started.id);
-          progress.update(plan.progress);
-          if (plan.status === 'failed') throw CliErrors.CLI_CHECK_FAILED(`the capacity plan ${plan.id} failed: ${plan.error?.message ?? 'unknown error'} [${plan.error?.code ?? ''}]`);
-          if (plan.status === 'succeeded' && plan.plan !== null) {
-            result = plan.plan;
-            break;
-          }
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        }
-      } finally {
-        progress.done();
-      }
+      const { plan } = await pollJob(() => client.plan(started.id), ({ plan: p }) => ({ progress: p.progress, ended: p.status !== 'running' }), validationProgress(io.stderr, 'Planning'), POLL_MS);
+      if (plan.status === 'failed' || plan.plan === null) throw CliErrors.CLI_CHECK_FAILED(`the capacity plan ${plan.id} failed: ${plan.error?.message ?? 'unknown error'} [${plan.error?.code ?? ''}]`);
+      const result = plan.plan;
       ctx.out.result({ plan: result }, () => ctx.out.line(formatPlan(result).trimEnd()));
       if (!result.feasible) throw CliErrors.CLI_CHECK_FAILED(`no configuration measured here meets ${rps} req/s at p99 ≤ ${p99Ms} ms: ${result.reason ?? ''}`);
     });

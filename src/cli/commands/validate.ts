@@ -81,15 +81,33 @@ export function validationProgress(stderr: TextOutput, label = 'Validating'): { 
   };
 }
 
-/** Polls a validation until it ends; resolves with its report, rejects with its error. */
-export async function waitForValidation(client: ValidationClient, id: string, onProgress: (p: ValidationProgress) => void): Promise<ValidationReport> {
-  for (;;) {
-    const { validation } = await client.job(id);
-    onProgress(validation.progress);
-    if (validation.status === 'succeeded') return (await client.report(id)).report;
-    if (validation.status === 'failed') return (await client.report(id)).report; // the server answers with the run's error
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+/**
+ * Reads a server job every `intervalMs` until `ended` says so, drawing its progress through
+ * `progress` (and clearing the line after): what the CLI's long-running commands share.
+ */
+export async function pollJob<T>(
+  read: () => Promise<T>,
+  view: (t: T) => { readonly progress: ValidationProgress; readonly ended: boolean },
+  progress: { update(p: ValidationProgress): void; done(): void },
+  intervalMs = POLL_MS,
+): Promise<T> {
+  try {
+    for (;;) {
+      const t = await read();
+      const v = view(t);
+      progress.update(v.progress);
+      if (v.ended) return t;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  } finally {
+    progress.done();
   }
+}
+
+/** Waits for a validation to end; resolves with its report, rejects with its error (the server answers a failed run's report with it). */
+export async function waitForValidation(client: ValidationClient, id: string, progress: { update(p: ValidationProgress): void; done(): void }): Promise<ValidationReport> {
+  await pollJob(() => client.job(id), ({ validation }) => ({ progress: validation.progress, ended: validation.status !== 'running' }), progress);
+  return (await client.report(id)).report;
 }
 
 function list(text: string | undefined, flag: string, integer: boolean): number[] | undefined {
@@ -195,12 +213,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
           ctx.out.result({ validation }, () => ctx.out.line(`Started validation ${validation.id} of ${model}:${version}; see it with \`slipway validate ${model}:${version} --report ${validation.id}\``));
           return;
         }
-        const progress = validationProgress(io.stderr);
-        try {
-          report = await waitForValidation(client, validation.id, (p) => progress.update(p));
-        } finally {
-          progress.done();
-        }
+        report = await waitForValidation(client, validation.id, validationProgress(io.stderr));
       }
       if (options.html !== undefined) await writeFile(ctx.path(options.html), await client.reportHtml(report.id));
       ctx.out.result({ report }, () => {

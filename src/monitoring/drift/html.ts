@@ -18,11 +18,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-const fmt = (x: number | null | undefined, digits = 3): string => {
+/** A number for a report: `digits` significant digits, exponent form for the very small and large, `—` for none. */
+export const formatReportNumber = (x: number | null | undefined, digits = 3): string => {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)) return x.toExponential(2);
   return Number(x.toPrecision(digits)).toString();
 };
+const fmt = formatReportNumber;
 
 const time = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
 

@@ -1,22 +1,15 @@
 /**
  * The terminal rendering of a capacity plan: the recommendation, the configuration to paste, the
- * alternatives and why each lost, the measurements behind them, and the assumptions. Plain strings
- * (the CLI's table helpers live above this domain); columns two spaces apart, as the CLI's tables.
+ * alternatives and why each lost, the measurements behind them, and the assumptions. Plain strings,
+ * tables laid out by the same function as the CLI's (src/core/text-table.ts).
  */
 import { stringify } from 'yaml';
+import { renderTable } from '../../core/text-table.js';
 import { failureOf } from './recommend.js';
 import type { PlanResult } from './types.js';
 
-/** Lays out rows under headers, columns two spaces apart, no trailing spaces. */
-export function planTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
+/** The CLI's table layout (src/core/text-table.ts), so a plan reads like the rest of the output. */
+export const planTable = renderTable;
 
 /** A number with `digits` decimals, or `—` when there is none. */
 function num(n: number | null | undefined, digits = 1): string {

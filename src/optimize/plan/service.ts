@@ -58,14 +58,12 @@ const DEFAULT_BUDGET_SECONDS = 60;
 export function createPlanService(options: PlanServiceOptions): PlanService {
   const { registry, runtime, clock } = options;
   const logger = options.logger ?? silentLogger;
-  const jobs = createJobTable<PlanResult>(clock);
-  const subjects = new Map<string, { model: string; version: number }>();
+  const jobs = createJobTable<PlanResult, { model: string; version: number }>(clock);
   let closed = false;
   const view = (id: string): PlanJob => {
     const j = jobs.get(id);
-    const subject = subjects.get(id);
-    if (j === undefined || subject === undefined) throw PlanErrors.OPTIMIZE_PLAN_NOT_FOUND(`no capacity plan ${id} on this server (plans are kept in memory until it stops)`, { details: { id } });
-    return { ...jobView(j), ...subject, plan: j.result ?? null };
+    if (j === undefined) throw PlanErrors.OPTIMIZE_PLAN_NOT_FOUND(`no capacity plan ${id} on this server (plans are kept in memory until it stops)`, { details: { id } });
+    return { ...jobView(j), ...j.meta, plan: j.result ?? null };
   };
 
   return {
@@ -91,7 +89,7 @@ export function createPlanService(options: PlanServiceOptions): PlanService {
       if (jobs.running().length > 0) {
         throw PlanErrors.OPTIMIZE_PLAN_BUSY('the server is measuring a capacity plan already (plans take every core); retry when it is done', { retryAfterSeconds: 30 });
       }
-      const job = jobs.start(async (signal, progress) => {
+      const job = jobs.start({ model: version.model, version: version.version }, async (signal, progress) => {
         const measurements = await measurePlan({
           runtime,
           artifactPath,
@@ -109,8 +107,6 @@ export function createPlanService(options: PlanServiceOptions): PlanService {
         logger.info({ model: version.model, version: version.version, feasible: plan.feasible }, 'capacity plan measured');
         return plan;
       });
-      subjects.set(job.id, { model: version.model, version: version.version });
-      for (const key of subjects.keys()) if (jobs.get(key) === undefined) subjects.delete(key);
       return view(job.id);
     },
     job: view,
