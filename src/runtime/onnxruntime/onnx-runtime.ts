@@ -19,6 +19,10 @@ export interface OnnxRuntimeOptions {
   readonly logger?: Logger;
   /** Hang timeout for loads that set none. Default 60 000 ms. */
   readonly hangTimeoutMs?: number;
+  /** How long a replica may take to load and warm up before it is stopped (default 120 s; docs/runtime.md). */
+  readonly startTimeoutMs?: number;
+  /** How long a closing replica may take to exit before it is terminated (default 30 s). */
+  readonly closeGraceMs?: number;
   /** CPU cores shared out as intra-op threads. Default `os.availableParallelism()`. */
   readonly cores?: number;
   /** Start workers that honour test-only messages (crash, block). For the test suite only. */
@@ -148,6 +152,8 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): OnnxModelRu
       accept: (info) => accept(signatureFromOrt(info, id)),
       signal,
       testHooks: options.testHooks === true,
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      ...(options.closeGraceMs === undefined ? {} : { closeGraceMs: options.closeGraceMs }),
       clock,
       logger,
     });

@@ -53,6 +53,16 @@ export interface WorkerReplicaOptions {
   readonly signal?: AbortSignal;
   /** Let the worker honour test-only messages. */
   readonly testHooks?: boolean;
+  /**
+   * How long loading and warm-up may take before the start fails with RUNTIME_LOAD_FAILED and the
+   * worker is stopped (default {@link DEFAULT_START_TIMEOUT_MS}; Infinity waits for ever).
+   */
+  readonly startTimeoutMs?: number;
+  /**
+   * How long `close` waits for the worker to finish what it was sent and exit before it is
+   * terminated (default {@link DEFAULT_CLOSE_GRACE_MS}).
+   */
+  readonly closeGraceMs?: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -68,6 +78,11 @@ export interface WorkerReplica extends ReplicaHandle<InferRequest, Tensor[]> {
   /** Sends a test-only message (ignored unless started with `testHooks`). */
   test(hook: ReplicaTestHook): void;
 }
+
+/** Loading plus warm-up longer than this fails the start: a stuck thread must not hold a push or a deploy for ever. */
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
+/** A replica asked to close that has not exited after this long is terminated. */
+export const DEFAULT_CLOSE_GRACE_MS = 30_000;
 
 /** Starts the worker for a replica (replica-worker.ts beside this module). */
 function spawnWorker(data: ReplicaWorkerData): Worker {
@@ -127,8 +142,7 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
     let startSettled = false;
     const failStart = (error: PlatformError): void => {
       if (startSettled) return;
-      startSettled = true;
-      options.signal?.removeEventListener('abort', onAbort);
+      settleStart();
       if (phase !== 'exited') {
         phase = 'terminated';
         void worker.terminate().catch(() => undefined);
@@ -138,6 +152,23 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
     const onAbort = (): void => failStart(RuntimeErrors.RUNTIME_UNLOADED(`replica ${id} was stopped while starting`));
     if (options.signal?.aborted === true) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const startTimer = Number.isFinite(startTimeoutMs)
+      ? clock.setTimeout(() => {
+          const was = phase === 'warming' ? 'warming up' : 'loading';
+          logger.error({ replica: id, artifactPath: options.artifactPath, startTimeoutMs }, 'replica did not start in time; stopping it');
+          failStart(
+            RuntimeErrors.RUNTIME_LOAD_FAILED(`replica ${id} was still ${was} ${options.artifactPath} after ${startTimeoutMs} ms and was stopped`, {
+              details: { artifactPath: options.artifactPath, startTimeoutMs, phase: was },
+            }),
+          );
+        }, startTimeoutMs)
+      : undefined;
+    const settleStart = (): void => {
+      startSettled = true;
+      startTimer?.cancel();
+      options.signal?.removeEventListener('abort', onAbort);
+    };
 
     const handle: WorkerReplica = {
       id,
@@ -174,7 +205,17 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
         phase = 'closing';
         updateRef();
         post({ type: 'close' });
-        closed = exited;
+        // a thread that does not exit after its last reply (a stuck native release) is terminated
+        const graceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+        const grace = clock.setTimeout(() => {
+          if (phase !== 'closing') return;
+          logger.warn({ replica: id, closeGraceMs: graceMs }, 'replica did not exit after closing; terminating it');
+          phase = 'terminated';
+          rejectPending(RuntimeErrors.RUNTIME_UNLOADED(`replica ${id} stopped before answering`));
+          worker.unref();
+          void worker.terminate().catch(() => undefined);
+        }, graceMs);
+        closed = exited.finally(() => grace.cancel());
         return closed;
       },
       terminate(reason) {
@@ -244,8 +285,7 @@ export function startWorkerReplica(options: WorkerReplicaOptions): Promise<Worke
       }
       // loaded without warm-up, or warmed: ready
       if (startSettled) return;
-      startSettled = true;
-      options.signal?.removeEventListener('abort', onAbort);
+      settleStart();
       phase = 'ready';
       usage.loadMs = clock.monotonicMs() - startedAt;
       updateRef();

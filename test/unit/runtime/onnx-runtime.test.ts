@@ -224,6 +224,33 @@ describe('onnxruntime runtime: failures', () => {
     }
   });
 
+  test('stops a replica or a probe that does not finish loading within startTimeoutMs', async () => {
+    // 1 ms is less than any worker needs to start: every start runs out of time
+    const hasty = createOnnxRuntime({ startTimeoutMs: 1 });
+    try {
+      const probe = await failure(hasty.probe(path('multi-io')), 'RUNTIME_LOAD_FAILED');
+      assert.match(probe.message, /was still loading .*multi-io.* after 1 ms and was stopped/, probe.message);
+      assert.deepEqual(probe.details?.startTimeoutMs, 1);
+      await failure(hasty.load({ label: 'hasty', artifactPath: path('multi-io'), replicas: 1, warmup: false }), 'RUNTIME_LOAD_FAILED');
+    } finally {
+      await hasty.close();
+    }
+  });
+
+  test('terminates a closing replica that does not exit within closeGraceMs', async () => {
+    const impatient = createOnnxRuntime({ testHooks: true, closeGraceMs: 200 });
+    const model = await impatient.load({ label: 'stuck', artifactPath: path('multi-io'), replicas: 1, warmup: false });
+    // the thread is stuck (as in a native call that never returns) when it is asked to close
+    replicaOf(model).test({ hook: 'block', ms: 60_000 });
+    const started = performance.now();
+    await model.unload();
+    const waited = performance.now() - started;
+    // the pool's own stop timeout (10 s) would end the wait too, later: 5 s tells them apart
+    assert.ok(waited < 5_000, `unload waited ${Math.round(waited)} ms for a thread blocked for 60 s; closeGraceMs is 200`);
+    assert.deepEqual(model.stats().map((s) => s.state), ['stopped']);
+    await impatient.close();
+  });
+
   test('unload waits for in-flight requests, then refuses new ones, and is idempotent', async () => {
     const model = await runtime.load({ label: 'drain', artifactPath: path('multi-io'), replicas: 1, warmup: false });
     replicaOf(model).test({ hook: 'block', ms: 200 });
