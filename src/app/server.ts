@@ -29,7 +29,7 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceInputsOf, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, createSqliteValidationStore, openDataDir, startPredictionWriter } from '../storage/index.js';
+import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, createSqliteValidationStore, createSqlitePlanStore, openDataDir, startPredictionWriter } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -379,7 +379,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     });
     validationRef.current = validation;
     cleanups.push(() => validation.close());
-    // capacity plans (docs/plan.md): measured with the server's runtime, one at a time, kept in memory
+    // capacity plans (docs/plan.md): measured with the server's runtime, one at a time, finished ones kept in slipway.db
     const plans = createPlanService({
       registry,
       runtime,
@@ -387,6 +387,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       clock,
       logger,
       sessionOptions: { allowSpinning: config.serving.allowSpinning },
+      store: createSqlitePlanStore(store.db),
     });
     cleanups.push(() => plans.close());
     // optimisation (docs/optimize.md): a rewritten graph becomes a new version, validated against its parent

@@ -39,3 +39,5 @@ export { createSqliteKeyStore, keyMigrations, KEYS_COMPONENT } from './sqlite/ke
 export { createMemoryKeyStore } from './memory/memory-key-store.js';
 export { createSqliteValidationStore, validationMigrations, VALIDATION_COMPONENT } from './sqlite/validation-store.js';
 export { createMemoryValidationStore } from './memory/memory-validation-store.js';
+export { createSqlitePlanStore, planMigrations, PLANS_COMPONENT } from './sqlite/plan-store.js';
+export { createMemoryPlanStore } from './memory/memory-plan-store.js';

@@ -3,6 +3,7 @@
  * the same way (the server's `{error, code}` bodies as PlatformErrors). Datasets are streamed from disk.
  */
 import { createHttpCaller, fileBody, fileSize, type ControlClientOptions } from '../control/index.js';
+import type { PlanSummary } from '../optimize/plan/ports.js';
 import type { PlanJob, StartPlanInput } from '../optimize/plan/service.js';
 import type { Optimization, OptimizeRequest } from '../optimize/service.js';
 import type { DatasetRecord } from './ports.js';
@@ -25,6 +26,8 @@ export interface ValidationClient {
   /** POST /api/v1/models/{model}/versions/{version}/plans: starts a capacity plan (docs/plan.md). */
   startPlan(model: string, version: number, body: Omit<StartPlanInput, 'model' | 'version' | 'target'> & StartPlanInput['target']): Promise<{ plan: PlanJob }>;
   plan(id: string): Promise<{ plan: PlanJob }>;
+  /** GET /api/v1/models/{model}/versions/{version}/plans: the version's plans, newest first. */
+  listPlans(model: string, version: number): Promise<{ plans: PlanSummary[] }>;
   /** POST /api/v1/models/{model}/versions/{version}/optimize (docs/optimize.md). */
   optimize(model: string, version: number, body: Omit<OptimizeRequest, 'model' | 'version' | 'by'>): Promise<{ optimization: Optimization }>;
   optimization(id: string): Promise<{ optimization: Optimization }>;
@@ -60,6 +63,7 @@ export function createValidationClient(options: ControlClientOptions): Validatio
     list: (model, version) => call('GET', versionPath(model, version)),
     startPlan: (model, version, body) => call('POST', `/api/v1/models/${seg(model)}/versions/${seg(version)}/plans`, body),
     plan: (id) => call('GET', `/api/v1/plans/${seg(id)}`),
+    listPlans: (model, version) => call('GET', `/api/v1/models/${seg(model)}/versions/${seg(version)}/plans`),
     optimize: (model, version, body) => call('POST', `/api/v1/models/${seg(model)}/versions/${seg(version)}/optimize`, body),
     optimization: (id) => call('GET', `/api/v1/optimizations/${seg(id)}`),
   };

@@ -2,7 +2,7 @@
  * What validation needs from storage: finished reports (kept with their version, newest first) and
  * the records of uploaded datasets (their bytes live in the blob store, by digest). Adapters live in
  * src/storage (memory for tests, SQLite by default); both pass the contract suite in
- * test/unit/validate/validation-store.contract.ts. A report handed to `putReport` is copied; what
+ * test/unit/storage/pre-deployment-stores.test.ts. A report handed to `putReport` is copied; what
  * comes back never aliases the store's state.
  */
 import type { ValidationReport, ValidationSummary } from './types.js';

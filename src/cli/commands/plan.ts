@@ -3,6 +3,7 @@
  * the server's machine across batch sizes, replicas, threads and batching knobs, then prints the
  * recommended serving configuration, its expected latency, utilisation and cost, the alternatives
  * and the measurements (docs/plan.md). Exits 11 when no configuration meets the target.
+ * `slipway plans list MODEL[:VERSION]` and `slipway plans show ID` read the plans the server kept.
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -69,5 +70,42 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
       const result = plan.plan;
       ctx.out.result({ plan: result }, () => ctx.out.line(formatPlan(result).trimEnd()));
       if (!result.feasible) throw CliErrors.CLI_CHECK_FAILED(`no configuration measured here meets ${rps} req/s at p99 ≤ ${p99Ms} ms: ${result.reason ?? ''}`);
+    });
+
+  const plans = program.command('plans').description('the capacity plans the server has kept, with their versions (docs/plan.md)');
+  plans
+    .command('list')
+    .description('a version’s plans, newest first (GET /api/v1/models/{model}/versions/{version}/plans)')
+    .argument('<model>', 'NAME:VERSION, NAME@ALIAS, or NAME for its latest version')
+    .action(async (ref: string, _options: object, command: Command) => {
+      const ctx = commandContext(io, command);
+      const { model, version } = await resolveVersion(ctx, ref);
+      const body = await createValidationClient(ctx.clientOptions).listPlans(model, version);
+      ctx.out.result(body, () =>
+        ctx.out.table(
+          ['ID', 'STATUS', 'FINISHED', 'TARGET', 'FEASIBLE', 'RECOMMENDATION'],
+          body.plans.map((p) => [
+            p.id,
+            p.status,
+            p.finishedAt ?? '-',
+            p.target === null ? '-' : `${p.target.rps} req/s, p99 ≤ ${p.target.p99Ms} ms`,
+            p.feasible === null ? '-' : p.feasible ? 'yes' : 'no',
+            p.recommendation === null ? (p.error === null ? '-' : `${p.error.code}`) : `${p.recommendation.instances} × ${p.recommendation.configuration} (p99 ${p.recommendation.expectedP99Ms.toFixed(2)} ms)`,
+          ]),
+          `No capacity plans of ${model}:${version} on record; run \`slipway plan ${model}:${version} --rps R --p99-ms L\`.`,
+        ),
+      );
+    });
+  plans
+    .command('show')
+    .description('one plan as `slipway plan` printed it (GET /api/v1/plans/{id})')
+    .argument('<id>', 'the plan id (`slipway plans list` shows them)')
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = commandContext(io, command);
+      const { plan } = await createValidationClient(ctx.clientOptions).plan(id);
+      ctx.out.result({ plan }, () => {
+        if (plan.plan !== null) ctx.out.line(formatPlan(plan.plan).trimEnd());
+        else ctx.out.line(`plan ${plan.id} of ${plan.model}:${plan.version}: ${plan.status}${plan.error === null ? '' : ` — ${plan.error.message} [${plan.error.code}]`}`);
+      });
     });
 }

@@ -1,13 +1,15 @@
 /**
  * The capacity-plan routes, a Fastify plugin to register under /api/v1:
  * `POST /models/:model/versions/:version/plans` starts a plan (202 with the job), and
- * `GET /plans/:id` is the job with its progress and, once measured, the plan (docs/plan.md).
+ * `GET /plans/:id` is the job with its progress and, once measured, the plan, and
+ * `GET /models/:model/versions/:version/plans` lists a version's plans, newest first (docs/plan.md).
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { describe } from '../../core/index.js';
 import { nameParam, versionParam } from '../../control/validate.js';
 import type { RouteSecurity } from '../../security/index.js';
 import { PlanErrors } from './errors.js';
+import type { PlanSummary } from './ports.js';
 import type { PlanJob, PlanService, StartPlanInput } from './service.js';
 
 const read = { permission: 'models:read' } satisfies RouteSecurity;
@@ -47,7 +49,12 @@ export function planApi(options: { readonly service: PlanService }): FastifyPlug
     app.get<{ Params: { id: string } }>('/plans/:id', { config: read }, async (req): Promise<{ plan: PlanJob }> => {
       const id = req.params.id;
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw PlanErrors.OPTIMIZE_PLAN_NOT_FOUND(`no capacity plan ${JSON.stringify(id)}: plan ids are letters, digits, - and _`);
-      return { plan: service.job(id) };
+      return { plan: await service.job(id) };
+    });
+    app.get<{ Params: { model: string; version: string } }>('/models/:model/versions/:version/plans', { config: read }, async (req): Promise<{ plans: PlanSummary[] }> => {
+      const model = nameParam('model', req.params.model);
+      const version = versionParam(req.params.version);
+      return { plans: await service.list(model, version) };
     });
   };
 }

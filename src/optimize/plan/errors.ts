@@ -21,7 +21,7 @@ export const PlanErrors = defineErrors({
   },
   OPTIMIZE_PLAN_NOT_FOUND: {
     kind: 'not_found',
-    help: 'No capacity plan with this id on this server: plans are kept in memory with their jobs (the newest 100) until the server stops; run `slipway plan` again.',
+    help: 'No capacity plan with this id on this server: neither a running job nor a stored plan has it (`slipway plans list MODEL:VERSION` shows the ids kept); run `slipway plan` again.',
   },
   OPTIMIZE_PLAN_BUSY: {
     kind: 'limited',

@@ -10,4 +10,5 @@ export { recommendPlan, resolvePlanTarget, capacityOf, failureOf, readAt, config
 export { runLoadPoint, summariseLatencies, lateLimitFor, plannedRequests, MAX_POINT_REQUESTS, type InferFunction, type LoadPointOptions, type PointSize } from './load.js';
 export { formatPlan, planTable } from './format.js';
 export { createPlanService, type PlanService, type PlanJob, type StartPlanInput } from './service.js';
+export { summarizePlan, type PlanStore, type PlanSummary } from './ports.js';
 export { planApi } from './api.js';

@@ -2,7 +2,8 @@
  * Capacity plans as jobs the API starts and the caller watches: the server measures a registered
  * version with its own runtime (sample rows from an uploaded dataset when given, zero-filled inputs
  * otherwise) and recommends a configuration (docs/plan.md). One plan at a time — measuring takes
- * the machine's cores — and plans are kept in memory with their jobs, not stored.
+ * the machine's cores. A finished plan (measured or failed) is stored with its version when the
+ * service has a store, so it outlives the job table and a restart.
  */
 import { createJobTable, jobView, silentLogger, type Clock, type JobView, type Logger, type ModelSignature } from '../../core/index.js';
 import type { ModelVersion } from '../../registry/index.js';
@@ -11,6 +12,7 @@ import { createSeededRandom } from '../../stats/random.js';
 import { readValidationData } from '../../validate/data.js';
 import { batchInputs } from '../../validate/measure.js';
 import { PlanErrors } from './errors.js';
+import { summarizePlan, type PlanStore, type PlanSummary } from './ports.js';
 import { measurePlan } from './measure.js';
 import { recommendPlan, resolvePlanTarget } from './recommend.js';
 import type { PlanResult, PlanTarget } from './types.js';
@@ -29,6 +31,8 @@ export interface PlanServiceOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly sessionOptions?: RuntimeSessionOptions;
+  /** Where finished plans are kept; without one they live only in the job table (the newest 100). */
+  readonly store?: PlanStore;
 }
 
 export interface StartPlanInput {
@@ -49,7 +53,10 @@ export interface PlanJob extends JobView {
 
 export interface PlanService {
   start(input: StartPlanInput): Promise<PlanJob>;
-  job(id: string): PlanJob;
+  /** A running plan, or a finished one from the job table or the store; OPTIMIZE_PLAN_NOT_FOUND otherwise. */
+  job(id: string): Promise<PlanJob>;
+  /** Stored plans of a model (of one version when given), newest first; a plan still running is listed first. */
+  list(model: string, version?: number, limit?: number): Promise<PlanSummary[]>;
   close(): Promise<void>;
 }
 
@@ -59,11 +66,25 @@ export function createPlanService(options: PlanServiceOptions): PlanService {
   const { registry, runtime, clock } = options;
   const logger = options.logger ?? silentLogger;
   const jobs = createJobTable<PlanResult, { model: string; version: number }>(clock);
+  const store = options.store;
+  // writes of finished plans still under way, awaited on close (the database closes after)
+  const writes = new Set<Promise<void>>();
   let closed = false;
-  const view = (id: string): PlanJob => {
+  const viewOf = (id: string): PlanJob | undefined => {
     const j = jobs.get(id);
-    if (j === undefined) throw PlanErrors.OPTIMIZE_PLAN_NOT_FOUND(`no capacity plan ${id} on this server (plans are kept in memory until it stops)`, { details: { id } });
-    return { ...jobView(j), ...j.meta, plan: j.result ?? null };
+    return j === undefined ? undefined : { ...jobView(j), ...j.meta, plan: j.result ?? null };
+  };
+  const notFound = (id: string) =>
+    PlanErrors.OPTIMIZE_PLAN_NOT_FOUND(`no capacity plan ${id} on this server${store === undefined ? ' (plans are kept in memory until it stops)' : ''}`, { details: { id } });
+  // a finished plan is written once it ends; a failure to write is logged and the job keeps it
+  const persist = async (id: string): Promise<void> => {
+    const finished = viewOf(id);
+    if (store === undefined || finished === undefined || finished.status === 'running') return;
+    try {
+      await store.putPlan(finished);
+    } catch (error) {
+      logger.error({ plan: id, err: error instanceof Error ? error.message : String(error) }, 'a finished capacity plan could not be stored; it is kept in memory only');
+    }
   };
 
   return {
@@ -107,12 +128,31 @@ export function createPlanService(options: PlanServiceOptions): PlanService {
         logger.info({ model: version.model, version: version.version, feasible: plan.feasible }, 'capacity plan measured');
         return plan;
       });
-      return view(job.id);
+      const stored = job.done.then(
+        () => persist(job.id),
+        () => persist(job.id),
+      );
+      writes.add(stored);
+      void stored.finally(() => writes.delete(stored));
+      return viewOf(job.id) as PlanJob;
     },
-    job: view,
+    async job(id) {
+      const found = viewOf(id) ?? (await store?.getPlan(id));
+      if (found === undefined) throw notFound(id);
+      return found;
+    },
+    async list(model, version, limit = 100) {
+      const running = jobs
+        .running()
+        .filter((j) => j.meta.model === model && (version === undefined || j.meta.version === version))
+        .map((j) => summarizePlan(viewOf(j.id) as PlanJob));
+      const stored = store === undefined ? [] : await store.listPlans(model, version, limit);
+      return [...running, ...stored].slice(0, limit);
+    },
     async close() {
       closed = true;
       await jobs.close(PlanErrors.OPTIMIZE_PLAN_BUSY('the server is stopping; the plan was not finished', { retryAfterSeconds: 5 }));
+      await Promise.all([...writes]);
     },
   };
 }

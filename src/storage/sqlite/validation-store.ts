@@ -7,6 +7,7 @@ import type { DatasetRecord, ValidationStore } from '../../validate/ports.js';
 import { summarizeReport, type ValidationReport } from '../../validate/types.js';
 import type { SqliteDatabase } from './database.js';
 import { migrate, type Migration } from './migrate.js';
+import { versionDocuments } from './version-documents.js';
 
 export const VALIDATION_COMPONENT = 'validation';
 
@@ -56,28 +57,22 @@ export function createSqliteValidationStore(db: SqliteDatabase): ValidationStore
     `INSERT INTO validation_reports (id, model, version, passed, created_at, report) VALUES (@id, @model, @version, @passed, @createdAt, @report)
      ON CONFLICT (id) DO UPDATE SET passed = excluded.passed, report = excluded.report`,
   );
-  const byId = db.prepare<[string], { report: string }>('SELECT report FROM validation_reports WHERE id = ?');
-  const ofModel = db.prepare<[string, number], { report: string }>('SELECT report FROM validation_reports WHERE model = ? ORDER BY seq DESC LIMIT ?');
-  const ofVersion = db.prepare<[string, number, number], { report: string }>('SELECT report FROM validation_reports WHERE model = ? AND version = ? ORDER BY seq DESC LIMIT ?');
+  const reports = versionDocuments<ValidationReport>(db, 'validation_reports', 'report');
   const insertDataset = db.prepare('INSERT INTO datasets (digest, name, size_bytes, created_at, created_by) VALUES (@digest, @name, @sizeBytes, @createdAt, @createdBy) ON CONFLICT (digest) DO NOTHING');
   const dataset = db.prepare<[string], DatasetRow>('SELECT digest, name, size_bytes, created_at, created_by FROM datasets WHERE digest = ?');
   const allDatasets = db.prepare<[], DatasetRow>('SELECT digest, name, size_bytes, created_at, created_by FROM datasets ORDER BY seq DESC');
-  const parse = (text: string): ValidationReport => JSON.parse(text) as ValidationReport;
   return {
     async putReport(report) {
       insert.run({ id: report.id, model: report.model, version: report.version, passed: report.passed ? 1 : 0, createdAt: report.createdAt, report: JSON.stringify(report) });
     },
     async getReport(id) {
-      const row = byId.get(id);
-      return row === undefined ? undefined : parse(row.report);
+      return reports.get(id);
     },
     async listReports(model, version, limit = 100) {
-      const rows = version === undefined ? ofModel.all(model, limit) : ofVersion.all(model, version, limit);
-      return rows.map((r) => summarizeReport(parse(r.report)));
+      return reports.list(model, version, limit).map(summarizeReport);
     },
     async latestReport(model, version) {
-      const row = ofVersion.get(model, version, 1);
-      return row === undefined ? undefined : parse(row.report);
+      return reports.list(model, version, 1)[0];
     },
     async putDataset(record) {
       insertDataset.run(record);
