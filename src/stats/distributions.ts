@@ -1,5 +1,5 @@
 /**
- * Distribution functions built on the special functions: chi-square, Student t and the Kolmogorov
+ * Distribution functions built on the special functions: chi-square, Fisher's F, Student t and the Kolmogorov
  * (limiting Kolmogorov–Smirnov) distribution. Survival functions are computed directly, never as
  * 1 − cdf, so small p-values keep their relative accuracy. Outside their domains they return NaN.
  */
@@ -18,6 +18,18 @@ export function chiSquareSf(x: number, df: number): number {
   if (Number.isNaN(x) || !(df > 0)) return NaN;
   if (x <= 0) return 1;
   return regularizedGammaQ(df / 2, x / 2);
+}
+
+/**
+ * P(X > x) for X ~ F(d1, d2), Fisher's F: I_y(d2/2, d1/2) with y = d2/(d2 + d1·x), whose
+ * complement d1·x/(d2 + d1·x) is passed as computed, so a far tail keeps its digits.
+ */
+export function fSf(x: number, d1: number, d2: number): number {
+  if (Number.isNaN(x) || !(d1 > 0) || !(d2 > 0)) return NaN;
+  if (x <= 0) return 1;
+  if (x === Infinity) return 0;
+  const denominator = d2 + d1 * x;
+  return incompleteBetaTails(d2 / denominator, d2 / 2, d1 / 2, (d1 * x) / denominator).lower;
 }
 
 /** The Student t density with `df` degrees of freedom (df may be fractional, as Welch's is). */

@@ -5,7 +5,8 @@
  * Per request, for a version with a reference profile: every row's numeric features are checked
  * against the ranges the profile observed, and scored by their Mahalanobis distance to the
  * reference (the profile's shrunk covariance, or its features' own variances when it has none).
- * The request's score is its farthest row's distance; its p-value is that row's χ²(d) tail,
+ * The request's score is its farthest row's distance; its p-value is that row's tail under the
+ * distance's law (F(d, n − d), scaled, for a covariance estimated from n rows; χ²(d) otherwise),
  * adjusted for the number of rows scored (Šidák: 1 − (1 − p)^m), so a threshold means the same
  * for a request of one row and of a thousand. Each check flags (answers, saying so in
  * `parameters.input_guard`) or rejects (400), as configured per endpoint.
@@ -17,12 +18,12 @@
 import type { Logger, Tensor } from '../../core/index.js';
 import type { ReferenceProfile } from '../../monitoring/profiles/types.js';
 import type { EndpointGuards, InferenceGuards, OipParameters } from '../../serving/index.js';
-import { chiSquareSf } from '../../stats/index.js';
+import { chiSquareSf, fSf } from '../../stats/index.js';
 import { GuardErrors } from './errors.js';
 import type { GuardMetrics } from './metrics.js';
 import { endpointInputGuards, endpointOutputs, type InputGuardSettings, type InputGuardsConfig, type OutputHardeningConfig, type OutputSettings } from './options.js';
 import { topKOutputs } from './outputs.js';
-import { compileGuardReference, inspectRows, type GuardReference, type RowsInspection } from './reference.js';
+import { compileGuardReference, inspectRows, type GuardReference, type OutlierModel, type RowsInspection } from './reference.js';
 
 export interface InferenceGuardsOptions {
   /** The compiled `security.inputGuards`. */
@@ -51,14 +52,23 @@ export type GuardFlag =
 
 /**
  * The p-value of a request whose farthest of `rows` scored rows has squared distance `d2` over `d`
- * dimensions: that row's χ²(d) tail p, adjusted for the rows (Šidák, 1 − (1 − p)^rows, computed
- * without cancellation). Exact for rows that are independent and multivariate normal with the
- * reference's mean and covariance; docs/security.md says what it means for other data.
+ * dimensions, adjusted for the rows (Šidák, 1 − (1 − p)^rows, computed without cancellation).
+ * With `referenceRows` = n > d (a covariance estimated from n rows) a row's p is the tail of the
+ * prediction law n(n − d)/((n² − 1)d) · D² ~ F(d, n − d) (Hotelling): exact for multivariate normal
+ * rows, and heavier-tailed than χ²(d) when d is not small against n. Without it, the χ²(d) tail, the
+ * limit as n grows. docs/security.md says what it means for other data.
  */
-export function outlierPValue(d2: number, d: number, rows: number): number {
-  const p = chiSquareSf(d2, d);
+export function outlierPValue(d2: number, d: number, rows: number, referenceRows?: number): number {
+  const n = referenceRows;
+  const p = n !== undefined && n > d ? fSf(((n * (n - d)) / ((n * n - 1) * d)) * d2, d, n - d) : chiSquareSf(d2, d);
   if (!(p < 1) || rows <= 1) return p;
   return -Math.expm1(rows * Math.log1p(-p));
+}
+
+/** The law a model's p-values come from, as messages name it: `F(30, 426)` or `χ²(30)`. */
+export function outlierLaw(model: Pick<OutlierModel, 'd' | 'referenceRows'>): string {
+  const n = model.referenceRows;
+  return n !== null && n > model.d ? `F(${model.d}, ${n - model.d})` : `χ²(${model.d})`;
 }
 
 /** Creates the guards; see the module comment. */
@@ -106,7 +116,7 @@ export function createInferenceGuards(options: InferenceGuardsOptions): Inferenc
           const scorer = ref.outlier;
           if (scoring && scorer !== undefined && seen.scored > 0) {
             const distance = Math.sqrt(seen.maxDistanceSquared);
-            const p = outlierPValue(seen.maxDistanceSquared, scorer.d, seen.scored);
+            const p = outlierPValue(seen.maxDistanceSquared, scorer.d, seen.scored, scorer.referenceRows ?? undefined);
             metrics?.score(endpoint, version, distance);
             // a range rejection below takes precedence; the score above is kept either way
             if (seen.outOfRange === 0 || ranges !== 'reject') {
@@ -182,7 +192,7 @@ function outlierError(ref: GuardReference, seen: RowsInspection, distance: numbe
   const d = model?.d ?? 0;
   const covariance = model?.covariance ?? 'diagonal';
   return GuardErrors.SECURITY_INPUT_OUTLIER(
-    `row ${seen.maxRow} is an outlier: its Mahalanobis distance to the reference profile of ${ref.model}:${ref.version} is ${short(distance)} over ${d} feature${d === 1 ? '' : 's'} (${covariance} covariance), p-value ${shortP(p)} under χ²(${d}) for the farthest of ${seen.scored} row${seen.scored === 1 ? '' : 's'}, below security.inputGuards.outlier.rejectPValue ${threshold}`,
+    `row ${seen.maxRow} is an outlier: its Mahalanobis distance to the reference profile of ${ref.model}:${ref.version} is ${short(distance)} over ${d} feature${d === 1 ? '' : 's'} (${covariance} covariance), p-value ${shortP(p)} under ${model === undefined ? `χ²(${d})` : outlierLaw(model)} for the farthest of ${seen.scored} row${seen.scored === 1 ? '' : 's'}, below security.inputGuards.outlier.rejectPValue ${threshold}`,
     { details: { model: ref.model, version: ref.version, row: seen.maxRow, score: short(distance), pValue: shortP(p), features: d, covariance, rejectPValue: threshold } },
   );
 }

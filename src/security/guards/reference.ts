@@ -28,8 +28,10 @@ export interface GuardFeature {
 export interface OutlierModel {
   /** `full`: the profile's covariance (shrunk); `diagonal`: each feature's own variance only. */
   readonly covariance: 'full' | 'diagonal';
-  /** Dimensions (degrees of freedom of the χ² law). */
+  /** Dimensions (the first degrees of freedom of the distance's law). */
   readonly d: number;
+  /** Rows the full covariance was estimated from (n of the F(d, n − d) law); null for the diagonal. */
+  readonly referenceRows: number | null;
   /** Index into {@link GuardReference.features} of each dimension. */
   readonly dims: Int32Array;
   readonly mean: Float64Array;
@@ -106,7 +108,7 @@ function fullModel(profile: ReferenceProfile, byProfileIndex: ReadonlyMap<number
   let lambda = Math.min(1, Math.max(0, c.shrinkage));
   for (let attempt = 0; attempt <= SHRINKAGE_RETRIES; attempt++) {
     const factor = choleskyPacked(shrinkTowardDiagonal(c.matrix, d, lambda), d);
-    if (factor !== undefined) return { covariance: 'full', d, dims, mean: Float64Array.from(c.mean), factor, shrinkage: lambda };
+    if (factor !== undefined) return { covariance: 'full', d, dims, referenceRows: c.rows, mean: Float64Array.from(c.mean), factor, shrinkage: lambda };
     // not positive definite even shrunk (rounding, a near-constant feature): move toward the diagonal
     lambda = attempt === SHRINKAGE_RETRIES - 1 ? 1 : 1 - (1 - lambda) / 4;
   }
@@ -130,7 +132,7 @@ function diagonalModel(profile: ReferenceProfile, byProfileIndex: ReadonlyMap<nu
     std.push(f.std);
   });
   if (dims.length === 0) return undefined;
-  return { covariance: 'diagonal', d: dims.length, dims: Int32Array.from(dims), mean: Float64Array.from(mean), factor: Float64Array.from(std), shrinkage: 1 };
+  return { covariance: 'diagonal', d: dims.length, referenceRows: null, dims: Int32Array.from(dims), mean: Float64Array.from(mean), factor: Float64Array.from(std), shrinkage: 1 };
 }
 
 /** What one request's rows showed. */

@@ -12,6 +12,7 @@ import {
   compileInputGuardOptions,
   compileOutputOptions,
   createInferenceGuards,
+  outlierLaw,
   outlierPValue,
   topKOutputs,
   type GuardAction,
@@ -219,7 +220,7 @@ describe('range and outlier checks', () => {
   test('outlier.rejectPValue refuses with the row, the distance and the p-value; flagPValue flags', () => {
     const rejecting = guardsWith({ outlier: { rejectPValue: 1e-6 } });
     const error = refused(() => rejecting.guards.forEndpoint('ep').check('ep', 'm', 3, request([[0, 0, 0], [1, -2, 0]])), 'SECURITY_INPUT_OUTLIER');
-    assert.match(error.message, /^row 1 is an outlier: its Mahalanobis distance to the reference profile of m:3 is [\d.]+ over 3 features \(full covariance\), p-value [\d.e-]+ under χ²\(3\) for the farthest of 2 rows/);
+    assert.match(error.message, /^row 1 is an outlier: its Mahalanobis distance to the reference profile of m:3 is [\d.]+ over 3 features \(full covariance\), p-value [\d.e-]+ under F\(3, \d+\) for the farthest of 2 rows/);
     assert.deepEqual(rejecting.metrics.counts, ['ep/3 outlier reject']);
     const flagging = guardsWith({ outlier: { flagPValue: 1e-3, inResponse: false } });
     const p = flagging.guards.forEndpoint('ep').check('ep', 'm', 3, request([[1, -2, 0]]));
@@ -234,6 +235,20 @@ describe('range and outlier checks', () => {
     assert.ok(Math.abs(outlierPValue(d2, 3, 10) - (1 - 0.99 ** 10)) < 1e-12);
     assert.equal(outlierPValue(0, 3, 5), 1);
     assert.ok(outlierPValue(1e6, 3, 1000) === 0);
+  });
+
+  test('with a covariance estimated from n rows the p-value follows the prediction law F(d, n − d), heavier than χ²(d)', () => {
+    // scipy: D² at which n(n − d)/((n² − 1)d) · D² has F(3, 37) tail 0.01, for n = 40
+    const d2 = 14.130211049133239;
+    assert.ok(Math.abs(outlierPValue(d2, 3, 1, 40) - 0.01) < 1e-10, String(outlierPValue(d2, 3, 1, 40)));
+    assert.ok(Math.abs(outlierPValue(d2, 3, 10, 40) - (1 - 0.99 ** 10)) < 1e-9);
+    // the breast-cancer example's shape: 456 reference rows, 30 features, D² = 60
+    assert.ok(Math.abs(outlierPValue(60, 30, 1, 456) / 0.004188478599465155 - 1) < 1e-9, 'scipy.stats.f.sf');
+    assert.ok(Math.abs(outlierPValue(60, 30, 1) / 0.0009206823961486636 - 1) < 1e-9, 'χ²(30) without n, as before');
+    // n ≤ d leaves no degrees of freedom for F: χ² it is
+    assert.equal(outlierPValue(60, 30, 1, 30), outlierPValue(60, 30, 1));
+    assert.equal(outlierLaw({ d: 30, referenceRows: 456 }), 'F(30, 426)');
+    assert.equal(outlierLaw({ d: 30, referenceRows: null }), 'χ²(30)');
   });
 
   test('per-endpoint overrides: one endpoint rejects while the server flags', () => {

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   chiSquareCdf,
   chiSquareSf,
+  fSf,
   kolmogorovCdf,
   kolmogorovSf,
   normalCdf,
@@ -33,6 +34,31 @@ describe('chi-square', () => {
     }
     assert.equal(chiSquareSf(0, 3), 1);
     assert.ok(Number.isNaN(chiSquareSf(1, 0)));
+  });
+});
+
+describe('Fisher F', () => {
+  test('the survival function matches scipy.stats.f.sf, table values and far tails included', () => {
+    const cases: [number, number, number, number][] = [
+      [3.3258, 5, 10, 0.05000140148269155],
+      [5.8489, 2, 20, 0.010000201432910262],
+      [161.4476, 1, 1, 0.05000000598309208],
+      [1.868, 30, 426, 0.004201212313367398],
+      [0.5, 3, 7, 0.6940363875688136],
+      [40, 30, 426, 1.3332187575453442e-104],
+      [0.001, 4, 9, 0.9999975602574956],
+      [2.0, 1, 1e6, 0.1572995184079021],
+      [15, 10, 1000, 3.634135638709712e-25],
+    ];
+    // the continued fraction loses about d2·ε of relative accuracy: 1e-10 holds up to d2 ≈ 1e5
+    for (const [x, d1, d2, sf] of cases) assertClose(fSf(x, d1, d2), sf, d2 > 1e5 ? 1e-9 : 1e-10, 0, `f.sf(${x}, ${d1}, ${d2})`);
+  });
+  test('F(1, ν) is t² and F(d, ν) tends to χ²(d)/d; edges and bad arguments', () => {
+    assertClose(fSf(2.5 * 2.5, 1, 12), studentTTwoSidedPValue(2.5, 12), 1e-12, 0, 'F(1, 12) at t² = two-sided t');
+    assertClose(fSf(1.5, 8, 1e9), chiSquareSf(12, 8), 1e-6, 0, 'F(8, 1e9) at x = χ²(8) at 8x');
+    assert.equal(fSf(0, 3, 4), 1);
+    assert.equal(fSf(Infinity, 3, 4), 0);
+    assert.ok(Number.isNaN(fSf(1, 0, 4)) && Number.isNaN(fSf(1, 3, -1)) && Number.isNaN(fSf(Number.NaN, 3, 4)));
   });
 });
 
