@@ -11,6 +11,10 @@
  * - payload: off, with the payload log on — the recording the target's parenthesis names
  *   (metadata for every request, bodies sampled at 1 %) and nothing else.
  *
+ * The input guards (docs/security.md) are off in every mode: they read the same reference profile,
+ * so on would otherwise also pay a security check (ranges and the outlier score, three more answer
+ * parameters) that off, without a profile, never runs. They are security, not recording.
+ *
  * Each round runs every mode once, after a warm-up, in an order that turns from round to round, so
  * drift in the machine's state affects all alike and no mode always runs first; each figure is the
  * median over rounds of mode ÷ off of the same round.
@@ -50,6 +54,9 @@ export interface RecordingBenchReport {
 }
 
 const ENDPOINT = 'breast-cancer';
+
+/** Every mode: the profile-based input guards off, so that on and off differ by monitoring only. */
+const GUARDS_OFF: NodeJS.ProcessEnv = { SLIPWAY_SECURITY_INPUT_GUARDS_RANGES: 'off', SLIPWAY_SECURITY_INPUT_GUARDS_OUTLIER_ENABLED: 'false' };
 
 const OFF_ENV: NodeJS.ProcessEnv = {
   SLIPWAY_MONITORING_PREDICTIONS_ENABLED: 'false',
@@ -98,7 +105,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   const body = oneRowBody(join(root, 'examples', 'models', ENDPOINT, 'request.json'), join(tmp, 'body.json'));
   const start = (name: string, env: NodeJS.ProcessEnv): Promise<ServerProcess> =>
     // the autoscaler off on both: a replica added in one run and not another would swamp the difference measured
-    startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], { SLIPWAY_LOG_LEVEL: 'warn', SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false', ...env });
+    startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], { SLIPWAY_LOG_LEVEL: 'warn', SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false', ...GUARDS_OFF, ...env });
   // each data directory gets the model and its endpoint once; later starts serve what they hold
   const deploy = async (url: string): Promise<void> => {
     const client = createControlClient({ baseUrl: url, apiKey: BENCH_ADMIN_KEY });
@@ -217,7 +224,7 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
   return [
     '### Recording cost',
     '',
-    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the modes run once per round in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off run of its round. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
+    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon), ${r.runs} runs of ${r.seconds} s per mode after a warm-up, the modes run once per round in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off run of its round. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. The profile-based input guards (a security check, not recording) are off in every mode, so that on and off differ by monitoring only. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
     '| monitoring | throughput (median) |',
     '| --- | --- |',
