@@ -110,9 +110,10 @@ test('inspect reads an ONNX file without a server', async () => {
 
 test('output piped into a reader that closes early (slipway … | head) ends quietly with exit 0', async () => {
   const { spawn } = await import('node:child_process');
-  // a long table: many versions of one model
-  for (let k = 10; k < 40; k++) await s.push('many', addModel(k));
-  const child = spawn(process.execPath, [bin, '--server', s.url, '--api-key', TEST_ADMIN_KEY, 'models', 'show', 'many'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // a table far longer than a pipe's buffer (64 KiB), so the CLI is still writing when the reader goes
+  const rows = Array.from({ length: 5000 }, (_, i) => `${i},${i + 1},${i + 2},${i + 3}`);
+  writeFileSync(join(dir, 'many-rows.csv'), `a,b,c,d\n${rows.join('\n')}\n`);
+  const child = spawn(process.execPath, [bin, '--server', s.url, '--api-key', TEST_ADMIN_KEY, 'predict', 'adder', '--data', 'many-rows.csv'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // read the first chunk, then close our end of the pipe, as `head -1` does
