@@ -10,6 +10,7 @@
  *   operators that keep channels apart (activations, pooling, batch normalisation, a constant
  *   bias or scale) is pruned; every other layer is reported as skipped with the reason.
  */
+import { describe } from '../core/index.js';
 import { longToNumber, tensorDims, type onnx } from '../onnx/index.js';
 import { OptimizeErrors } from './errors.js';
 import {
@@ -80,13 +81,6 @@ export interface PruneReport {
 
 const DEFAULT_MIN_ELEMENTS = 16;
 const OPTION_KEYS = ['sparsity', 'structured', 'minElements'] as const;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return JSON.stringify(value) ?? typeof value;
-}
 
 /** Checks the options once, listing every problem with its field. */
 function resolveOptions(options: unknown): Required<PruneOptions> {

@@ -14,6 +14,7 @@
  *
  * Weights are quantised symmetrically (zero point 0, range ±127), per output channel by default.
  */
+import { describe } from '../core/index.js';
 import { type onnx, tensorByteSize, tensorDims } from '../onnx/index.js';
 import { OptimizeErrors } from './errors.js';
 import {
@@ -116,13 +117,6 @@ const UINT8_ZERO_POINT = 128;
 
 const DEFAULT_MIN_ELEMENTS = 16;
 const OPTION_KEYS = ['mode', 'perChannel', 'minElements'] as const;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  return JSON.stringify(value) ?? typeof value;
-}
 
 function invalidOptions(what: string, problems: { field: string; message: string }[]): never {
   throw OptimizeErrors.OPTIMIZE_INVALID_OPTIONS(`${what}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, {
@@ -322,6 +316,22 @@ function rewriteDynamic(r: Rewrite): void {
   r.graph.node = out;
 }
 
+/**
+ * The integer product back to float: Cast, then × (activation scale × weight scale). The result is
+ * `output` itself, or a fresh name when a bias is still to be added; returns that name.
+ */
+function rescale(r: Rewrite, label: string, output: string, integer: string, activationScale: string, weightScale: string, biased: boolean, emit: onnx.INodeProto[]): string {
+  const asFloat = r.names.fresh(`${output}_float`);
+  const scale = r.names.fresh(`${output}_scale`);
+  const scaled = biased ? r.names.fresh(`${output}_unbiased`) : output;
+  emit.push(
+    makeNode('Cast', r.names.fresh(`${label}_cast`), [integer], [asFloat], [intAttribute('to', 1)]),
+    makeNode('Mul', r.names.fresh(`${label}_scales`), [activationScale, weightScale], [scale]),
+    makeNode('Mul', r.names.fresh(`${label}_rescale`), [asFloat, scale], [scaled]),
+  );
+  return scaled;
+}
+
 /** The activation's DynamicQuantizeLinear, made once per activation (two layers reading one input share it). */
 function quantizeActivation(r: Rewrite, input: string, label: string, activations: Map<string, QuantizedActivation>, emit: onnx.INodeProto[]): QuantizedActivation {
   const known = activations.get(input);
@@ -392,15 +402,8 @@ function dynamicMatMul(r: Rewrite, node: onnx.INodeProto, label: string, activat
   const emit: onnx.INodeProto[] = [];
   const act = quantizeActivation(r, a, label, activations, emit);
   const integer = r.names.fresh(`${output}_integer`);
-  const asFloat = r.names.fresh(`${output}_float`);
-  const scale = r.names.fresh(`${output}_scale`);
-  const scaled = hasBias ? r.names.fresh(`${output}_unbiased`) : output;
-  emit.push(
-    makeNode('MatMulInteger', r.names.fresh(`${label}_matmul_integer`), [act.q, qTensor.name ?? '', act.zeroPoint], [integer]),
-    makeNode('Cast', r.names.fresh(`${label}_cast`), [integer], [asFloat], [intAttribute('to', 1)]),
-    makeNode('Mul', r.names.fresh(`${label}_scales`), [act.scale, scaleTensor.name ?? ''], [scale]),
-    makeNode('Mul', r.names.fresh(`${label}_rescale`), [asFloat, scale], [scaled]),
-  );
+  emit.push(makeNode('MatMulInteger', r.names.fresh(`${label}_matmul_integer`), [act.q, qTensor.name ?? '', act.zeroPoint], [integer]));
+  const scaled = rescale(r, label, output, integer, act.scale, scaleTensor.name ?? '', hasBias, emit);
   if (hasBias && c) {
     let bias = c;
     if (beta !== 1) {
@@ -461,16 +464,9 @@ function dynamicConv(r: Rewrite, node: onnx.INodeProto, label: string, activatio
   const emit: onnx.INodeProto[] = [];
   const act = quantizeActivation(r, x, label, activations, emit);
   const integer = r.names.fresh(`${output}_integer`);
-  const asFloat = r.names.fresh(`${output}_float`);
-  const scale = r.names.fresh(`${output}_scale`);
-  const scaled = biasTensor ? r.names.fresh(`${output}_unbiased`) : output;
   // ConvInteger takes the same attributes as Conv (auto_pad, dilations, group, kernel_shape, pads, strides)
-  emit.push(
-    makeNode('ConvInteger', r.names.fresh(`${label}_conv_integer`), [act.q, qTensor.name ?? '', act.zeroPoint, zeroTensor.name ?? ''], [integer], node.attribute ?? []),
-    makeNode('Cast', r.names.fresh(`${label}_cast`), [integer], [asFloat], [intAttribute('to', 1)]),
-    makeNode('Mul', r.names.fresh(`${label}_scales`), [act.scale, scaleTensor.name ?? ''], [scale]),
-    makeNode('Mul', r.names.fresh(`${label}_rescale`), [asFloat, scale], [scaled]),
-  );
+  emit.push(makeNode('ConvInteger', r.names.fresh(`${label}_conv_integer`), [act.q, qTensor.name ?? '', act.zeroPoint, zeroTensor.name ?? ''], [integer], node.attribute ?? []));
+  const scaled = rescale(r, label, output, integer, act.scale, scaleTensor.name ?? '', biasTensor !== undefined, emit);
   if (biasTensor && bias) {
     const reshaped = newTensor(r.names.fresh(`${bias}_per_channel`), 'FLOAT', channelDims, readFloats(biasTensor));
     r.newInitializers.push(reshaped);

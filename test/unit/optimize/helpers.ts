@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { trainExample, type ExampleName, type TrainedExample } from '../../../src/examples/index.js';
 import type { onnx} from '../../../src/onnx/index.js';
 import { readTensorData, tensorDims } from '../../../src/onnx/index.js';
+import { createSeededRandom } from '../../../src/stats/index.js';
 
 const dataDir = fileURLToPath(new URL('../../../examples/data/', import.meta.url));
 
@@ -124,14 +125,8 @@ export function opTypes(model: onnx.IModelProto): string[] {
   return (model.graph?.node ?? []).map((n) => n.opType ?? '');
 }
 
-/** A deterministic pseudo-random generator (mulberry32) for test inputs and weights. */
+/** A deterministic pseudo-random generator for test inputs and weights: the product's mulberry32. */
 export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createSeededRandom(seed);
+  return () => random.next();
 }
