@@ -4,7 +4,7 @@
  * cost at concurrency 64 (monitoring on, and the payload log alone, against off; bodies sampled at 1 %; target ≤ 5 %). Writes the
  * `monitoring` section of docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks and one short run per
  * mode, written to bench/out/benchmarks-monitoring.md). BENCH_RUNS and BENCH_SECONDS set the
- * recording rounds (default 5, each mode 10 s per round).
+ * recording rounds (default 15, each mode one 4 s turn per round).
  */
 import { join } from 'node:path';
 import { root } from '../lib/harness.js';
@@ -51,8 +51,8 @@ function markdown(r: DriftBenchReport, recording: RecordingBenchReport, command:
 const report = runDriftCheckBench(QUICK ? 3 : undefined);
 console.log(renderDriftBench(report));
 const recording = await runRecordingBench({
-  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5)),
-  seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10)),
+  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 15)),
+  seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 4)),
   warmupSeconds: QUICK ? 2 : 5,
   log: (m) => console.log(m),
 });

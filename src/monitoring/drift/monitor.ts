@@ -14,7 +14,7 @@
  * the latest results feed the Prometheus gauges and alerts (`latest`). Every closed window is
  * checked once and the result kept in the {@link DriftResultStore} (`history`).
  */
-import { systemClock, toPlatformError, type Clock, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
+import { float16BitsToNumber, systemClock, toPlatformError, type Clock, type Datatype, type Logger, type Tensor, type TimerHandle } from '../../core/index.js';
 import { labelText, predictedRow, resolveSummaryOptions } from '../predictions/summary.js';
 import type { ReferenceProfile } from '../profiles/types.js';
 import { checkDrift } from './check.js';
@@ -116,6 +116,8 @@ type Entry =
       /** Scratch of observe, one slot per feature: its tensor in the request, and a row's value. */
       readonly sources: (Tensor | undefined)[];
       readonly values: DriftValue[];
+      /** A row's values when every feature's tensor holds plain numbers: unboxed, so a row allocates nothing. */
+      readonly numbers: Float64Array;
     };
 
 /** Where a profiled feature is read from in a request. */
@@ -185,6 +187,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       plan: profile.features.map((f) => ({ input: f.input, column: f.column })),
       sources: new Array<Tensor | undefined>(n).fill(undefined),
       values: new Array<DriftValue>(n).fill(null),
+      numbers: new Float64Array(n),
     };
   };
 
@@ -274,16 +277,26 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
         const rows = first === undefined ? 0 : first.shape.length === 0 ? 1 : (first.shape[0] ?? 0);
         const predicting = entry.profile.predictions !== null;
         // per request: each feature's tensor, found by name (features of one input come together)
-        const { plan, sources, values } = entry;
+        const { plan, sources, values, numbers } = entry;
+        let plain = true;
         for (let j = 0; j < plan.length; j++) {
           const input = (plan[j] as FeatureSource).input;
-          sources[j] = j > 0 && (plan[j - 1] as FeatureSource).input === input ? sources[j - 1] : tensorNamed(inputs, input);
+          const source = j > 0 && (plan[j - 1] as FeatureSource).input === input ? sources[j - 1] : tensorNamed(inputs, input);
+          sources[j] = source;
+          plain &&= source !== undefined && PLAIN_NUMBERS.has(source.datatype) && ArrayBuffer.isView(source.data);
         }
         for (let r = 0; r < rows; r++) {
           // one array per window, filled per row: the window copies the values out
-          for (let j = 0; j < plan.length; j++) values[j] = valueAt(sources[j], r, (plan[j] as FeatureSource).column);
+          let row: ArrayLike<DriftValue>;
+          if (plain) {
+            for (let j = 0; j < plan.length; j++) numbers[j] = numberAt(sources[j] as Tensor, r, (plan[j] as FeatureSource).column);
+            row = numbers;
+          } else {
+            for (let j = 0; j < plan.length; j++) values[j] = valueAt(sources[j], r, (plan[j] as FeatureSource).column);
+            row = values;
+          }
           const p = predicting ? predictedRow(outputs, r, EVERY_ROW) : null;
-          entry.window.add(values, p === null ? undefined : labelText(p.value));
+          entry.window.add(row, p === null ? undefined : labelText(p.value));
         }
       } catch (error) {
         // a request the profile does not describe (another layout) is skipped, never failed
@@ -360,12 +373,24 @@ function tensorNamed(inputs: readonly Tensor[], name: string): Tensor | undefine
   return undefined;
 }
 
-/** Row `row`'s value of a feature: column `column` of a [batch, k] input, or the value of a [batch] input. */
+/** Datatypes whose typed arrays hold the numbers they mean (not FP16's bit patterns, not 64-bit BigInts); BOOL, rare in inputs, takes the general path. */
+const PLAIN_NUMBERS: ReadonlySet<Datatype> = new Set(['FP32', 'FP64', 'INT8', 'INT16', 'INT32', 'UINT8', 'UINT16', 'UINT32']);
+
+/** Where row `row`'s value of a feature is: column `column` of a [batch, k] input, or the value of a [batch] input. */
+function indexOf(tensor: Tensor, row: number, column: number | null): number {
+  return column === null ? row : row * (tensor.shape[1] ?? 1) + column;
+}
+
+/** Row `row`'s value of a feature whose tensor holds {@link PLAIN_NUMBERS} (undefined past its end, as NaN: missing). */
+function numberAt(tensor: Tensor, row: number, column: number | null): number {
+  return (tensor.data as ArrayLike<number>)[indexOf(tensor, row, column)] ?? NaN;
+}
+
+/** Row `row`'s value of a feature, as a number, text, bigint or boolean; null when missing. */
 function valueAt(tensor: Tensor | undefined, row: number, column: number | null): DriftValue {
   if (tensor === undefined) return null;
-  const width = column === null ? 1 : (tensor.shape[1] ?? 1);
-  const index = row * width + (column ?? 0);
-  const data = tensor.data as ArrayLike<unknown>;
-  const v = data[index];
+  const v = (tensor.data as ArrayLike<unknown>)[indexOf(tensor, row, column)];
+  // half precision arrives as its bit patterns
+  if (tensor.datatype === 'FP16' && typeof v === 'number') return float16BitsToNumber(v);
   return typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint' || typeof v === 'boolean' ? v : null;
 }

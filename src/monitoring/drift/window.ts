@@ -79,7 +79,7 @@ export interface DriftWindow {
    * undefined when missing); `predicted` is the row's predicted label or value, when known.
    * Throws MONITORING_DRIFT_INVALID_ROW when the row has the wrong length.
    */
-  add(values: readonly DriftValue[], predicted?: DriftValue): void;
+  add(values: ArrayLike<DriftValue>, predicted?: DriftValue): void;
   /** Adds a label that arrived for a prediction (feedback) to the open window's performance. */
   addLabel(predicted: DriftValue, actual: DriftValue): void;
   /** The open window, as a check needs it (closing it first if it has expired). */

@@ -6,7 +6,9 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { RAW_BODY } from './raw-body.js';
-import type { PayloadRecorder, PayloadRoute } from './types.js';
+import type { PayloadCapture, PayloadRecorder, PayloadRoute } from './types.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The Open Inference Protocol routes recorded, as Fastify names them (`req.routeOptions.url`). */
 export const INFERENCE_ROUTES: readonly string[] = Object.freeze(['/v2/models/:name/infer', '/v2/models/:name/versions/:version/infer']);
@@ -59,7 +61,8 @@ export function payloadLogHooks(options: PayloadLogHooksOptions): FastifyPluginC
           const q = req.url.indexOf('?');
           const requestBody = req[RAW_BODY];
           const responseBody = req[RESPONSE_BODY];
-          log.record({
+          // one literal of one shape, bodies or not: conditional spreads cost more than the rest of the hook
+          const capture: Mutable<PayloadCapture> = {
             requestId: req.id,
             endpoint: typeof params.name === 'string' ? params.name : '',
             model: route?.model ?? null,
@@ -69,9 +72,10 @@ export function payloadLogHooks(options: PayloadLogHooksOptions): FastifyPluginC
             status: reply.statusCode,
             method: req.method,
             path: q < 0 ? req.url : req.url.slice(0, q),
-            ...(requestBody === undefined ? {} : { requestBody }),
-            ...(responseBody === undefined ? {} : { responseBody }),
-          });
+          };
+          if (requestBody !== undefined) capture.requestBody = requestBody;
+          if (responseBody !== undefined) capture.responseBody = responseBody;
+          log.record(capture);
         } catch {
           // recording must never disturb serving; the recorder itself never throws, routeOf might
         }

@@ -37,7 +37,7 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The value of element `i` as a JS number or string; 64-bit integers beyond 2^53 become strings. */
-function elementAt(datatype: Datatype, data: TensorData, i: number): number | string {
+export function elementAt(datatype: Datatype, data: TensorData, i: number): number | string {
   const raw = data[i];
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'bigint') return raw >= MIN_SAFE && raw <= MAX_SAFE ? Number(raw) : raw.toString();
@@ -46,23 +46,40 @@ function elementAt(datatype: Datatype, data: TensorData, i: number): number | st
 }
 
 /** Floats as JSON can hold them: single and half precision rounded to what they carry (7 digits), non-finite as null. */
-function floatValue(datatype: Datatype, x: number): number | null {
+export function floatValue(datatype: Datatype, x: number): number | null {
   if (!Number.isFinite(x)) return null;
   return datatype === 'FP64' ? x : Number(x.toPrecision(7));
 }
 
-function kindOf(t: Tensor, rowWidth: number, maxRowWidth: number): OutputKind {
-  if (rowWidth === 1) return FLOATS.has(t.datatype) ? 'value' : 'label';
-  if (rowWidth >= 2 && rowWidth <= maxRowWidth && t.datatype !== 'BYTES') return 'scores';
-  return 'tensor';
+/** Whether a datatype's values are floats (summarised rounded, as `value` when one per row). */
+export function isFloatDatatype(datatype: Datatype): boolean {
+  return FLOATS.has(datatype);
 }
 
-/** The column of row `row`'s highest score; -1 when none is a number. NaN never wins; the first of equal maxima does. */
-function argmaxOfRow(t: Tensor, row: number, rowWidth: number): number {
+/**
+ * How an output is summarised: by the width of its rows (`rowWidth`: 1 for scalars and vectors, the
+ * second dimension of a matrix, -1 for rank ≥ 3), and `tensor` — datatype and shape only — when its
+ * `length` elements cannot hold its `rows` rows (a malformed tensor is never read past its data).
+ */
+export function outputKind(datatype: Datatype, rows: number, rowWidth: number, length: number, maxRowWidth: number): OutputKind {
+  let kind: OutputKind;
+  if (rowWidth === 1) kind = FLOATS.has(datatype) ? 'value' : 'label';
+  else if (rowWidth >= 2 && rowWidth <= maxRowWidth && datatype !== 'BYTES') kind = 'scores';
+  else return 'tensor';
+  return length < rows * rowWidth ? 'tensor' : kind;
+}
+
+/** The width of an output's rows by its shape: 1 for scalars and vectors, the second dimension of a matrix, -1 for rank ≥ 3. */
+export function rowWidthOf(rank: number, second: number | undefined): number {
+  return rank <= 1 ? 1 : rank === 2 ? (second ?? 0) : -1;
+}
+
+/** The column of the highest of `rowWidth` scores at `data[start …]`; -1 when none is a number. NaN never wins; the first of equal maxima does. */
+export function argmaxAt(datatype: Datatype, data: TensorData, start: number, rowWidth: number): number {
   let best = -1;
   let top = -Infinity;
   for (let c = 0; c < rowWidth; c++) {
-    const x = Number(elementAt(t.datatype, t.data, row * rowWidth + c));
+    const x = Number(elementAt(datatype, data, start + c));
     if (x > top) {
       top = x;
       best = c;
@@ -81,14 +98,9 @@ function rowsOf(t: Tensor): number {
 /** `length`: how many elements the output had, when `t.data` holds only the rows a summary reads (a captured copy). */
 function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions, length: number = t.data.length): OutputSummary {
   const shape = [...t.shape];
-  const rank = shape.length;
   const rows = rowsOf(t);
-  // Width of one row: 1 for scalars and vectors (one element per row), the second dimension of a
-  // matrix; -1 (no per-row summary) for rank ≥ 3.
-  const rowWidth = rank <= 1 ? 1 : rank === 2 ? (shape[1] ?? 0) : -1;
-  let kind = kindOf(t, rowWidth, o.maxRowWidth);
-  // never read past the data (a malformed tensor is summarised by its shape alone)
-  if (kind !== 'tensor' && length < rows * rowWidth) kind = 'tensor';
+  const rowWidth = rowWidthOf(shape.length, shape[1]);
+  const kind = outputKind(t.datatype, rows, rowWidth, length, o.maxRowWidth);
   // Built by assignment, not object spread: spreads of varying shapes cost microseconds per
   // request on the hot path (measured), plain stores cost nanoseconds.
   const summary: MutableSummary = { name: t.name, datatype: t.datatype, shape, kind };
@@ -101,7 +113,7 @@ function summarizeTensor(t: Tensor, o: ResolvedSummaryOptions, length: number = 
     const scores: (number | null)[] = [];
     const isFloat = FLOATS.has(t.datatype);
     for (let r = 0; r < kept; r++) {
-      const best = argmaxOfRow(t, r, rowWidth);
+      const best = argmaxAt(t.datatype, t.data, r * rowWidth, rowWidth);
       const top = best < 0 ? -Infinity : Number(elementAt(t.datatype, t.data, r * rowWidth + best));
       values.push(best < 0 ? null : best);
       scores.push(best < 0 ? null : isFloat ? floatValue(t.datatype, top) : top);
@@ -139,7 +151,7 @@ export function resolveSummaryOptions(options: OutputSummaryOptions): ResolvedSu
 }
 
 /** The prediction of a one-row response: first label output, else first scores argmax, else first value. */
-const PREDICTION_ORDER = ['label', 'scores', 'value'] as const;
+export const PREDICTION_ORDER = ['label', 'scores', 'value'] as const;
 
 function predictedOf(tensors: readonly OutputSummary[]): PredictedValue | null {
   return predictedAt(tensors, 0);
@@ -205,7 +217,7 @@ function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOpt
 }
 
 /** JSON of an array of scalars. */
-function scalarsJson(values: readonly (string | number | null)[]): string {
+export function scalarsJson(values: readonly (string | number | null)[]): string {
   let out = '[';
   for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + jsonScalar(values[i] ?? null);
   return `${out}]`;
@@ -232,14 +244,12 @@ export function outputsSummaryJson(summary: OutputsSummary): string {
 
 /** The value output `t` gives row `row` under the kind its summary would have, or null; reads only that row. */
 function rowValue(t: Tensor, row: number, o: ResolvedSummaryOptions, want: OutputKind): string | number | null {
-  const rank = t.shape.length;
   const rows = rowsOf(t);
-  const rowWidth = rank <= 1 ? 1 : rank === 2 ? (t.shape[1] ?? 0) : -1;
-  let kind = kindOf(t, rowWidth, o.maxRowWidth);
-  if (kind !== 'tensor' && t.data.length < rows * rowWidth) kind = 'tensor';
+  const rowWidth = rowWidthOf(t.shape.length, t.shape[1]);
+  const kind = outputKind(t.datatype, rows, rowWidth, t.data.length, o.maxRowWidth);
   if (kind !== want || row >= Math.min(rows, o.maxRows)) return null;
   if (kind === 'scores') {
-    const best = argmaxOfRow(t, row, rowWidth);
+    const best = argmaxAt(t.datatype, t.data, row * rowWidth, rowWidth);
     return best < 0 ? null : best;
   }
   const x = elementAt(t.datatype, t.data, row * rowWidth);

@@ -21,9 +21,9 @@ import {
 } from '../../monitoring/index.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
-import { preparePredictionInsert, recordRows } from './prediction-insert.js';
+import { encodedRows, preparePredictionInsert } from './prediction-insert.js';
 import type { PredictionWriter } from './prediction-writer.js';
-import { readTape, type PredictionTape } from '../../monitoring/predictions/tape.js';
+import { encodeRecord, encodeTape, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { MONITORING_COMPONENT, monitoringMigrations } from './monitoring-migrations.js';
 
 export interface SqliteMonitoringStoreOptions {
@@ -189,10 +189,10 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
 
   // prepared on first use: a store whose records go through a writer never needs it
   let insertHere: ReturnType<typeof preparePredictionInsert> | undefined;
-  const insertInProcess = (records: readonly PredictionRecord[]): InsertPredictionsResult => {
+  const insertInProcess = (records: readonly EncodedPrediction[]): InsertPredictionsResult => {
     insertHere ??= preparePredictionInsert(db);
     const insert = insertHere;
-    return writeTransaction(db, () => insert(records.length, recordRows(records)));
+    return writeTransaction(db, () => insert(records.length, encodedRows(records)));
   };
   const writer = options.writer;
   const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
@@ -202,11 +202,11 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     migration,
 
     async insertPredictions(records) {
-      return insertInProcess(records);
+      return insertInProcess(records.map(encodeRecord));
     },
 
     // with a writer, tapes are read and written on its thread; the copy kept for a dead thread is read here
-    ...(writer === undefined ? {} : { insertTape: (tape: PredictionTape) => writer.insertTape(tape, (t) => insertInProcess(readTape(t))) }),
+    ...(writer === undefined ? {} : { insertTape: (tape: PredictionTape) => writer.insertTape(tape, (t) => insertInProcess(encodeTape(t))) }),
 
     async getPredictions(requestId) {
       return (sql.byRequest.all(requestId) as PredictionRow[]).map(toRecord);

@@ -3,8 +3,8 @@
  * prediction writer's worker thread run, so the two cannot disagree about a row.
  */
 import type { InsertPredictionsResult } from '../../monitoring/ports.js';
-import { labelText, outputsSummaryJson } from '../../monitoring/predictions/summary.js';
-import { SHADOW_VARIANT, type PredictionRecord } from '../../monitoring/types.js';
+import type { EncodedPrediction } from '../../monitoring/predictions/tape.js';
+import { SHADOW_VARIANT } from '../../monitoring/types.js';
 import type { SqliteDatabase } from './database.js';
 
 /** Records per multi-row INSERT (11 parameters each, well under SQLite's limit of 32,766). */
@@ -18,23 +18,11 @@ const insertSql = (rows: number): string =>
 /** Appends record `i`'s 11 column values to `args`, in the statement's order. */
 export type RowWriter = (args: unknown[], i: number) => void;
 
-/** The rows of prediction records. */
-export function recordRows(records: readonly PredictionRecord[]): RowWriter {
+/** The rows of encoded prediction records (see encodeTape and encodeRecord). */
+export function encodedRows(records: readonly EncodedPrediction[]): RowWriter {
   return (args, i) => {
-    const r = records[i] as PredictionRecord;
-    args.push(
-      r.requestId,
-      r.variant === SHADOW_VARIANT ? 1 : 0,
-      r.at,
-      r.endpoint,
-      r.model,
-      r.version,
-      r.variant,
-      r.latencyMs,
-      r.status,
-      r.outputs.predicted === null ? null : labelText(r.outputs.predicted.value),
-      outputsSummaryJson(r.outputs),
-    );
+    const r = records[i] as EncodedPrediction;
+    args.push(r.requestId, r.variant === SHADOW_VARIANT ? 1 : 0, r.at, r.endpoint, r.model, r.version, r.variant, r.latencyMs, r.status, r.predicted, r.outputsJson);
   };
 }
 

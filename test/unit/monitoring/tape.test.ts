@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createFakeClock, type Tensor } from '../../../src/core/index.js';
 import { createPredictionRecorder, summarizeOutputs, type InsertPredictionsResult, type MonitoringStore, type PredictionInput, type PredictionRecord } from '../../../src/monitoring/index.js';
-import { createTapeWriter, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
+import { createTapeWriter, encodeRecord, encodeTape, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
 import { createMemoryMonitoringStore } from '../../../src/storage/index.js';
 import { outputsGenerator, probabilities, rid, T0 } from './fixtures.js';
 
@@ -48,6 +48,45 @@ describe('prediction tape', () => {
         assert.deepEqual(records[k], expected, `record ${k}`);
       });
     }
+  });
+
+  test('encodes every record as the store writes it, the same text as its summary encoded, for 4,000 generated responses', () => {
+    const { pick, tensor } = outputsGenerator(13);
+    let direct = 0;
+    for (const options of [{}, { maxRows: 4, maxOutputs: 3, maxStringLength: 3, maxRowWidth: 2 }, { maxRows: 1, maxOutputs: 1 }]) {
+      const writer = createTapeWriter(options);
+      for (let k = 0; k < (options.maxRows === 1 ? 2000 : 1000); k++) {
+        const numeric = pick([true, true, false]);
+        const outputs: Tensor[] | undefined = pick([true, true, true, false]) ? Array.from({ length: pick([1, 1, 2, 5]) }, (_, i) => (numeric ? numericTensor(tensor, i) : tensor(i))) : undefined;
+        writer.add({ requestId: rid(k), endpoint: 'fraud', model: pick([null, 'm']), version: pick([null, 3]), variant: pick(['stable', 'shadow']), latencyMs: 1.5, status: pick([200, 500]), ...(outputs === undefined ? {} : { outputs }) }, T0 + k);
+      }
+      const tape = writer.seal();
+      const expected = readTape(tape).map(encodeRecord);
+      const encoded = encodeTape(tape);
+      assert.equal(encoded.length, expected.length);
+      encoded.forEach((e, k) => assert.deepEqual(e, expected[k], `record ${k} with options ${JSON.stringify(options)}`));
+      direct += expected.filter((e) => e.predicted !== null).length;
+      // and across a thread boundary (the writer's case)
+      const moved = structuredClone(tape, { transfer: tapeTransferList(tape) });
+      assert.deepEqual(encodeTape(moved), expected);
+    }
+    assert.ok(direct > 1000, `${direct} records had a prediction: the generator exercised the common case`);
+  });
+
+  test('an encoded record carries its prediction as label text and its summary as JSON', () => {
+    const writer = createTapeWriter();
+    const outputs: Tensor[] = [
+      { name: 'label', datatype: 'INT64', shape: [1], data: BigInt64Array.from([2n ** 60n]) },
+      { name: 'probabilities', datatype: 'FP32', shape: [1, 3], data: Float32Array.from([0.1, 0.7, 0.2]) },
+    ];
+    writer.add({ requestId: rid(1), endpoint: 'e', model: 'm', version: 1, latencyMs: 2, status: 200, outputs }, T0);
+    writer.add({ requestId: rid(2), endpoint: 'e', latencyMs: 2, status: 404 }, T0);
+    const [a, b] = encodeTape(writer.seal());
+    assert.equal(a?.predicted, String(2n ** 60n), 'a 64-bit label beyond 2^53 keeps its digits');
+    assert.deepEqual(JSON.parse(a?.outputsJson ?? ''), summarizeOutputs(outputs));
+    assert.equal(JSON.parse(a?.outputsJson ?? '').tensors[1].scores[0], 0.7, 'single precision rounded to 7 digits');
+    assert.equal(b?.predicted, null);
+    assert.deepEqual(JSON.parse(b?.outputsJson ?? ''), summarizeOutputs(undefined));
   });
 
   test('outputs whose data is not the typed array of their datatype are summarised where recorded, and read back the same', () => {
@@ -132,3 +171,11 @@ describe('prediction tape memory', () => {
     assert.deepEqual(c?.outputs, summarizeOutputs([small]));
   });
 });
+
+/** A generated tensor of a numeric datatype (the generator's BYTES ones drawn again). */
+function numericTensor(tensor: (i: number) => Tensor, i: number): Tensor {
+  for (;;) {
+    const t = tensor(i);
+    if (t.datatype !== 'BYTES') return t;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createFakeClock, type Tensor } from '../../../../src/core/index.js';
+import { createFakeClock, float32ToFloat16Bits, type Tensor } from '../../../../src/core/index.js';
 import { createDriftMonitor } from '../../../../src/monitoring/drift/index.js';
 import { createSeededRandom } from '../../../../src/stats/index.js';
 import { makeProfile, normals, numericProfile } from './fixtures.js';
@@ -54,5 +54,28 @@ describe('drift monitor', () => {
     assert.doesNotThrow(() => monitor.observe('fraud', 'm', 1, [{ name: 'other', datatype: 'FP32', shape: [3, 2], data: new Float32Array(6) }], []));
     assert.doesNotThrow(() => monitor.observe('fraud', 'm', 1, request(5, 0), []));
     assert.equal((await monitor.report('fraud', 'm', 1)).current.window.rows, 8, 'rows without the profiled input count as missing values');
+  });
+
+  test('a feature reads the same whatever typed array carries it: FP32, FP64, half-precision bit patterns or plain numbers', async () => {
+    // values a half-precision float holds exactly
+    const rows = 400;
+    const values = Array.from({ length: rows * 2 }, (_, i) => (i % 2 === 0 ? 1 + ((i * 7) % 16) / 8 : ((i * 5) % 16) / 8 - 1));
+    const carriers: Tensor[] = [
+      { name: 'x', datatype: 'FP32', shape: [rows, 2], data: Float32Array.from(values) },
+      { name: 'x', datatype: 'FP64', shape: [rows, 2], data: Float64Array.from(values) },
+      { name: 'x', datatype: 'FP16', shape: [rows, 2], data: Uint16Array.from(values, (v) => float32ToFloat16Bits(v)) },
+      // not a typed array: read value by value
+      { name: 'x', datatype: 'FP64', shape: [rows, 2], data: values as unknown as Float64Array },
+    ];
+    const reports = [];
+    for (const x of carriers) {
+      const monitor = createDriftMonitor({ profile: async () => profile, clock: createFakeClock(0) });
+      monitor.profileChanged('m', 1, profile);
+      monitor.observe('fraud', 'm', 1, [x], []);
+      reports.push(await monitor.report('fraud', 'm', 1));
+    }
+    assert.equal(reports[0]?.current.window.rows, rows);
+    assert.deepEqual(reports[0]?.current.dataset.driftedFeatures, ['a', 'b'], 'discrete values unlike the normal reference: both drift');
+    for (let k = 1; k < reports.length; k++) assert.deepEqual(reports[k]?.current.features, reports[0]?.current.features, `carrier ${carriers[k]?.datatype} #${k}`);
   });
 });
