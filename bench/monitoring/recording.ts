@@ -9,7 +9,9 @@
  * - off: prediction records, payload log, business metering and alerts switched off, and no profile
  *   (so drift costs one map lookup). Prometheus counting stays: it is not optional.
  * - payload: off, with the payload log on — the recording the target's parenthesis names
- *   (metadata for every request, bodies sampled at 1 %) and nothing else.
+ *   (metadata for every request, bodies sampled at 1 %) and nothing else;
+ * - predictions, drift: off with the prediction record on, or with the profile (so the drift
+ *   window): what each of the larger parts costs alone.
  *
  * The profile-based security checks (docs/security.md) are off in every mode: the input guards read
  * the same reference profile, so on would otherwise also pay a check (ranges and the outlier score,
@@ -17,7 +19,7 @@
  * detection scales each caller's queries by the profile when there is one and by running statistics
  * when not, so its cost too would differ between on and off. They are security, not recording.
  *
- * The three servers run side by side, each idle but for its turns. Each round gives every mode one
+ * The servers run side by side, each idle but for its turns. Each round gives every mode one
  * short turn, after a pause that lets the previous turn's background writes finish, in an order that
  * turns from round to round, so no mode always runs first; each figure is the median over rounds of
  * mode ÷ off of the same round. Turns of a round are seconds apart: this VM's speed wanders over
@@ -33,26 +35,26 @@ import type { PredictionTape } from '../../src/monitoring/predictions/tape.js';
 import { BENCH_ADMIN_KEY, benchAuthHeaders, median, root, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from '../lib/harness.js';
 import { buildSlipway, cpuBusy, oneRowBody } from '../lib/slipway.js';
 
+/** What one mode measured over the rounds. */
+export interface ModeResult {
+  /** One turn per round, in round order. */
+  readonly runs: readonly LoadResult[];
+  /** Each round's requests per second ÷ the off turn's of the same round. */
+  readonly pairRatios: readonly number[];
+  /** Their median. */
+  readonly ratio: number;
+  /** The request thread's busy share during the turns (median), from /proc. */
+  readonly threadBusy: number;
+  /** CPU time of the whole server process (every thread) per request served, µs (median over the turns). */
+  readonly cpuPerRequest: number;
+}
+
 export interface RecordingBenchReport {
   readonly concurrency: number;
   readonly seconds: number;
   readonly runs: number;
-  readonly on: readonly LoadResult[];
-  readonly off: readonly LoadResult[];
-  /** The payload log alone (the rest off, no profile). */
-  readonly payload: readonly LoadResult[];
-  /** The request thread's busy share during the runs (median per mode), from /proc. */
-  readonly threadBusy: { readonly off: number; readonly payload: number; readonly on: number };
-  /** CPU time of the whole server process (every thread) per request served, µs (medians over the turns). */
-  readonly cpuPerRequest: { readonly off: number; readonly payload: number; readonly on: number };
-  /** Median over rounds of payload ÷ off. */
-  readonly payloadRatio: number;
-  readonly payloadPairRatios: readonly number[];
-  /** The median over rounds of on ÷ off requests per second (the off run of the same round). */
-  readonly ratio: number;
-  /** Each round's on ÷ off. */
-  readonly pairRatios: readonly number[];
-  /** 1 − ratio: the share of throughput recording costs. */
+  readonly modes: Readonly<Record<Mode, ModeResult>>;
+  /** 1 − the on mode's ratio: the share of throughput all of monitoring costs. */
   readonly cost: number;
   readonly targetCost: number;
   /** What the on server recorded (from its own counters), so the comparison is known to have recorded. */
@@ -64,8 +66,6 @@ export interface RecordingBenchReport {
 
 const ENDPOINT = 'breast-cancer';
 
-const MODES = ['off', 'payload', 'on'] as const;
-type Mode = (typeof MODES)[number];
 /** The pause before each timed turn, ms: longer than the prediction recorder's and payload log's flush interval (1 s). */
 const SETTLE_MS = 1500;
 
@@ -79,11 +79,33 @@ const OFF_ENV: NodeJS.ProcessEnv = {
   SLIPWAY_MONITORING_ALERTS_ENABLED: 'false',
 };
 
-/** The payload log alone: everything else as off. */
-const PAYLOAD_ENV: NodeJS.ProcessEnv = { ...OFF_ENV, SLIPWAY_MONITORING_PAYLOAD_LOG_ENABLED: 'true' };
-
 /** For finding what costs what: extra settings of the on server, as JSON (BENCH_ON_ENV='{"SLIPWAY_MONITORING_PAYLOAD_LOG_ENABLED":"false"}'). */
 const ON_ENV: NodeJS.ProcessEnv = JSON.parse(process.env.BENCH_ON_ENV ?? '{}') as NodeJS.ProcessEnv;
+
+/**
+ * The servers compared. Off and on are the target's comparison; the others switch on one part of
+ * monitoring each, to show what each part costs.
+ */
+const MODES = ['off', 'payload', 'predictions', 'drift', 'on'] as const;
+type Mode = (typeof MODES)[number];
+
+interface ModeSetup {
+  readonly env: NodeJS.ProcessEnv;
+  /** Whether the server's data directory gets breast-cancer's reference profile (which starts a drift window). */
+  readonly profile: boolean;
+  /** Whether it gets an alert rule. */
+  readonly rule: boolean;
+  readonly label: string;
+}
+
+const SETUPS: Readonly<Record<Mode, ModeSetup>> = {
+  off: { env: OFF_ENV, profile: false, rule: false, label: 'off' },
+  // the recording the target's parenthesis names: metadata of every request, bodies sampled at 1 %
+  payload: { env: { ...OFF_ENV, SLIPWAY_MONITORING_PAYLOAD_LOG_ENABLED: 'true' }, profile: false, rule: false, label: 'payload log only' },
+  predictions: { env: { ...OFF_ENV, SLIPWAY_MONITORING_PREDICTIONS_ENABLED: 'true' }, profile: false, rule: false, label: 'prediction record only' },
+  drift: { env: OFF_ENV, profile: true, rule: false, label: 'drift window only' },
+  on: { env: ON_ENV, profile: true, rule: true, label: 'on (all monitoring)' },
+};
 
 async function ready(url: string): Promise<void> {
   // bounded: 60 s at 50 ms
@@ -120,108 +142,85 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   const start = (name: string, env: NodeJS.ProcessEnv): Promise<ServerProcess> =>
     // the autoscaler off on both: a replica added in one run and not another would swamp the difference measured
     startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], { SLIPWAY_LOG_LEVEL: 'warn', SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false', ...SECURITY_CHECKS_OFF, ...env });
-  // each data directory gets the model and its endpoint once; later starts serve what they hold
-  const deploy = async (url: string): Promise<void> => {
+  const deploy = async (url: string, setup: ModeSetup): Promise<void> => {
     const client = createControlClient({ baseUrl: url, apiKey: BENCH_ADMIN_KEY });
     await client.pushVersion(ENDPOINT, join(root, 'examples', 'models', ENDPOINT, 'model.onnx'), { description: 'benchmark model' });
     await client.createEndpoint({ name: ENDPOINT, model: ENDPOINT, version: 1 });
-  };
-  const on: LoadResult[] = [];
-  const off: LoadResult[] = [];
-  const payload: LoadResult[] = [];
-  const threadBusy = { off: [] as number[], payload: [] as number[], on: [] as number[] };
-  const cpuPerRequest = { off: [] as number[], payload: [] as number[], on: [] as number[] };
-  let recorded = { payloadEntries: 0, bodiesSampled: 0, driftRows: 0 };
-  try {
-    // the on server's data directory gets breast-cancer's reference profile once; later starts read it
-    for (const dir of ['off', 'payload'] as const) {
-      const firstOff = await start(dir, OFF_ENV);
-      try {
-        await deploy(firstOff.url);
-      } finally {
-        await firstOff.stop();
-      }
-    }
-    const first = await start('on', {});
-    try {
-      await deploy(first.url);
-      await ready(first.url);
+    await ready(url);
+    if (setup.profile) {
       const csv = readFileSync(join(root, 'examples', 'models', ENDPOINT, 'reference.csv'), 'utf8');
-      const r = await fetch(`${first.url}/api/v1/models/${ENDPOINT}/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'text/csv' }), body: csv });
+      const r = await fetch(`${url}/api/v1/models/${ENDPOINT}/versions/1/profile?target=target&source=reference.csv`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'text/csv' }), body: csv });
       if (r.status !== 200) throw new Error(`profile: ${r.status} ${await r.text()}`);
+    }
+    if (setup.rule) {
       const rule = { metric: 'slipway_errors_total', reduce: 'ratio', denominator: 'slipway_requests_total', by: ['endpoint'], window: '1m', op: '>', threshold: 0.05, minSamples: 100 };
-      const put = await fetch(`${first.url}/api/v1/alerts/rules/error-ratio`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(rule) });
+      const put = await fetch(`${url}/api/v1/alerts/rules/error-ratio`, { method: 'PUT', headers: benchAuthHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(rule) });
       if (put.status >= 300) throw new Error(`alert rule: ${put.status} ${await put.text()}`);
-    } finally {
-      await first.stop();
     }
-    // All three serve at once, idle but for the mode whose turn it is: short turns, many rounds, so the
-    // modes compared are seconds apart (this VM's speed wanders over minutes, by more than the target).
-    const servers = new Map<Mode, ServerProcess>();
-    try {
-      for (const mode of MODES) {
-        // each mode has its data directory (the same model and endpoint; a profile only in on's)
-        const server = await start(mode, mode === 'off' ? OFF_ENV : mode === 'payload' ? PAYLOAD_ENV : ON_ENV);
-        servers.set(mode, server);
-        await ready(server.url);
-      }
-      const urlOf = (mode: Mode): string => `${(servers.get(mode) as ServerProcess).url}/v2/models/${ENDPOINT}/infer`;
-      for (const mode of MODES) await runLoad(urlOf(mode), 64, options.warmupSeconds, body);
-      for (let i = 0; i < options.runs; i++) {
-        // the order turns each round (off, payload, on; then payload, on, off; …), so no mode always runs first or last
-        for (const mode of MODES.map((_, k) => MODES[(k + i) % MODES.length] as Mode)) {
-          // a pause first: what the previous turn left to do in the background (a batch of prediction
-          // records, the payload log's last write) is done before this one is timed
-          await sleep(SETTLE_MS);
-          const pid = (servers.get(mode) as ServerProcess).child.pid as number;
-          const ticksBefore = threadTicks(pid);
-          const processBefore = threadTicks(pid, 'process');
-          const startedAt = performance.now();
-          const result = await runLoad(urlOf(mode), 64, options.seconds, body);
-          // the request thread's busy share over the run: CPU ticks are 1/100 s
-          const busy = ((threadTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
-          const cpu = ((threadTicks(pid, 'process') - processBefore) * 10_000) / (result.reqPerSec * options.seconds);
-          (mode === 'on' ? on : mode === 'payload' ? payload : off).push(result);
-          (mode === 'on' ? threadBusy.on : mode === 'payload' ? threadBusy.payload : threadBusy.off).push(busy);
-          cpuPerRequest[mode].push(cpu);
-          log(`${mode} run ${i + 1}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, request thread ${(busy * 100).toFixed(0)} % busy, ${cpu.toFixed(0)} µs of CPU a request`);
-        }
-      }
-      const onUrl = (servers.get('on') as ServerProcess).url;
-      const metrics = await (await get(onUrl, '/metrics')).text();
-      const stats = (await (await get(onUrl, '/api/v1/payloads/stats')).json()) as { stats: { recorded: number; bodiesSampled: number } };
-      const drift = (await (await get(onUrl, `/api/v1/endpoints/${ENDPOINT}/drift`)).json()) as { drift?: { current: { window: { rows: number } } } };
-      recorded = {
-        payloadEntries: stats.stats.recorded,
-        bodiesSampled: stats.stats.bodiesSampled,
-        driftRows: drift.drift?.current.window.rows ?? sample(metrics, 'slipway_drift_window_rows'),
-      };
-    } finally {
-      for (const server of servers.values()) await server.stop();
+  };
+  const results = Object.fromEntries(MODES.map((m) => [m, { runs: [] as LoadResult[], busy: [] as number[], cpu: [] as number[] }])) as Record<Mode, { runs: LoadResult[]; busy: number[]; cpu: number[] }>;
+  let recorded = { payloadEntries: 0, bodiesSampled: 0, driftRows: 0 };
+  // All serve at once, idle but for the mode whose turn it is: short turns, many rounds, so the modes
+  // compared are seconds apart (this VM's speed wanders over minutes, by more than the target).
+  const servers = new Map<Mode, ServerProcess>();
+  try {
+    for (const mode of MODES) {
+      // each mode has its data directory: the same model and endpoint, a profile and a rule where its setup says
+      const server = await start(mode, SETUPS[mode].env);
+      servers.set(mode, server);
+      await deploy(server.url, SETUPS[mode]);
     }
+    const urlOf = (mode: Mode): string => `${(servers.get(mode) as ServerProcess).url}/v2/models/${ENDPOINT}/infer`;
+    for (const mode of MODES) await runLoad(urlOf(mode), 64, options.warmupSeconds, body);
+    for (let i = 0; i < options.runs; i++) {
+      // the order turns each round (off, payload, …, on; then payload, …, on, off; …), so no mode always runs first or last
+      for (const mode of MODES.map((_, k) => MODES[(k + i) % MODES.length] as Mode)) {
+        // a pause first: what the previous turn left to do in the background (a batch of prediction
+        // records, the payload log's last write) is done before this one is timed
+        await sleep(SETTLE_MS);
+        const pid = (servers.get(mode) as ServerProcess).child.pid as number;
+        const ticksBefore = threadTicks(pid);
+        const processBefore = threadTicks(pid, 'process');
+        const startedAt = performance.now();
+        const result = await runLoad(urlOf(mode), 64, options.seconds, body);
+        // the request thread's busy share over the run: CPU ticks are 1/100 s
+        const busy = ((threadTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
+        const cpu = ((threadTicks(pid, 'process') - processBefore) * 10_000) / (result.reqPerSec * options.seconds);
+        results[mode].runs.push(result);
+        results[mode].busy.push(busy);
+        results[mode].cpu.push(cpu);
+        log(`${mode} run ${i + 1}: ${Math.round(result.reqPerSec)} req/s, p99 ${result.p99Ms} ms, ${result.errors} errors, request thread ${(busy * 100).toFixed(0)} % busy, ${cpu.toFixed(0)} µs of CPU a request`);
+      }
+    }
+    const onUrl = (servers.get('on') as ServerProcess).url;
+    const metrics = await (await get(onUrl, '/metrics')).text();
+    const stats = (await (await get(onUrl, '/api/v1/payloads/stats')).json()) as { stats: { recorded: number; bodiesSampled: number } };
+    const drift = (await (await get(onUrl, `/api/v1/endpoints/${ENDPOINT}/drift`)).json()) as { drift?: { current: { window: { rows: number } } } };
+    recorded = {
+      payloadEntries: stats.stats.recorded,
+      bodiesSampled: stats.stats.bodiesSampled,
+      driftRows: drift.drift?.current.window.rows ?? sample(metrics, 'slipway_drift_window_rows'),
+    };
   } finally {
+    for (const server of servers.values()) await server.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-  // runs of one round share the machine's state (this VM's speed wanders between runs)
-  const pairRatios = on.map((r, i) => r.reqPerSec / (off[i]?.reqPerSec ?? NaN));
-  const ratio = median(pairRatios);
-  const payloadPairRatios = payload.map((r, i) => r.reqPerSec / (off[i]?.reqPerSec ?? NaN));
+  // turns of one round share the machine's state (this VM's speed wanders between rounds)
+  const offRuns = results.off.runs;
+  const resultOf = (mode: Mode): ModeResult => {
+    const { runs, busy, cpu } = results[mode];
+    const pairRatios = runs.map((r, i) => r.reqPerSec / (offRuns[i]?.reqPerSec ?? NaN));
+    return { runs, pairRatios, ratio: median(pairRatios), threadBusy: median(busy), cpuPerRequest: median(cpu) };
+  };
+  const modes = { off: resultOf('off'), payload: resultOf('payload'), predictions: resultOf('predictions'), drift: resultOf('drift'), on: resultOf('on') };
   const pieces = await measureRecordingPieces();
   return {
     concurrency: 64,
     pieces,
     seconds: options.seconds,
     runs: options.runs,
-    on,
-    off,
-    payload,
-    payloadRatio: median(payloadPairRatios),
-    threadBusy: { off: median(threadBusy.off), payload: median(threadBusy.payload), on: median(threadBusy.on) },
-    cpuPerRequest: { off: median(cpuPerRequest.off), payload: median(cpuPerRequest.payload), on: median(cpuPerRequest.on) },
-    payloadPairRatios,
-    ratio,
-    pairRatios,
-    cost: 1 - ratio,
+    modes,
+    cost: 1 - modes.on.ratio,
     targetCost: 0.05,
     recorded,
     busyBefore,
@@ -247,27 +246,32 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
     return `${Math.round(median(runs.map((x) => x.reqPerSec))).toLocaleString('en-US')} req/s (runs ${Math.round(s.min).toLocaleString('en-US')}–${Math.round(s.max).toLocaleString('en-US')}), p99 ${median(runs.map((x) => x.p99Ms))} ms, ${runs.reduce((a, x) => a + x.errors, 0)} errors`;
   };
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  const { off, payload, on } = r.modes;
+  const offCpu = off.cpuPerRequest;
   return [
     '### Recording cost',
     '',
-    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The three servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round (off, payload log, on; payload log, on, off; …), each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Payload log**: only the payload log (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names). **Off**: all of those switched off and no profile; Prometheus counting stays. The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that on and off differ by monitoring only. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
+    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The ${MODES.length} servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round, each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Off**: all of those switched off and no profile; Prometheus counting stays. In between, one part each: **payload log only** (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names), **prediction record only**, **drift window only** (the profile, nothing else recorded). The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that the modes differ by monitoring only. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
-    '| monitoring | throughput (median) | server CPU per request (all threads, median) |',
-    '| --- | --- | ---: |',
-    `| off | ${rate(r.off)} | ${r.cpuPerRequest.off.toFixed(0)} µs |`,
-    `| payload log only | ${rate(r.payload)} | ${r.cpuPerRequest.payload.toFixed(0)} µs |`,
-    `| on (all monitoring) | ${rate(r.on)} | ${r.cpuPerRequest.on.toFixed(0)} µs |`,
+    '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off) | server CPU per request (all threads, median) |',
+    '| --- | --- | ---: | ---: |',
+    ...MODES.map((mode) => {
+      const m = r.modes[mode];
+      const cpu = `${m.cpuPerRequest.toFixed(0)} µs${mode === 'off' ? '' : ` (${m.cpuPerRequest >= offCpu ? '+' : '−'}${Math.abs(m.cpuPerRequest - offCpu).toFixed(0)})`}`;
+      return `| ${SETUPS[mode].label} | ${rate(m.runs)} | ${mode === 'off' ? '—' : pct(1 - m.ratio)} | ${cpu} |`;
+    }),
     '',
-    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${r.pairRatios.length} rounds = ${r.ratio.toFixed(3)}; rounds ${r.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - r.payloadRatio)}** (payload ÷ off = ${r.payloadRatio.toFixed(3)}; rounds ${r.payloadPairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - r.payloadRatio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - r.payloadRatio) ? `, and within this machine's run-to-run noise (the off runs alone spread by ${pct(offSpread(r))})` : ''}. Over its turns the on server recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
+    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${on.pairRatios.length} rounds = ${on.ratio.toFixed(3)}; rounds ${on.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - payload.ratio)}** (payload ÷ off = ${payload.ratio.toFixed(3)}; rounds ${payload.pairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - payload.ratio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - payload.ratio) ? `, and within this machine's run-to-run noise (the off turns alone spread by ${pct(offSpread(r))})` : ''}. Over its turns the on server recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
     '',
     boundText(r, driftRowMicros),
   ].join('\n');
 }
 
-/** How far apart the off runs are, as a share of their median. */
+/** How far apart the off turns are, as a share of their median. */
 function offSpread(r: RecordingBenchReport): number {
-  const { min, max } = spread(r.off.map((x) => x.reqPerSec));
-  return (max - min) / median(r.off.map((x) => x.reqPerSec));
+  const rates = r.modes.off.runs.map((x) => x.reqPerSec);
+  const { min, max } = spread(rates);
+  return (max - min) / median(rates);
 }
 
 /** Per-record CPU of the pieces recording adds to a request, measured in-process on this machine. */
@@ -358,21 +362,24 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
 
 /** What bounds the figure: the request thread's time a request may cost for 5 %, against what each piece costs alone. */
 function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined): string {
-  const offRate = median(r.off.map((x) => x.reqPerSec));
+  const offRate = median(r.modes.off.runs.map((x) => x.reqPerSec));
   const parts = [
     `a prediction appended to a tape and handed to the writer's thread ${r.pieces.handoffRecordMicros.toFixed(1)} µs (its outputs summary and SQLite write, ${r.pieces.sqliteRecordMicros.toFixed(1)} µs, run on that thread)`,
     `a payload log entry encoded and appended ${r.pieces.payloadEntryMicros.toFixed(1)} µs`,
   ];
   if (driftRowMicros !== undefined) parts.push(`a row added to a 30-feature drift window ${driftRowMicros.toFixed(1)} µs`);
   const sum = r.pieces.handoffRecordMicros + r.pieces.payloadEntryMicros + (driftRowMicros ?? 0);
-  const offRates = r.off.map((x) => x.reqPerSec);
+  const offRates = r.modes.off.runs.map((x) => x.reqPerSec);
   const { min, max } = spread(offRates);
   const steady = (max - min) / offRate <= 0.25;
-  const caveat = steady ? '' : `**The machine's speed wandered during this run** (off runs ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')} req/s, more than 25 % apart): the figure above is not reliable; rerun on a quiet machine. `;
+  const caveat = steady ? '' : `**The machine's speed wandered during this run** (off turns ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')} req/s, more than 25 % apart): the figure above is not reliable; rerun on a quiet machine. `;
   if (r.cost <= r.targetCost) return `${caveat}Within the target. Measured alone in this run (CPU time per item): ${parts.join('; ')}.`;
   const busy = (x: number): string => `${(x * 100).toFixed(0)} %`;
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-  const extra = r.cpuPerRequest.on - r.cpuPerRequest.off;
+  const { off, on } = r.modes;
+  const extra = on.cpuPerRequest - off.cpuPerRequest;
+  const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)} µs`;
+  const parts2 = `${(['predictions', 'payload', 'drift'] as const).map((m) => `${SETUPS[m].label.replace(' only', '')} ${signed(r.modes[m].cpuPerRequest - off.cpuPerRequest)}`).join(', ')} of CPU a request against off`;
   const all = sum + r.pieces.sqliteRecordMicros;
-  return `${caveat}What bounds it: CPU, on every thread. The server used ${r.cpuPerRequest.off.toFixed(0)} µs of CPU per request with monitoring off and ${r.cpuPerRequest.on.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / r.cpuPerRequest.off)}. This machine has ${r.machine.cpus} cores shared by the request thread (${busy(r.threadBusy.off)} busy off, ${busy(r.threadBusy.on)} on), the model's worker, the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost, and 5 % of it is a few microseconds per request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together, of which the prediction record's encoding and SQLite row (four B-trees per prediction) on the writer's thread are the largest part; the hooks that feed them and the garbage collector's share make up the rest. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
+  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the model's worker, the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost, and 5 % of it is a few microseconds per request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, each part costs more than alone (the hooks that feed it, system calls, and the garbage collector's threads, which every isolate shares): ${parts2}. The prediction record is the largest: one SQLite row with four B-trees, and its outputs summary, per prediction. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
 }

@@ -495,7 +495,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     // stopped before the rollout controller its actions drive
     cleanups.push(() => alerting.close());
 
-    // the payload log's hooks sit at the root so they see the OIP routes' answers, errors included
+    // the payload log's hooks join the OIP routes as they are declared (so before them), and see their answers, errors included
     if (config.monitoring.payloadLog.enabled) await http.register(payloadLogHooks({ log: payloadLog, routeOf: (req) => inferenceRouteOf(req) }));
     // abuse detection's hook sits at the root too, so it sees every answered inference with its caller and decoded inputs
     if (security.abuse.enabled) await http.register(abuseHooks({ detector: abuse, inputsOf: (req) => inferenceInputsOf(req), routeOf: (req) => inferenceRouteOf(req) }));

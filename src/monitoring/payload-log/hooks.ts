@@ -1,10 +1,11 @@
 /**
- * Capture at the HTTP edge: a Fastify plugin, registered at the root, whose hooks record every
- * inference request in the payload log — whatever its status, including a body that was not JSON
- * and never reached a handler. `onSend` keeps a reference to the serialized response and
- * `onResponse` records (its latency is Fastify's `reply.elapsedTime`, what the client waited).
+ * Capture at the HTTP edge: a Fastify plugin, registered at the root before the inference routes,
+ * whose hooks join those routes and record every inference request in the payload log — whatever
+ * its status, including a body that was not JSON and never reached a handler. `onSend` keeps a
+ * reference to the serialized response and `onResponse` records (its latency is Fastify's
+ * `reply.elapsedTime`, what the client waited).
  */
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify';
 import { RAW_BODY } from './raw-body.js';
 import type { PayloadCapture, PayloadRecorder, PayloadRoute } from './types.js';
 
@@ -40,51 +41,65 @@ export interface PayloadLogHooksOptions {
 export function payloadLogHooks(options: PayloadLogHooksOptions): FastifyPluginCallback {
   const routes = new Set(options.routes ?? INFERENCE_ROUTES);
   const { log, routeOf } = options;
-  const recorded = (req: FastifyRequest): boolean => {
-    const url = req.routeOptions.url;
-    return url !== undefined && routes.has(url);
+
+  const onSend: onSendHookHandler = (req, _reply, payload, next) => {
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) req[RESPONSE_BODY] = payload;
+    next(null, payload);
+  };
+  const onResponse: onResponseHookHandler = (req, reply, next) => {
+    try {
+      const params = req.params as { name?: unknown };
+      const route = routeOf?.(req, reply);
+      const variantHeader = reply.getHeader('x-slipway-variant');
+      const q = req.url.indexOf('?');
+      const requestBody = req[RAW_BODY];
+      const responseBody = req[RESPONSE_BODY];
+      // one literal of one shape, bodies or not: conditional spreads cost more than the rest of the hook
+      const capture: Mutable<PayloadCapture> = {
+        requestId: req.id,
+        endpoint: typeof params.name === 'string' ? params.name : '',
+        model: route?.model ?? null,
+        version: route?.version ?? null,
+        variant: route?.variant ?? (typeof variantHeader === 'string' ? variantHeader : null),
+        latencyMs: reply.elapsedTime,
+        status: reply.statusCode,
+        method: req.method,
+        path: q < 0 ? req.url : req.url.slice(0, q),
+      };
+      if (requestBody !== undefined) capture.requestBody = requestBody;
+      if (responseBody !== undefined) capture.responseBody = responseBody;
+      log.record(capture);
+    } catch {
+      // recording must never disturb serving; the recorder itself never throws, routeOf might
+    }
+    next();
   };
 
   const plugin: FastifyPluginCallback = (app: FastifyInstance, _opts, done) => {
     // declared up front, so every request object has the same shape from its construction on
     for (const key of [RAW_BODY, RESPONSE_BODY]) if (!app.hasRequestDecorator(key)) app.decorateRequest(key, undefined);
-    app.addHook('onSend', (req, _reply, payload, next) => {
-      if ((typeof payload === 'string' || Buffer.isBuffer(payload)) && recorded(req)) req[RESPONSE_BODY] = payload;
-      next(null, payload);
+    // The hooks join the recorded routes as they are declared (so this plugin must be registered
+    // before them), rather than run for every request and ask each which route it took: Fastify's
+    // req.routeOptions builds a new object of a dozen fields on every read.
+    let joined = 0;
+    app.addHook('onRoute', (route) => {
+      if (!routes.has(route.url)) return;
+      route.onSend = [...hookList(route.onSend), onSend];
+      route.onResponse = [...hookList(route.onResponse), onResponse];
+      joined++;
     });
-    app.addHook('onResponse', (req, reply, next) => {
-      if (recorded(req)) {
-        try {
-          const params = req.params as { name?: unknown };
-          const route = routeOf?.(req, reply);
-          const variantHeader = reply.getHeader('x-slipway-variant');
-          const q = req.url.indexOf('?');
-          const requestBody = req[RAW_BODY];
-          const responseBody = req[RESPONSE_BODY];
-          // one literal of one shape, bodies or not: conditional spreads cost more than the rest of the hook
-          const capture: Mutable<PayloadCapture> = {
-            requestId: req.id,
-            endpoint: typeof params.name === 'string' ? params.name : '',
-            model: route?.model ?? null,
-            version: route?.version ?? null,
-            variant: route?.variant ?? (typeof variantHeader === 'string' ? variantHeader : null),
-            latencyMs: reply.elapsedTime,
-            status: reply.statusCode,
-            method: req.method,
-            path: q < 0 ? req.url : req.url.slice(0, q),
-          };
-          if (requestBody !== undefined) capture.requestBody = requestBody;
-          if (responseBody !== undefined) capture.responseBody = responseBody;
-          log.record(capture);
-        } catch {
-          // recording must never disturb serving; the recorder itself never throws, routeOf might
-        }
-      }
-      next();
+    // registered after the routes it records, the log would stay empty without a word: refuse to start instead
+    app.addHook('onReady', (ready) => {
+      ready(joined > 0 ? undefined : new Error(`the payload log's hooks joined none of the routes ${[...routes].join(', ')}: register them before those routes`));
     });
     done();
   };
   // what fastify-plugin does: register the hooks on the instance it is given, not in a child context
   Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'slipway-payload-log' });
   return plugin;
+}
+
+/** A route option's hooks as a list: absent, one, or several. */
+function hookList<T>(hooks: T | readonly T[] | undefined): readonly T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? (hooks as readonly T[]) : [hooks as T];
 }

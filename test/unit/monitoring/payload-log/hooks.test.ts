@@ -202,3 +202,22 @@ describe('payload log over HTTP', () => {
     assert.match(stdout.text, /Webhook\s+none/);
   });
 });
+
+describe('payload log hooks registration', () => {
+  test('registered after the routes they record, they refuse to start instead of recording nothing', async () => {
+    const { dir, cleanup } = await tempDir();
+    const log = await openPayloadLog({ dir, config: config({}), clock: createFakeClock(0) });
+    const app = createHttpServer({ bodyLimitBytes: 1024, logLevel: 'silent', lifecycle: () => 'ready' });
+    try {
+      await app.register(oipRestRoutes({ dataPlane: stubDataPlane(), serverReady: () => true }));
+      await app.register(payloadLogHooks({ log }));
+      await assert.rejects(async () => {
+        await app.ready();
+      }, /joined none of the routes \/v2\/models\/:name\/infer, .*register them before those routes/);
+    } finally {
+      await app.close().catch(() => undefined);
+      await log.close();
+      await cleanup();
+    }
+  });
+});
