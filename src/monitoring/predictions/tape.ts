@@ -5,14 +5,13 @@
  * elements an outputs summary reads (the first `maxRows` rows), copied into one byte arena. No
  * object is made per record. The summary is computed where the tape is read ({@link readTape}),
  * with the same code and the same result as {@link summarizeOutputs} on the request thread
- * (summarizeCaptured; the tests compare the two on thousands of generated responses).
+ * (summarizeCaptured; the tests compare the two on thousands of generated responses), or written
+ * straight as the JSON a store keeps ({@link encodeTape}, the prediction writer's path).
  *
  * A sealed tape's typed arrays are transferred to the writer's thread, not copied.
  */
-import { allocateTensorData, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
-import type { PredictionRecord } from '../types.js';
-import { jsonName, jsonNumber, jsonScalar } from '../../core/index.js';
-import type { OutputKind, OutputsSummary } from '../types.js';
+import { allocateTensorData, jsonName, jsonNumber, jsonScalar, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
+import type { OutputKind, OutputsSummary, PredictionRecord } from '../types.js';
 import {
   argmaxAt,
   elementAt,
