@@ -16,11 +16,13 @@ export interface RecordAuditOptions {
 
 /** Appends the request's entry if it is one the log keeps; a failed append is logged, never thrown. */
 export function recordAudit(log: AuditLog, req: FastifyRequest, status: number, options: RecordAuditOptions): void {
-  const route = req.routeOptions.url;
+  // read once: Fastify builds a new object of a dozen fields on every read of req.routeOptions
+  const routeOptions = req.routeOptions;
+  const route = routeOptions.url;
   const method = req.method;
   const denied = req.authError !== null || status === 401 || status === 403;
   const change = route !== undefined && route.startsWith('/api/v1/') && method !== 'GET' && method !== 'HEAD';
-  const inference = options.inference && req.routeOptions.config.permission === 'inference:call' && method === 'POST';
+  const inference = options.inference && routeOptions.config.permission === 'inference:call' && method === 'POST';
   if (!denied && !change && !inference) return;
   const details = req.authError?.details;
   const actor = req.principal?.id ?? (typeof details?.actor === 'string' ? details.actor : 'anonymous');
