@@ -179,13 +179,13 @@ export async function runRecordingBench(options: { readonly runs: number; readon
         // records, the payload log's last write) is done before this one is timed
         await sleep(SETTLE_MS);
         const pid = (servers.get(mode) as ServerProcess).child.pid as number;
-        const ticksBefore = threadTicks(pid);
-        const processBefore = threadTicks(pid, 'process');
+        const ticksBefore = cpuTicks(pid);
+        const processBefore = cpuTicks(pid, 'process');
         const startedAt = performance.now();
         const result = await runLoad(urlOf(mode), 64, options.seconds, body);
         // the request thread's busy share over the run: CPU ticks are 1/100 s
-        const busy = ((threadTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
-        const cpu = ((threadTicks(pid, 'process') - processBefore) * 10_000) / (result.reqPerSec * options.seconds);
+        const busy = ((cpuTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
+        const cpu = ((cpuTicks(pid, 'process') - processBefore) * 10_000) / (result.reqPerSec * options.seconds);
         results[mode].runs.push(result);
         results[mode].busy.push(busy);
         results[mode].cpu.push(cpu);
@@ -229,7 +229,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
 }
 
 /** CPU ticks (1/100 s) the process's main thread — the request thread — or the whole process has used, from /proc (Linux); NaN elsewhere. */
-function threadTicks(pid: number, of: 'request thread' | 'process' = 'request thread'): number {
+function cpuTicks(pid: number, of: 'request thread' | 'process' = 'request thread'): number {
   try {
     const stat = readFileSync(of === 'process' ? `/proc/${pid}/stat` : `/proc/${pid}/task/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -381,5 +381,5 @@ function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined):
   const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)} µs`;
   const parts2 = `${(['predictions', 'payload', 'drift'] as const).map((m) => `${SETUPS[m].label.replace(' only', '')} ${signed(r.modes[m].cpuPerRequest - off.cpuPerRequest)}`).join(', ')} of CPU a request against off`;
   const all = sum + r.pieces.sqliteRecordMicros;
-  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the model's worker, the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost, and 5 % of it is a few microseconds per request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, each part costs more than alone (the hooks that feed it, system calls, and the garbage collector's threads, which every isolate shares): ${parts2}. The prediction record is the largest: one SQLite row with four B-trees, and its outputs summary, per prediction. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
+  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the model's worker, the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost, and 5 % of it is a few microseconds per request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${parts2}. The prediction record is the largest: one SQLite row with four B-trees, and its outputs summary, per prediction. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
 }

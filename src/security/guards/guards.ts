@@ -58,17 +58,22 @@ export type GuardFlag =
  * rows, and heavier-tailed than χ²(d) when d is not small against n. Without it, the χ²(d) tail, the
  * limit as n grows. docs/security.md says what it means for other data.
  */
-export function outlierPValue(d2: number, d: number, rows: number, referenceRows?: number): number {
-  const n = referenceRows;
-  const p = n !== undefined && n > d ? fSf(((n * (n - d)) / ((n * n - 1) * d)) * d2, d, n - d) : chiSquareSf(d2, d);
+export function outlierPValue(d2: number, d: number, rows: number, referenceRows: number | null = null): number {
+  const n = fLawRows(d, referenceRows);
+  const p = n !== null ? fSf(((n * (n - d)) / ((n * n - 1) * d)) * d2, d, n - d) : chiSquareSf(d2, d);
   if (!(p < 1) || rows <= 1) return p;
   return -Math.expm1(rows * Math.log1p(-p));
 }
 
 /** The law a model's p-values come from, as messages name it: `F(30, 426)` or `χ²(30)`. */
 export function outlierLaw(model: Pick<OutlierModel, 'd' | 'referenceRows'>): string {
-  const n = model.referenceRows;
-  return n !== null && n > model.d ? `F(${model.d}, ${n - model.d})` : `χ²(${model.d})`;
+  const n = fLawRows(model.d, model.referenceRows);
+  return n !== null ? `F(${model.d}, ${n - model.d})` : `χ²(${model.d})`;
+}
+
+/** n when the distance follows F(d, n − d) (a covariance from n > d rows); null for χ²(d). */
+function fLawRows(d: number, referenceRows: number | null): number | null {
+  return referenceRows !== null && referenceRows > d ? referenceRows : null;
 }
 
 /** Creates the guards; see the module comment. */
@@ -116,7 +121,7 @@ export function createInferenceGuards(options: InferenceGuardsOptions): Inferenc
           const scorer = ref.outlier;
           if (scoring && scorer !== undefined && seen.scored > 0) {
             const distance = Math.sqrt(seen.maxDistanceSquared);
-            const p = outlierPValue(seen.maxDistanceSquared, scorer.d, seen.scored, scorer.referenceRows ?? undefined);
+            const p = outlierPValue(seen.maxDistanceSquared, scorer.d, seen.scored, scorer.referenceRows);
             metrics?.score(endpoint, version, distance);
             // a range rejection below takes precedence; the score above is kept either way
             if (seen.outOfRange === 0 || ranges !== 'reject') {
