@@ -140,8 +140,17 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   const tmp = mkdtempSync(join(tmpdir(), 'slipway-bench-recording-'));
   const body = oneRowBody(join(root, 'examples', 'models', ENDPOINT, 'request.json'), join(tmp, 'body.json'));
   const start = (name: string, env: NodeJS.ProcessEnv): Promise<ServerProcess> =>
-    // the autoscaler off on both: a replica added in one run and not another would swamp the difference measured
-    startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], { SLIPWAY_LOG_LEVEL: 'warn', SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false', ...SECURITY_CHECKS_OFF, ...env });
+    // The autoscaler off on all: a replica added in one run and not another would swamp the difference
+    // measured. The placement pinned to what `auto` picks for this model (the request thread): `auto`
+    // decides by timing the model at its start, so a slow moment on this VM at one server's start
+    // could put its model in a worker thread, a thread hop per request more than the others.
+    startServerProcess([join(root, 'bench', 'slipway-main.mjs'), entry, 'serve', '--port', '0', '--data-dir', join(tmp, name)], {
+      SLIPWAY_LOG_LEVEL: 'warn',
+      SLIPWAY_SERVING_AUTOSCALING_ENABLED: 'false',
+      SLIPWAY_SERVING_PLACEMENT: 'main-thread',
+      ...SECURITY_CHECKS_OFF,
+      ...env,
+    });
   const deploy = async (url: string, setup: ModeSetup): Promise<void> => {
     const client = createControlClient({ baseUrl: url, apiKey: BENCH_ADMIN_KEY });
     await client.pushVersion(ENDPOINT, join(root, 'examples', 'models', ENDPOINT, 'model.onnx'), { description: 'benchmark model' });
@@ -251,7 +260,7 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
   return [
     '### Recording cost',
     '',
-    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The ${MODES.length} servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round, each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Off**: all of those switched off and no profile; Prometheus counting stays. In between, one part each: **payload log only** (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names), **prediction record only**, **drift window only** (the profile, nothing else recorded). The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that the modes differ by monitoring only. All with one replica (the autoscaler off, so all serve the same replicas). Machine ${pct(r.busyBefore)} busy before the run.`,
+    `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The ${MODES.length} servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round, each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Off**: all of those switched off and no profile; Prometheus counting stays. In between, one part each: **payload log only** (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names), **prediction record only**, **drift window only** (the profile, nothing else recorded). The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that the modes differ by monitoring only. All with one replica on the request thread (the autoscaler off, and the placement pinned to \`main-thread\`, which \`auto\` picks for this model, so that no server differs from the others by a timing taken at its start). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
     '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off) | server CPU per request (all threads, median) |',
     '| --- | --- | ---: | ---: |',

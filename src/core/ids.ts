@@ -1,6 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CROCKFORD_CODES = Uint8Array.from(CROCKFORD, (c) => c.charCodeAt(0));
+/** Where an id's characters are written before they become its string. */
+const ID = Buffer.alloc(26);
 
 // One getrandom call per 256 ids instead of one per id: every inference gets an id, and the system
 // call cost more than the rest of the id (28 µs against 2 µs when profiled on the request path).
@@ -22,15 +25,16 @@ function randomIndexes(): number {
  * Sortable by creation time, unique without coordination.
  */
 export function newId(nowMs: number = Date.now()): string {
-  let out = '';
   let t = nowMs;
-  for (let i = 0; i < 10; i++) {
-    out = CROCKFORD[t % 32] + out;
+  for (let i = 9; i >= 0; i--) {
+    ID[i] = CROCKFORD_CODES[t % 32] as number;
     t = Math.floor(t / 32);
   }
   const at = randomIndexes();
-  for (let i = 0; i < 16; i++) out += CROCKFORD[(POOL[at + i] ?? 0) % 32];
-  return out;
+  for (let i = 0; i < 16; i++) ID[10 + i] = CROCKFORD_CODES[(POOL[at + i] ?? 0) % 32] as number;
+  // one flat string from the bytes: 26 concatenations would leave a rope that every later use
+  // (the response header, JSON, the payload log, the prediction record) has to flatten again
+  return ID.toString('latin1', 0, 26);
 }
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{15,127}$/;

@@ -49,6 +49,14 @@ test('503 and 429 answers carry Retry-After', () => {
 test('ids are unique and client ids are kept only when they look unique', () => {
   const ids = new Set(Array.from({ length: 1000 }, () => newId()));
   assert.equal(ids.size, 1000);
+  for (const id of ids) assert.match(id, /^[0-9A-HJKMNP-TV-Z]{26}$/, `${id} is 26 Crockford base32 characters`);
+  // the first ten characters are the time in ms, so ids sort by creation time
+  assert.equal(newId(0).slice(0, 10), '0000000000');
+  assert.equal(newId(32 * 32 + 31).slice(0, 10), '000000010Z');
+  assert.equal(newId(1_796_034_514_173).slice(0, 10), '01M8NZZK7X', 'base32 of 1796034514173 (computed with Python)');
+  const times = [5, 1_000, 1_796_034_514_173, 1_796_034_514_174, 2 ** 48 - 1];
+  const inOrder = times.map((t) => newId(t));
+  assert.deepEqual([...inOrder].sort(), inOrder, 'ids sort by time');
   assert.ok(isUniqueLookingId('3f2b8c1e-6d4a-4e2b-9a7c-0d1e2f3a4b5c'));
   assert.ok(!isUniqueLookingId('1'));
   assert.ok(!isUniqueLookingId('has spaces in it, which is odd'));
