@@ -32,8 +32,8 @@ export function newId(nowMs: number = Date.now()): string {
   }
   const at = randomIndexes();
   for (let i = 0; i < 16; i++) ID[10 + i] = CROCKFORD_CODES[(POOL[at + i] ?? 0) % 32] as number;
-  // one flat string from the bytes: 26 concatenations would leave a rope that every later use
-  // (the response header, JSON, the payload log, the prediction record) has to flatten again
+  // one flat string from the bytes: 26 concatenations leave a rope (a tree of pieces), which the
+  // first use that needs the characters in a row (the response header, JSON) has to copy flat
   return ID.toString('latin1', 0, 26);
 }
 
