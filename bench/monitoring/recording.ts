@@ -221,7 +221,7 @@ export async function runRecordingBench(options: { readonly runs: number; readon
     const pairRatios = runs.map((r, i) => r.reqPerSec / (offRuns[i]?.reqPerSec ?? NaN));
     return { runs, pairRatios, ratio: median(pairRatios), threadBusy: median(busy), cpuPerRequest: median(cpu) };
   };
-  const modes = { off: resultOf('off'), payload: resultOf('payload'), predictions: resultOf('predictions'), drift: resultOf('drift'), on: resultOf('on') };
+  const modes = Object.fromEntries(MODES.map((m) => [m, resultOf(m)])) as Record<Mode, ModeResult>;
   const pieces = await measureRecordingPieces();
   return {
     concurrency: 64,
@@ -248,13 +248,22 @@ function cpuTicks(pid: number, of: 'request thread' | 'process' = 'request threa
   }
 }
 
+/** A share as the section prints it: `9.1 %`. */
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** What each part of monitoring does per request, for naming the largest. */
+const PART_WORK: Readonly<Record<'predictions' | 'payload' | 'drift', string>> = {
+  predictions: 'one SQLite row with four B-trees, and its outputs summary, per prediction',
+  payload: 'one JSONL line per request, its capture made on the request thread',
+  drift: "each row's features added to the window's histograms, moments and sample on the request thread",
+};
+
 /** The section's markdown for the recording cost. */
 export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: number): string {
   const rate = (runs: readonly LoadResult[]): string => {
     const s = spread(runs.map((x) => x.reqPerSec));
     return `${Math.round(median(runs.map((x) => x.reqPerSec))).toLocaleString('en-US')} req/s (runs ${Math.round(s.min).toLocaleString('en-US')}–${Math.round(s.max).toLocaleString('en-US')}), p99 ${median(runs.map((x) => x.p99Ms))} ms, ${runs.reduce((a, x) => a + x.errors, 0)} errors`;
   };
-  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const { off, payload, on } = r.modes;
   const offCpu = off.cpuPerRequest;
   return [
@@ -384,11 +393,12 @@ function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined):
   const caveat = steady ? '' : `**The machine's speed wandered during this run** (off turns ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')} req/s, more than 25 % apart): the figure above is not reliable; rerun on a quiet machine. `;
   if (r.cost <= r.targetCost) return `${caveat}Within the target. Measured alone in this run (CPU time per item): ${parts.join('; ')}.`;
   const busy = (x: number): string => `${(x * 100).toFixed(0)} %`;
-  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const { off, on } = r.modes;
   const extra = on.cpuPerRequest - off.cpuPerRequest;
   const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)} µs`;
-  const parts2 = `${(['predictions', 'payload', 'drift'] as const).map((m) => `${SETUPS[m].label.replace(' only', '')} ${signed(r.modes[m].cpuPerRequest - off.cpuPerRequest)}`).join(', ')} of CPU a request against off`;
+  const served = (['predictions', 'payload', 'drift'] as const).map((m) => ({ m, extra: r.modes[m].cpuPerRequest - off.cpuPerRequest }));
+  const servedText = `${served.map(({ m, extra: x }) => `${SETUPS[m].label.replace(' only', '')} ${signed(x)}`).join(', ')} of CPU a request against off`;
+  const largest = served.reduce((a, b) => (b.extra > a.extra ? b : a));
   const all = sum + r.pieces.sqliteRecordMicros;
-  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost, and 5 % of it is a few microseconds per request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${parts2}. The prediction record is the largest: one SQLite row with four B-trees, and its outputs summary, per prediction. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
+  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost: ${pct(r.targetCost)} of the off server's CPU is ${(off.cpuPerRequest * r.targetCost).toFixed(1)} µs a request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${servedText}. The largest in this run is the ${SETUPS[largest.m].label.replace(' only', '')}: ${PART_WORK[largest.m]}. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
 }

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:monitoring`: the monitoring benchmarks of issue [4 of 6]: the drift check of a
  * 100,000-row × 30-feature window (target ≤ 1 s) and the window's memory bound, then the recording
- * cost at concurrency 64 (monitoring on, and the payload log alone, against off; bodies sampled at 1 %; target ≤ 5 %). Writes the
- * `monitoring` section of docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks and one short run per
- * mode, written to bench/out/benchmarks-monitoring.md). BENCH_RUNS and BENCH_SECONDS set the
+ * cost at concurrency 64 (all of monitoring, and the payload log, the prediction record and the drift
+ * window each alone, against off; bodies sampled at 1 %; target ≤ 5 %). Writes the `monitoring`
+ * section of docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks and one short run per mode, written
+ * to bench/out/benchmarks-monitoring.md). BENCH_RUNS and BENCH_SECONDS set the
  * recording rounds (default 15, each mode one 4 s turn per round).
  */
 import { join } from 'node:path';

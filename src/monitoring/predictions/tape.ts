@@ -369,9 +369,15 @@ export interface EncodedPrediction extends Omit<PredictionRecord, 'outputs'> {
   readonly outputsJson: string;
 }
 
+/** A summary as a store keeps it: its prediction as label text (null when it has none) and its JSON. */
+function encodeSummary(summary: OutputsSummary): { readonly predicted: string | null; readonly json: string } {
+  const p = summary.predicted;
+  return { predicted: p === null ? null : labelText(p.value), json: outputsSummaryJson(summary) };
+}
+
 /** A record, encoded. */
 export function encodeRecord(record: PredictionRecord): EncodedPrediction {
-  const p = record.outputs.predicted;
+  const { predicted, json } = encodeSummary(record.outputs);
   return {
     requestId: record.requestId,
     at: record.at,
@@ -381,12 +387,12 @@ export function encodeRecord(record: PredictionRecord): EncodedPrediction {
     variant: record.variant,
     latencyMs: record.latencyMs,
     status: record.status,
-    predicted: p === null ? null : labelText(p.value),
-    outputsJson: outputsSummaryJson(record.outputs),
+    predicted,
+    outputsJson: json,
   };
 }
 
-const EMPTY_ENCODED = Object.freeze({ json: outputsSummaryJson(EMPTY_OUTPUTS_SUMMARY), predicted: null });
+const EMPTY_ENCODED = Object.freeze(encodeSummary(EMPTY_OUTPUTS_SUMMARY));
 
 /**
  * The records on a tape, encoded: `readTape(tape).map(encodeRecord)`, the same text, but a record
@@ -399,11 +405,7 @@ export function encodeTape(tape: PredictionTape): EncodedPrediction[] {
   const records = new Array<EncodedPrediction>(tape.n);
   const direct = createDirectEncoder(tape);
   eachRecord(tape, (r, out, dim) => {
-    const encoded = direct?.(r, out, dim);
-    if (encoded === undefined) {
-      records[r] = encodeRecord({ ...recordFields(tape, r), outputs: summaryOf(tape, r, out, dim) });
-      return;
-    }
+    const encoded = direct?.(r, out, dim) ?? encodeSummary(summaryOf(tape, r, out, dim));
     records[r] = encodedAt(tape, r, encoded.predicted, encoded.json);
   });
   return records;
