@@ -64,6 +64,7 @@ export interface PayloadLog extends PayloadRecorder, EncryptedPayloadLog {
   close(): Promise<void>;
 }
 
+/** An entry recorded with its bodies, or for the webhook: built into its line when written. */
 interface Pending {
   readonly capture: PayloadCapture;
   readonly at: number;
@@ -71,6 +72,42 @@ interface Pending {
   /** Characters of body text held for this entry. */
   readonly bodyChars: number;
 }
+
+/** Metadata lines of one hour recorded one after another: bytes [start, end) of the batch's {@link LineArena}. */
+interface LineRun {
+  readonly hourMs: number;
+  readonly start: number;
+  end: number;
+  count: number;
+}
+
+/**
+ * The buffer of metadata lines: encoded as UTF-8 when recorded, so what the log holds until its
+ * next write is bytes in one buffer — no object per entry that would outlive the young generation
+ * and be copied by the garbage collector — and what it writes needs no further encoding.
+ */
+class LineArena {
+  bytes: Buffer;
+  length = 0;
+  constructor(capacity: number) {
+    this.bytes = Buffer.allocUnsafe(capacity);
+  }
+  /** Appends `text`, growing the buffer when it might not fit; returns the new length. */
+  append(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const need = this.length + text.length * 3;
+    if (need > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.bytes.length * 2));
+      this.bytes.copy(bigger, 0, 0, this.length);
+      this.bytes = bigger;
+    }
+    this.length += this.bytes.write(text, this.length, 'utf8');
+    return this.length;
+  }
+}
+
+/** The first arena's size, and the least a later one starts with. */
+const ARENA_MIN_BYTES = 64 * 1024;
 
 /** Opens the log over `dir` (see {@link PayloadLogOptions}); with `config.enabled` false it records nothing but still exports. */
 export async function openPayloadLog(options: PayloadLogOptions): Promise<PayloadLog> {
@@ -88,7 +125,10 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
   const webhook: WebhookSink | undefined =
     config.enabled && config.webhook !== null ? createWebhookSink({ config: config.webhook, clock, logger, random, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) }) : undefined;
 
-  let buffer: Pending[] = [];
+  // entries in the order recorded: runs of metadata lines in `arena`, and entries built when written
+  let buffer: (Pending | LineRun)[] = [];
+  let arena = new LineArena(ARENA_MIN_BYTES);
+  let bufferedEntries = 0;
   let bufferedBodyChars = 0;
   let closed = !config.enabled;
   let writing: Promise<void> | undefined;
@@ -108,18 +148,20 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
     logger.warn({ dir, ...fields }, message);
   };
 
-  /** Writes one taken buffer: entries built chunk by chunk, each chunk appended in order. */
-  const writeBatch = async (batch: readonly Pending[]): Promise<void> => {
+  /** Writes one taken buffer (with the arena its runs are in): entries built chunk by chunk, each chunk appended in order. */
+  const writeBatch = async (batch: readonly (Pending | LineRun)[], bytes: Buffer): Promise<void> => {
     for (let start = 0; start < batch.length; start += WRITE_CHUNK) {
       const chunk = batch.slice(start, start + WRITE_CHUNK);
       const entries: PayloadEntry[] = [];
       const lines: SegmentLine[] = [];
+      let count = 0;
       for (const p of chunk) {
-        if (!p.bodies && webhook === undefined) {
-          // metadata only and no webhook to hand an entry to: the line straight from the capture
-          lines.push({ hourMs: hourOf(p.at), text: metadataLine(p.capture, p.at) });
+        if (!('capture' in p)) {
+          lines.push({ hourMs: p.hourMs, bytes: bytes.subarray(p.start, p.end) });
+          count += p.count;
           continue;
         }
+        count++;
         let entry: PayloadEntry;
         try {
           entry = buildEntry(p.capture, p.at, p.bodies, redactor, config.bodies.maxBytes);
@@ -137,10 +179,10 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
       }
       try {
         await store?.append(lines);
-        counts.written += lines.length;
+        counts.written += count;
       } catch (error) {
-        dropped.write_failed += lines.length;
-        warn('payload log write failed; entries dropped', { err: (error as Error).message, entries: lines.length });
+        dropped.write_failed += count;
+        warn('payload log write failed; entries dropped', { err: (error as Error).message, entries: count });
         continue;
       }
       if (webhook !== undefined) for (const e of entries) webhook.offer(e);
@@ -155,9 +197,13 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
     if (writing !== undefined) return writing.then(flushNow);
     const batch = buffer;
     if (batch.length === 0) return Promise.resolve();
+    const bytes = arena.bytes;
     buffer = [];
-    const chars = batch.reduce((sum, p) => sum + p.bodyChars, 0);
-    writing = writeBatch(batch)
+    arena = new LineArena(Math.max(ARENA_MIN_BYTES, arena.length));
+    bufferedEntries = 0;
+    let chars = 0;
+    for (const p of batch) if ('capture' in p) chars += p.bodyChars;
+    writing = writeBatch(batch, bytes)
       .catch((error: unknown) => warn('payload log flush failed', { err: (error as Error).message }))
       .finally(() => {
         writing = undefined;
@@ -244,7 +290,7 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
         if (config.enabled) dropped.closed++;
         return false;
       }
-      if (buffer.length >= config.bufferSize) {
+      if (bufferedEntries >= config.bufferSize) {
         dropped.buffer_full++;
         return false;
       }
@@ -264,11 +310,24 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
           counts.bodiesSampled++;
         }
       }
-      // an entry without sampled bodies must not hold the request's texts until the next write:
-      // held for a second they outlive the young generation and cost full garbage collections
-      buffer.push({ capture: bodies || (capture.requestBody === undefined && capture.responseBody === undefined) ? capture : withoutBodies(capture), at, bodies, bodyChars: chars });
+      if (!bodies && webhook === undefined) {
+        // metadata only, and no webhook to hand an entry to: its line now, into the arena
+        const hourMs = hourOf(at);
+        const start = arena.length;
+        const end = arena.append(metadataLine(capture, at));
+        const last = buffer[buffer.length - 1];
+        if (last !== undefined && !('capture' in last) && last.hourMs === hourMs && last.end === start) {
+          last.end = end;
+          last.count++;
+        } else buffer.push({ hourMs, start, end, count: 1 });
+      } else {
+        // an entry without sampled bodies must not hold the request's texts until the next write:
+        // held for a second they outlive the young generation and cost full garbage collections
+        buffer.push({ capture: bodies || (capture.requestBody === undefined && capture.responseBody === undefined) ? capture : withoutBodies(capture), at, bodies, bodyChars: chars });
+      }
+      bufferedEntries++;
       counts.recorded++;
-      if ((buffer.length >= SOON_ENTRIES || buffer.length * 2 >= config.bufferSize) && !soonScheduled) {
+      if ((bufferedEntries >= SOON_ENTRIES || bufferedEntries * 2 >= config.bufferSize) && !soonScheduled) {
         // a few writes' worth (or half full): write from a timer turn now rather than wait for the
         // interval, so entries are short-lived (cheap to collect) and the buffer stays far from full
         soonScheduled = true;
@@ -290,7 +349,7 @@ export async function openPayloadLog(options: PayloadLogOptions): Promise<Payloa
       return {
         enabled: config.enabled,
         ...counts,
-        buffered: buffer.length,
+        buffered: bufferedEntries,
         dropped: { ...dropped },
         bytesOnDisk: s?.bytesOnDisk ?? 0,
         segments: s?.segments ?? 0,

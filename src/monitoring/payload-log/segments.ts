@@ -175,10 +175,25 @@ export interface SegmentStoreStats {
   readonly segmentsDeleted: number;
 }
 
-/** One line to append, with the hour of its entry. */
-export interface SegmentLine {
-  readonly hourMs: number;
-  readonly text: string;
+/**
+ * Lines to append, with the hour of their entries: one line as text, or whole lines (each ending
+ * in a newline) already encoded as UTF-8 — the payload log's metadata lines, written into one
+ * buffer as they are recorded.
+ */
+export type SegmentLine = { readonly hourMs: number; readonly text: string } | { readonly hourMs: number; readonly bytes: Uint8Array };
+
+const NEWLINE = 0x0a;
+
+/** Bytes up to and including the first line's newline (all of `data` without one). */
+function firstLineBytes(data: Uint8Array): number {
+  const end = data.indexOf(NEWLINE);
+  return end < 0 ? data.length : end + 1;
+}
+
+/** The longest prefix of `data` that is whole lines and at most `room` bytes; 0 when not even its first line fits. */
+function wholeLinesWithin(data: Uint8Array, room: number): number {
+  if (room >= data.length) return data.length;
+  return room <= 0 ? 0 : data.lastIndexOf(NEWLINE, room - 1) + 1;
 }
 
 /** The writing side of the directory. One writer per directory (the data directory's lock sees to it). */
@@ -259,40 +274,49 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
 
   const store: SegmentStore = {
     async append(lines) {
-      let i = 0;
-      while (i < lines.length) {
-        const first = lines[i];
-        if (first === undefined) break;
-        let seg = current;
-        const firstBytes = Buffer.byteLength(first.text);
-        let rotated = false;
-        if (seg === undefined || seg.info.hourMs !== first.hourMs || (seg.info.bytes > 0 && seg.info.bytes + firstBytes > options.segmentMaxBytes)) {
-          seg = await openNew(first.hourMs);
-          rotated = true;
-        }
-        // as many following lines as fit this segment, written in one call
-        const parts: string[] = [first.text];
-        let bytes = firstBytes;
-        i++;
-        for (; i < lines.length; i++) {
-          const next = lines[i];
-          if (next === undefined || next.hourMs !== seg.info.hourMs) break;
-          const b = Buffer.byteLength(next.text);
-          if (seg.info.bytes + bytes + b > options.segmentMaxBytes) break;
-          parts.push(next.text);
-          bytes += b;
-        }
+      // what goes into the segment being filled, written in one call once it is full or the lines end
+      let seg = current;
+      let parts: Uint8Array[] = [];
+      let size = 0;
+      let rotated = false;
+      const writeParts = async (): Promise<void> => {
+        if (seg === undefined || parts.length === 0) return;
+        const data = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, size);
         try {
-          await seg.handle.appendFile(parts.join(''));
+          await seg.handle.appendFile(data);
         } catch (error) {
           // the segment may now end in a torn line: start a fresh one next time
           await closeCurrent().catch(() => undefined);
           throw error;
         }
-        seg.info.bytes += bytes;
-        bytesWritten += bytes;
-        if (rotated) await store.applyRetention();
+        seg.info.bytes += size;
+        bytesWritten += size;
+        parts = [];
+        size = 0;
+        if (rotated) {
+          rotated = false;
+          await store.applyRetention();
+          // retention may have closed it (a segment of an hour already past its age)
+          seg = current;
+        }
+      };
+      for (const line of lines) {
+        let data: Uint8Array = 'text' in line ? Buffer.from(line.text) : line.bytes;
+        while (data.length > 0) {
+          const used = seg === undefined ? 0 : seg.info.bytes + size;
+          if (seg === undefined || seg.info.hourMs !== line.hourMs || (used > 0 && used + firstLineBytes(data) > options.segmentMaxBytes)) {
+            await writeParts();
+            seg = await openNew(line.hourMs);
+            rotated = true;
+          }
+          // as many whole lines as fit; a line longer than a segment goes alone into an empty one
+          const take = wholeLinesWithin(data, options.segmentMaxBytes - (seg.info.bytes + size)) || firstLineBytes(data);
+          parts.push(take === data.length ? data : data.subarray(0, take));
+          size += take;
+          data = data.subarray(take);
+        }
       }
+      await writeParts();
     },
     applyRetention() {
       // one pass at a time; a call during a pass waits for it and runs its own

@@ -21,6 +21,7 @@ import {
   labelText,
   outputKind,
   outputsSummaryJson,
+  storedSummaryJson,
   PREDICTION_ORDER,
   resolveSummaryOptions,
   rowWidthOf,
@@ -361,7 +362,7 @@ export function readTape(tape: PredictionTape): PredictionRecord[] {
 }
 
 /**
- * A prediction record as a store writes it: its outputs summary as JSON ({@link outputsSummaryJson})
+ * A prediction record as a store writes it: its outputs summary in the stored form ({@link storedSummaryJson})
  * and its prediction as the text labels compare with ({@link labelText}), null when it has none.
  */
 export interface EncodedPrediction extends Omit<PredictionRecord, 'outputs'> {
@@ -372,7 +373,7 @@ export interface EncodedPrediction extends Omit<PredictionRecord, 'outputs'> {
 /** A summary as a store keeps it: its prediction as label text (null when it has none) and its JSON. */
 function encodeSummary(summary: OutputsSummary): { readonly predicted: string | null; readonly json: string } {
   const p = summary.predicted;
-  return { predicted: p === null ? null : labelText(p.value), json: outputsSummaryJson(summary) };
+  return { predicted: p === null ? null : labelText(p.value), json: storedSummaryJson(summary) };
 }
 
 /** A record, encoded. */
@@ -457,7 +458,7 @@ function createDirectEncoder(tape: PredictionTape): ((r: number, out: number, di
       const kind = outputKind(datatype, n, rowWidth, length, o.maxRowWidth);
       kinds[j] = kind;
       firsts[j] = null;
-      tensors += `${j === 0 ? '' : ','}{"name":${jsonName(name)},"datatype":${jsonName(datatype)},"shape":[${shape}],"kind":${jsonName(kind)}`;
+      tensors += `,[${jsonName(name)},${jsonName(datatype)},[${shape}],${jsonName(kind)}`;
       if (kind !== 'tensor') {
         const kept = Math.min(n, o.maxRows);
         let truncated = n > kept;
@@ -479,7 +480,7 @@ function createDirectEncoder(tape: PredictionTape): ((r: number, out: number, di
               if (k === 0) firsts[j] = best;
             }
           }
-          tensors += `,"values":${values}],"scores":${scores}]`;
+          tensors += `,${values}],${scores}]`;
         } else {
           for (let k = 0; k < kept; k++) {
             const x = elementAt(datatype, data, base + k * rowWidth);
@@ -492,27 +493,24 @@ function createDirectEncoder(tape: PredictionTape): ((r: number, out: number, di
             values += (k === 0 ? '' : ',') + jsonScalar(v);
             if (k === 0) firsts[j] = v;
           }
-          tensors += `,"values":${values}]`;
+          tensors += `,${values}]`;
         }
-        if (truncated) tensors += ',"truncated":true';
+        if (truncated) tensors += ',true';
       }
-      tensors += '}';
+      tensors += ']';
       rows = rows === undefined || rows === n ? n : null;
     }
-    let predicted = 'null';
     let text: string | null = null;
     if (rows === 1) {
       choose: for (const kind of PREDICTION_ORDER) {
         for (let j = 0; j < captured; j++) {
           const value = firsts[j] as string | number | null;
           if (kinds[j] !== kind || value === null) continue;
-          const name = tape.texts[tape.outs[out + j * OUTPUT_NUMS] as number] as string;
-          predicted = `{"output":${jsonName(name)},"kind":${jsonName(kind)},"value":${jsonScalar(value)}}`;
           text = labelText(value);
           break choose;
         }
       }
     }
-    return { json: `{"rows":${jsonNumber(rows ?? null)},"predicted":${predicted},"tensors":[${tensors}],"omitted":${jsonNumber(Math.max(0, total - o.maxOutputs))}}`, predicted: text };
+    return { json: `[${jsonNumber(rows ?? null)},${jsonNumber(Math.max(0, total - o.maxOutputs))}${tensors}]`, predicted: text };
   };
 }

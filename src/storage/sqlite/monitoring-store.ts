@@ -12,7 +12,6 @@ import {
   type FeedbackOutcome,
   type MonitoringStore,
   type OutcomeMetric,
-  type OutputsSummary,
   type PredictedValueRow,
   type PredictionCountRow,
   type PredictionFeedback,
@@ -23,6 +22,7 @@ import { writeTransaction, type SqliteDatabase } from './database.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
 import { encodedRows, preparePredictionInsert } from './prediction-insert.js';
 import type { PredictionWriter } from './prediction-writer.js';
+import { parseStoredSummary } from '../../monitoring/predictions/summary.js';
 import { encodeRecord, encodeTape, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { MONITORING_COMPONENT, monitoringMigrations } from './monitoring-migrations.js';
 
@@ -106,7 +106,8 @@ function toRecord(row: PredictionRow): PredictionRecord {
     variant: row.variant,
     latencyMs: row.latency_ms,
     status: row.status,
-    outputs: JSON.parse(row.outputs) as OutputsSummary,
+    // the stored form, or a summary's own JSON in rows written before it
+    outputs: parseStoredSummary(row.outputs),
   };
 }
 
@@ -171,9 +172,16 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
       FROM monitoring_predictions
       WHERE endpoint = @endpoint AND at >= @since AND at < @until
       GROUP BY variant, version`),
+    // older than the cutoff, endpoint by endpoint through the (endpoint, at) index: the endpoints
+    // are found by skipping along that index (one seek each), not by reading every row
     pruneOld: db.prepare(`
+      WITH RECURSIVE endpoints (name) AS (
+        SELECT MIN(endpoint) FROM monitoring_predictions
+        UNION ALL
+        SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL
+      )
       DELETE FROM monitoring_predictions
-      WHERE seq IN (SELECT seq FROM monitoring_predictions WHERE at < ? ORDER BY at LIMIT ?)
+      WHERE seq IN (SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < ? LIMIT ?)
       RETURNING request_id`),
     keepBoundary: db.prepare('SELECT seq FROM monitoring_predictions ORDER BY seq DESC LIMIT 1 OFFSET ?'),
     pruneBeyond: db.prepare(`

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PlatformError } from '../../../src/core/index.js';
+import { labelText, outputsSummaryJson, storedSummaryJson } from '../../../src/monitoring/index.js';
 import {
   createSqliteMonitoringStore,
   createSqliteRegistryStore,
@@ -38,13 +39,35 @@ describe('SqliteMonitoringStore', () => {
       const db = openSqliteDatabase(join(dir, 'slipway.db'));
       const registry = createSqliteRegistryStore({ db });
       const monitoring = createSqliteMonitoringStore({ db });
-      assert.deepEqual(monitoring.migration, { component: MONITORING_COMPONENT, from: 0, to: 1, applied: ['predictions-and-feedback'] });
+      assert.deepEqual(monitoring.migration, { component: MONITORING_COMPONENT, from: 0, to: 2, applied: ['predictions-and-feedback', 'predictions-without-time-index'] });
       assert.equal(schemaVersion(db, REGISTRY_COMPONENT), 2);
-      assert.equal(schemaVersion(db, MONITORING_COMPONENT), 1);
+      assert.equal(schemaVersion(db, MONITORING_COMPONENT), 2);
       await monitoring.insertPredictions([record(1)]);
       assert.deepEqual(registry.checkIntegrity(), ['ok']);
       registry.close();
       assert.equal(db.open, true, 'a store handed a connection leaves it open');
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("stores a record's outputs summary in the stored form, and reads a record stored as the summary's own JSON", async () => {
+    const dir = tempDir();
+    try {
+      const db = openSqliteDatabase(join(dir, 'slipway.db'));
+      const store = createSqliteMonitoringStore({ db });
+      const r = record(1);
+      await store.insertPredictions([r]);
+      const stored = db.prepare('SELECT outputs FROM monitoring_predictions WHERE request_id = ?').get(r.requestId) as { outputs: string };
+      assert.equal(stored.outputs, storedSummaryJson(r.outputs));
+      // a row as the releases before the stored form wrote it
+      db.prepare(
+        `INSERT INTO monitoring_predictions (request_id, shadow, at, endpoint, model, version, variant, latency_ms, status, predicted, outputs)
+         VALUES (?, 0, ?, 'e', 'm', 1, 'stable', 1, 200, ?, ?)`,
+      ).run(rid(2), T0, labelText(r.outputs.predicted?.value ?? ''), outputsSummaryJson(r.outputs));
+      assert.deepEqual((await store.getPredictions(rid(2)))[0]?.outputs, r.outputs);
+      assert.deepEqual((await store.getPredictions(r.requestId))[0]?.outputs, r.outputs);
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -97,13 +120,13 @@ describe('SqliteMonitoringStore', () => {
     }
   });
 
-  test('indexes request ids and (endpoint, at), and window queries use the endpoint index', () => {
+  test('indexes request ids and (endpoint, at) and nothing else; window queries and retention by age use the endpoint index', () => {
     const db = openSqliteDatabase(':memory:');
     try {
       createSqliteMonitoringStore({ db });
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'monitoring_predictions'").all() as { name: string }[]).map((r) => r.name);
       assert.ok(indexes.includes('monitoring_predictions_by_endpoint'), indexes.join(', '));
-      assert.ok(indexes.includes('monitoring_predictions_by_at'), indexes.join(', '));
+      assert.equal(indexes.length, 2, `one index per prediction written beside the table's own B-tree costs CPU: ${indexes.join(', ')}`);
       assert.ok(indexes.some((n) => n.startsWith('sqlite_autoindex_monitoring_predictions')), 'UNIQUE (request_id, shadow) has an index');
       const plan = db
         .prepare("EXPLAIN QUERY PLAN SELECT variant, version, COUNT(*) FROM monitoring_predictions p WHERE p.endpoint = 'e' AND p.at >= 0 AND p.at < 10 GROUP BY variant, version")
@@ -111,6 +134,13 @@ describe('SqliteMonitoringStore', () => {
       assert.ok(plan.some((row) => row.detail.includes('monitoring_predictions_by_endpoint')), JSON.stringify(plan));
       const lookup = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM monitoring_predictions WHERE request_id = 'x'").all() as { detail: string }[];
       assert.ok(lookup.some((row) => row.detail.includes('USING INDEX sqlite_autoindex_monitoring_predictions')), JSON.stringify(lookup));
+      const prune = db
+        .prepare(
+          `EXPLAIN QUERY PLAN WITH RECURSIVE endpoints (name) AS (SELECT MIN(endpoint) FROM monitoring_predictions UNION ALL SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL)
+           SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < 10 LIMIT 5`,
+        )
+        .all() as { detail: string }[];
+      assert.ok(!prune.some((row) => /^SCAN (monitoring_predictions|p)\b/.test(row.detail)), `retention by age reads no whole table: ${JSON.stringify(prune)}`);
     } finally {
       db.close();
     }
@@ -120,7 +150,7 @@ describe('SqliteMonitoringStore', () => {
     const db = openSqliteDatabase(':memory:');
     try {
       createSqliteMonitoringStore({ db });
-      db.prepare("INSERT INTO schema_migrations (component, version, name, applied_at) VALUES ('monitoring', 2, 'future', '2030-01-01T00:00:00.000Z')").run();
+      db.prepare("INSERT INTO schema_migrations (component, version, name, applied_at) VALUES ('monitoring', 99, 'future', '2030-01-01T00:00:00.000Z')").run();
       assert.throws(
         () => createSqliteMonitoringStore({ db }),
         (error: unknown) => error instanceof PlatformError && error.code === 'STORAGE_SCHEMA_TOO_NEW',

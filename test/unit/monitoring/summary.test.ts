@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { float32ToFloat16Bits, type Tensor } from '../../../src/core/index.js';
-import { createOutputSummarizer, EMPTY_OUTPUTS_SUMMARY, labelText, outputsSummaryJson, predictedAt, predictedRow, resolveSummaryOptions, summarizeOutputs } from '../../../src/monitoring/index.js';
+import {
+  createOutputSummarizer,
+  EMPTY_OUTPUTS_SUMMARY,
+  labelText,
+  outputsSummaryJson,
+  parseStoredSummary,
+  predictedAt,
+  predictedRow,
+  resolveSummaryOptions,
+  storedSummary,
+  storedSummaryJson,
+  summarizeOutputs,
+} from '../../../src/monitoring/index.js';
 import { labels, outputsGenerator, probabilities } from './fixtures.js';
 
 describe('summarizeOutputs', () => {
@@ -155,6 +167,44 @@ describe('outputsSummaryJson', () => {
       const summary = summarize(outputs);
       assert.equal(outputsSummaryJson(summary), JSON.stringify(summary), `case ${k}: ${JSON.stringify(outputs.map((t) => [t.datatype, t.shape]))}`);
     }
+  });
+});
+
+describe('the stored form of a summary', () => {
+  const { pick, tensor } = outputsGenerator(20261130);
+
+  test('storedSummaryJson writes what JSON.stringify(storedSummary) writes, and parseStoredSummary gives the summary back, for 2,000 generated responses', () => {
+    assert.equal(storedSummaryJson(EMPTY_OUTPUTS_SUMMARY), '[null,0]');
+    assert.deepEqual(parseStoredSummary('[null,0]'), EMPTY_OUTPUTS_SUMMARY);
+    const summarize = createOutputSummarizer({ maxRows: 4, maxOutputs: 3, maxStringLength: 8 });
+    let predicted = 0;
+    for (let k = 0; k < 2000; k++) {
+      const outputs = Array.from({ length: pick([1, 1, 2, 4]) }, (_, i) => tensor(i));
+      const summary = summarize(outputs);
+      const text = storedSummaryJson(summary);
+      assert.equal(text, JSON.stringify(storedSummary(summary)), `case ${k}`);
+      // the prediction, left out of the text, is put back by the record's rule (compared through
+      // JSON, which the summary's own text went through too: -0 reads back as 0 either way)
+      assert.deepEqual(parseStoredSummary(text), JSON.parse(JSON.stringify(summary)), `case ${k}: ${text}`);
+      if (summary.predicted !== null) predicted++;
+    }
+    assert.ok(predicted > 200, `only ${predicted} generated summaries had a prediction`);
+  });
+
+  test("reads a summary's own JSON too (records stored before the stored form)", () => {
+    const summary = summarizeOutputs([
+      { name: 'label', datatype: 'INT64', shape: [1], data: new BigInt64Array([1n]) },
+      { name: 'probabilities', datatype: 'FP32', shape: [1, 2], data: new Float32Array([0.1, 0.9]) },
+    ]);
+    assert.deepEqual(parseStoredSummary(outputsSummaryJson(summary)), summary);
+    // a third of the object's JSON for a classifier's one-row answer
+    assert.equal(storedSummaryJson(summary), '[1,0,["label","INT64",[1],"label",[1]],["probabilities","FP32",[1,2],"scores",[1],[0.9]]]');
+    assert.equal(outputsSummaryJson(summary).length, 267);
+  });
+
+  test('refuses stored text of another shape, naming what it expected', () => {
+    assert.throws(() => parseStoredSummary('["1",0]'), /starts with its rows and omitted outputs as numbers/);
+    assert.throws(() => parseStoredSummary('[1,0,["y","FP32",[1],"nonsense"]]'), /tensor 0: expected \[name, datatype, shape, kind/);
   });
 });
 

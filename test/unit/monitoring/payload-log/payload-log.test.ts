@@ -164,6 +164,37 @@ describe('payload log', () => {
     }
   });
 
+  test('writes entries in the order recorded: metadata lines buffered as bytes between entries with bodies, across an hour', async () => {
+    const { dir, cleanup } = await tempDir();
+    const clock = createFakeClock(T0 + HOUR - 5000);
+    const log = await openPayloadLog({ dir, config: config({ segmentMaxBytes: 4096, flushIntervalMs: 60_000, bodies: { sampleRate: 0.3 } }), clock, random: seededRandom(11) });
+    try {
+      const recorded: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        // the hour turns halfway, with nothing written in between; some paths are not ASCII
+        if (i === 30) await clock.advance(10_000);
+        const c = capture({ path: i % 7 === 0 ? `/v2/models/fraud/infer/é${i}` : '/v2/models/fraud/infer' });
+        recorded.push(c.requestId);
+        assert.equal(log.record(c), true);
+      }
+      assert.equal(log.stats().buffered, 60);
+      await log.flush();
+      const entries = await collect(log.entries());
+      assert.deepEqual(ids(entries), recorded);
+      const withBodies = entries.filter((e) => e.request !== undefined).length;
+      assert.ok(withBodies > 5 && withBodies < 55, `${withBodies} of 60 with bodies at a rate of 0.3`);
+      assert.equal(entries[7]?.path, '/v2/models/fraud/infer/é7');
+      const files = (await readdir(dir)).sort();
+      assert.ok(files.some((f) => f.includes('T10Z')) && files.some((f) => f.includes('T11Z')), files.join(', '));
+      for (const f of files) assert.ok((await readFile(join(dir, f))).length <= 4096, `${f} is over segmentMaxBytes`);
+      assert.equal(log.stats().written, 60);
+      assert.equal(log.stats().buffered, 0);
+    } finally {
+      await log.close();
+      await cleanup();
+    }
+  });
+
   test('retention deletes segments whose hour is older than maxAgeHours', async () => {
     const { dir, cleanup } = await tempDir();
     const clock = createFakeClock(T0);
