@@ -254,7 +254,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 /** What each part of monitoring does per request, for naming the largest. */
 const PART_WORK: Readonly<Record<'predictions' | 'payload' | 'drift', string>> = {
   predictions: 'one SQLite row with three B-trees, and its outputs summary, per prediction',
-  payload: 'one JSONL line per request, its capture made on the request thread',
+  payload: "one JSONL line per request, made from its capture and encoded into the log's buffer on the request thread",
   drift: "each row's features added to the window's histograms, moments and sample on the request thread",
 };
 

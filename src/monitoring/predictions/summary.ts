@@ -247,39 +247,31 @@ export function outputsSummaryJson(summary: OutputsSummary): string {
  * `[name, datatype, shape, kind]`, then its `values` (all kinds but `tensor`), its `scores`
  * (`scores`), and `truncated` when the summary has it. The prediction is left out: it follows from
  * the rows and tensors ({@link predictedAt}), and is put back when the text is read. About a third
- * of the object's JSON (89 bytes against 267 for a breast-cancer answer); the store's write costs
- * about 9 ns a byte (docs/benchmarks.md, monitoring).
+ * of the object's JSON (89 bytes against 267 for a breast-cancer answer): the prediction writer's
+ * work grows with the bytes it writes for every prediction.
  */
-export type StoredSummary = [rows: number | null, omitted: number, ...tensors: StoredTensor[]];
-type StoredTensor = [name: string, datatype: string, shape: number[], kind: OutputKind, ...rest: unknown[]];
+export type StoredSummary = readonly [rows: number | null, omitted: number, ...tensors: StoredTensor[]];
+type StoredTensor = readonly [name: string, datatype: string, shape: readonly number[], kind: OutputKind, ...rest: unknown[]];
 
-/** The stored form of `summary` as a value (what {@link storedSummaryJson} writes as text). */
+/** The stored form of `summary` as a value; it shares the summary's arrays. */
 export function storedSummary(summary: OutputsSummary): StoredSummary {
   const tensors = summary.tensors.map((t): StoredTensor => {
-    const out: StoredTensor = [t.name, t.datatype, [...t.shape], t.kind];
-    if (t.values !== undefined) out.push([...t.values]);
-    if (t.scores !== undefined) out.push([...t.scores]);
-    if (t.truncated !== undefined) out.push(t.truncated);
-    return out;
+    const rest: unknown[] = [];
+    if (t.values !== undefined) rest.push(t.values);
+    if (t.scores !== undefined) rest.push(t.scores);
+    if (t.truncated !== undefined) rest.push(t.truncated);
+    return [t.name, t.datatype, t.shape, t.kind, ...rest];
   });
   return [summary.rows, summary.omitted, ...tensors];
 }
 
 /**
- * `JSON.stringify(storedSummary(summary))`, written field by field: a prediction record stores it
- * for every request. Same text, byte for byte, for every summary this module makes (its tests
- * compare the two).
+ * The stored form as text. The prediction writer's thread writes numeric answers straight from
+ * their captured elements in this same text (tape.ts); this is for the rest (text outputs, records
+ * summarised on the request thread) and for stores that take records.
  */
 export function storedSummaryJson(summary: OutputsSummary): string {
-  let out = `[${jsonNumber(summary.rows)},${jsonNumber(summary.omitted)}`;
-  for (const t of summary.tensors) {
-    out += `,[${jsonName(t.name)},${jsonName(t.datatype)},[${t.shape.join(',')}],${jsonName(t.kind)}`;
-    if (t.values !== undefined) out += `,${scalarsJson(t.values)}`;
-    if (t.scores !== undefined) out += `,${scalarsJson(t.scores)}`;
-    if (t.truncated !== undefined) out += `,${String(t.truncated)}`;
-    out += ']';
-  }
-  return `${out}]`;
+  return JSON.stringify(storedSummary(summary));
 }
 
 const isKind = (x: unknown): x is OutputKind => x === 'label' || x === 'value' || x === 'scores' || x === 'tensor';

@@ -26,6 +26,21 @@ import { parseStoredSummary } from '../../monitoring/predictions/summary.js';
 import { encodeRecord, encodeTape, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { MONITORING_COMPONENT, monitoringMigrations } from './monitoring-migrations.js';
 
+/**
+ * Retention by age: the records older than a cutoff (first parameter), at most a limit (second),
+ * endpoint by endpoint through the (endpoint, at) index. The endpoints are found by skipping along
+ * that index (one seek each), not by reading every row. Exported for its query-plan test.
+ */
+export const PRUNE_OLDER_SQL = `
+  WITH RECURSIVE endpoints (name) AS (
+    SELECT MIN(endpoint) FROM monitoring_predictions
+    UNION ALL
+    SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL
+  )
+  DELETE FROM monitoring_predictions
+  WHERE seq IN (SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < ? LIMIT ?)
+  RETURNING request_id`;
+
 export interface SqliteMonitoringStoreOptions {
   /** An open database (see openSqliteDatabase), usually the registry's; this store never closes it. */
   readonly db: SqliteDatabase;
@@ -172,17 +187,7 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
       FROM monitoring_predictions
       WHERE endpoint = @endpoint AND at >= @since AND at < @until
       GROUP BY variant, version`),
-    // older than the cutoff, endpoint by endpoint through the (endpoint, at) index: the endpoints
-    // are found by skipping along that index (one seek each), not by reading every row
-    pruneOld: db.prepare(`
-      WITH RECURSIVE endpoints (name) AS (
-        SELECT MIN(endpoint) FROM monitoring_predictions
-        UNION ALL
-        SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL
-      )
-      DELETE FROM monitoring_predictions
-      WHERE seq IN (SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < ? LIMIT ?)
-      RETURNING request_id`),
+    pruneOld: db.prepare(PRUNE_OLDER_SQL),
     keepBoundary: db.prepare('SELECT seq FROM monitoring_predictions ORDER BY seq DESC LIMIT 1 OFFSET ?'),
     pruneBeyond: db.prepare(`
       DELETE FROM monitoring_predictions

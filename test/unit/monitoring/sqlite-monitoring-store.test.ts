@@ -13,6 +13,7 @@ import {
   REGISTRY_COMPONENT,
   schemaVersion,
 } from '../../../src/storage/index.js';
+import { PRUNE_OLDER_SQL } from '../../../src/storage/sqlite/monitoring-store.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
 
@@ -134,12 +135,7 @@ describe('SqliteMonitoringStore', () => {
       assert.ok(plan.some((row) => row.detail.includes('monitoring_predictions_by_endpoint')), JSON.stringify(plan));
       const lookup = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM monitoring_predictions WHERE request_id = 'x'").all() as { detail: string }[];
       assert.ok(lookup.some((row) => row.detail.includes('USING INDEX sqlite_autoindex_monitoring_predictions')), JSON.stringify(lookup));
-      const prune = db
-        .prepare(
-          `EXPLAIN QUERY PLAN WITH RECURSIVE endpoints (name) AS (SELECT MIN(endpoint) FROM monitoring_predictions UNION ALL SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL)
-           SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < 10 LIMIT 5`,
-        )
-        .all() as { detail: string }[];
+      const prune = db.prepare(`EXPLAIN QUERY PLAN ${PRUNE_OLDER_SQL}`).all(10, 5) as { detail: string }[];
       assert.ok(!prune.some((row) => /^SCAN (monitoring_predictions|p)\b/.test(row.detail)), `retention by age reads no whole table: ${JSON.stringify(prune)}`);
     } finally {
       db.close();
