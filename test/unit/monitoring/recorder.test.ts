@@ -51,6 +51,9 @@ function spyStore() {
   };
 }
 
+/** Lets pending promise callbacks run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 describe('prediction recorder', () => {
   test('returns at once and writes the record at the next flush interval', async () => {
     const clock = createFakeClock(T0);
@@ -118,7 +121,37 @@ describe('prediction recorder', () => {
     assert.equal(recorder.stats().buffered, 2, 'one buffered, one being written');
     release();
     await flushing;
-    assert.equal((await spy.store.size()).predictions, 2, 'the flush also wrote what arrived while it ran');
+    assert.equal((await spy.store.size()).predictions, 1, 'a flush writes what was accepted before it was called');
+    assert.equal(recorder.stats().buffered, 1);
+    await recorder.flush();
+    assert.equal((await spy.store.size()).predictions, 2, 'and the next flush writes what arrived meanwhile');
+    await recorder.close();
+  });
+
+  test('keeps batches full under steady traffic: what arrives during a write waits for a full batch or the interval', async () => {
+    const clock = createFakeClock(T0);
+    const spy = spyStore();
+    const recorder = createPredictionRecorder({ store: spy.store, clock, flushBatchSize: 3, flushIntervalMs: 1000 });
+    const release = spy.hold();
+    for (let n = 1; n <= 3; n++) recorder.recordPrediction(input(n));
+    await clock.advance(0);
+    assert.deepEqual(spy.batches, [3], 'a full batch is written at once');
+    // records keep arriving while that write is held
+    recorder.recordPrediction(input(4));
+    recorder.recordPrediction(input(5));
+    release();
+    await clock.advance(0);
+    for (let i = 0; i < 5; i++) await settle();
+    assert.deepEqual(spy.batches, [3], 'the two that arrived during the write are not sent as a batch of their own');
+    recorder.recordPrediction(input(6));
+    await clock.advance(0);
+    await settle();
+    assert.deepEqual(spy.batches, [3, 3], 'they go with the next full batch');
+    recorder.recordPrediction(input(7));
+    await clock.advance(1000);
+    await recorder.flush();
+    assert.deepEqual(spy.batches, [3, 3, 1], 'a partial batch waits for the flush interval');
+    assert.equal(recorder.stats().written, 7);
     await recorder.close();
   });
 
