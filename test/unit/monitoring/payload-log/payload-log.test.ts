@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createFakeClock } from '../../../../src/core/index.js';
 import { openPayloadLog, REDACTED, type ExportCounters, type PayloadEntry } from '../../../../src/monitoring/payload-log/index.js';
-import { segmentName } from '../../../../src/monitoring/payload-log/segments.js';
+import { segmentName, writeAll } from '../../../../src/monitoring/payload-log/segments.js';
 import { capture, collect, config, ids, seededRandom, tempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -344,6 +344,34 @@ describe('payload log', () => {
     } finally {
       await log.close();
       await cleanup();
+    }
+  });
+});
+
+describe('segment writes', () => {
+  /** A file handle whose writev takes at most `limit` bytes, as a short write would. */
+  const shortHandle = (limit: number) => {
+    const written: Buffer[] = [];
+    const handle = {
+      async writev(parts: Uint8Array[]) {
+        const all = Buffer.concat(parts);
+        written.push(all.subarray(0, limit));
+        return { bytesWritten: Math.min(limit, all.length), buffers: parts };
+      },
+      async appendFile(data: Uint8Array) {
+        written.push(Buffer.from(data));
+      },
+    };
+    return { handle: handle as unknown as FileHandle, text: () => Buffer.concat(written).toString() };
+  };
+
+  test('writes all the parts in order, finishing what a short write left', async () => {
+    const parts = ['{"a":1}\n', '{"b":22}\n', '{"c":333}\n'].map((t) => Buffer.from(t));
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    for (const limit of [0, 3, 8, 9, 15, size - 1, size]) {
+      const { handle, text } = shortHandle(limit);
+      await writeAll(handle, parts, size);
+      assert.equal(text(), '{"a":1}\n{"b":22}\n{"c":333}\n', `writev took ${limit} bytes`);
     }
   });
 });
