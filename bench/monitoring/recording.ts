@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { createControlClient } from '../../src/control/client.js';
 import type { Tensor } from '../../src/core/index.js';
 import type { PredictionTape } from '../../src/monitoring/predictions/tape.js';
+import { medianInterval, type MedianInterval } from '../../src/stats/index.js';
 import { BENCH_ADMIN_KEY, benchAuthHeaders, median, root, runLoad, sleep, spread, startServerProcess, type LoadResult, type ServerProcess } from '../lib/harness.js';
 import { buildSlipway, cpuBusy, oneRowBody } from '../lib/slipway.js';
 
@@ -43,6 +44,8 @@ export interface ModeResult {
   readonly pairRatios: readonly number[];
   /** Their median. */
   readonly ratio: number;
+  /** A 95 % confidence interval of that median (distribution-free, from the rounds' order statistics). */
+  readonly ratioInterval: MedianInterval;
   /** The request thread's busy share during the turns (median), from /proc. */
   readonly threadBusy: number;
   /** CPU time of the whole server process (every thread) per request served, µs (median over the turns). */
@@ -219,7 +222,9 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   const resultOf = (mode: Mode): ModeResult => {
     const { runs, busy, cpu } = results[mode];
     const pairRatios = runs.map((r, i) => r.reqPerSec / (offRuns[i]?.reqPerSec ?? NaN));
-    return { runs, pairRatios, ratio: median(pairRatios), threadBusy: median(busy), cpuPerRequest: median(cpu) };
+    const finite = pairRatios.filter((x) => Number.isFinite(x));
+    const ratioInterval: MedianInterval = finite.length === 0 ? { lower: NaN, upper: NaN, coverage: NaN } : medianInterval(finite);
+    return { runs, pairRatios, ratio: median(pairRatios), ratioInterval, threadBusy: median(busy), cpuPerRequest: median(cpu) };
   };
   const modes = Object.fromEntries(MODES.map((m) => [m, resultOf(m)])) as Record<Mode, ModeResult>;
   const pieces = await measureRecordingPieces();
@@ -271,18 +276,38 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
     '',
     `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The ${MODES.length} servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round, each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Off**: all of those switched off and no profile; Prometheus counting stays. In between, one part each: **payload log only** (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names), **prediction record only**, **drift window only** (the profile, nothing else recorded). The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that the modes differ by monitoring only. All with one replica on the request thread (the autoscaler off, and the placement pinned to \`main-thread\`, which \`auto\` picks for this model, so that no server differs from the others by a timing taken at its start). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
-    '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off) | server CPU per request (all threads, median) |',
+    '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off, 95 % interval) | server CPU per request (all threads, median) |',
     '| --- | --- | ---: | ---: |',
     ...MODES.map((mode) => {
       const m = r.modes[mode];
       const cpu = `${m.cpuPerRequest.toFixed(0)} µs${mode === 'off' ? '' : ` (${m.cpuPerRequest >= offCpu ? '+' : '−'}${Math.abs(m.cpuPerRequest - offCpu).toFixed(0)})`}`;
-      return `| ${SETUPS[mode].label} | ${rate(m.runs)} | ${mode === 'off' ? '—' : pct(1 - m.ratio)} | ${cpu} |`;
+      return `| ${SETUPS[mode].label} | ${rate(m.runs)} | ${mode === 'off' ? '—' : `${pct(1 - m.ratio)} (${costRange(m)})`} | ${cpu} |`;
     }),
     '',
-    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${on.pairRatios.length} rounds = ${on.ratio.toFixed(3)}; rounds ${on.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. The payload log alone costs **${pct(1 - payload.ratio)}** (payload ÷ off = ${payload.ratio.toFixed(3)}; rounds ${payload.pairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - payload.ratio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - payload.ratio) ? `, and within this machine's run-to-run noise (the off turns alone spread by ${pct(offSpread(r))})` : ''}. Over its turns the on server recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
+    `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${on.pairRatios.length} rounds = ${on.ratio.toFixed(3)}; rounds ${on.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. ${settles(on, r.targetCost)} The payload log alone costs **${pct(1 - payload.ratio)}** (payload ÷ off = ${payload.ratio.toFixed(3)}; rounds ${payload.pairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - payload.ratio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - payload.ratio) ? `, and within this machine's run-to-run noise (the off turns alone spread by ${pct(offSpread(r))})` : ''}. Over its turns the on server recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
     '',
     boundText(r, driftRowMicros),
   ].join('\n');
+}
+
+/** A mode's cost interval (1 − the ratio's interval) as the table prints it. */
+function costRange(m: ModeResult): string {
+  const { lower, upper, coverage } = m.ratioInterval;
+  if (!Number.isFinite(lower) || !Number.isFinite(upper)) return 'too few rounds for an interval';
+  return `${pct(1 - upper)} to ${pct(1 - lower)}, ${(coverage * 100).toFixed(1)} %`;
+}
+
+/** Whether the rounds settle the target: the cost's interval wholly within it, wholly over it, or across it. */
+function settles(m: ModeResult, target: number): string {
+  const { lower, upper, coverage } = m.ratioInterval;
+  if (!Number.isFinite(lower) || !Number.isFinite(upper)) return 'Too few rounds to say how sure that is.';
+  const low = 1 - upper;
+  const high = 1 - lower;
+  const range = `${pct(low)} to ${pct(high)}`;
+  const conf = `${(coverage * 100).toFixed(1)} % confidence interval of the median, from the rounds' order statistics (Conover, §3.2)`;
+  if (high <= target) return `The ${conf} is ${range}: wholly within the target.`;
+  if (low > target) return `The ${conf} is ${range}: wholly over the target.`;
+  return `The ${conf} is ${range}, which takes in the target: this run does not settle it either way.`;
 }
 
 /** How far apart the off turns are, as a share of their median. */

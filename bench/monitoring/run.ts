@@ -5,7 +5,9 @@
  * window each alone, against off; bodies sampled at 1 %; target ≤ 5 %). Writes the `monitoring`
  * section of docs/benchmarks.md (BENCH_QUICK=1: 3 timed checks and one short run per mode, written
  * to bench/out/benchmarks-monitoring.md). BENCH_RUNS and BENCH_SECONDS set the
- * recording rounds (default 15, each mode one 4 s turn per round).
+ * recording rounds (default 30, each mode one 3 s turn per round: more, shorter turns, because the
+ * share is the median of per-round ratios whose spread on this VM is tens of per cent; the section
+ * gives its 95 % interval).
  */
 import { join } from 'node:path';
 import { root } from '../lib/harness.js';
@@ -52,8 +54,8 @@ function markdown(r: DriftBenchReport, recording: RecordingBenchReport, command:
 const report = runDriftCheckBench(QUICK ? 3 : undefined);
 console.log(renderDriftBench(report));
 const recording = await runRecordingBench({
-  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 15)),
-  seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 4)),
+  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 30)),
+  seconds: Number(process.env.BENCH_SECONDS ?? 3),
   warmupSeconds: QUICK ? 2 : 5,
   log: (m) => console.log(m),
 });

@@ -57,3 +57,30 @@ export function harrellDavisQuantile(xs: readonly number[], p: number): number {
   }
   return sum;
 }
+
+/** A confidence interval for a median, with the coverage its order statistics give. */
+export interface MedianInterval {
+  readonly lower: number;
+  readonly upper: number;
+  /** P(lower ≤ median ≤ upper) for any continuous distribution: at least 1 − α, exactly as computed. */
+  readonly coverage: number;
+}
+
+/**
+ * A distribution-free confidence interval for the median of the population `xs` was drawn from:
+ * the order statistics x₍ₖ₎ and x₍ₙ₋ₖ₊₁₎, with k the largest rank for which
+ * P(Binomial(n, ½) ≤ k − 1) ≤ α/2 (W. J. Conover, Practical Nonparametric Statistics, 3rd ed.,
+ * Wiley 1999, §3.2). Its coverage 1 − 2·P(Binomial(n, ½) ≤ k − 1) is at least 1 − α. A sample too
+ * small for any such interval (fewer than 6 values at α = 0.05) gets infinite bounds.
+ */
+export function medianInterval(xs: readonly number[], alpha = 0.05): MedianInterval {
+  if (!(alpha > 0 && alpha < 1)) throw StatsErrors.STATS_INVALID_INPUT(`medianInterval: alpha must be in (0, 1), got ${alpha}`);
+  const s = sortedSample(xs, 'medianInterval');
+  const n = s.length;
+  // P(B ≤ j) for B ~ Binomial(n, ½) is I_½(n − j, j + 1); the tail grows with j
+  const tail = (j: number): number => (j < 0 ? 0 : j >= n ? 1 : regularizedBeta(0.5, n - j, j + 1));
+  let k = 0;
+  while (k + 1 <= n / 2 && tail(k) <= alpha / 2) k++;
+  if (k === 0) return { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY, coverage: 1 };
+  return { lower: s[k - 1] as number, upper: s[n - k] as number, coverage: 1 - 2 * tail(k - 1) };
+}
