@@ -33,7 +33,19 @@ export interface BusinessGaugesStats {
   readonly failures: number;
   /** When the last refresh finished, ms since the epoch; null before the first. */
   readonly lastRefreshAt: number | null;
+  /** How long the last refresh took, ms (its queries hold the request thread); null before the first. */
+  readonly lastRefreshMs: number | null;
+  /** How long after the last refresh the next one starts, ms: the interval, or longer after a slow refresh ({@link REFRESH_SHARE}). */
+  readonly nextRefreshAfterMs: number;
 }
+
+/**
+ * The most of the request thread's time the periodic refresh may take. Its report is aggregate
+ * queries over the prediction records, run on that thread, so its cost grows with the records in
+ * the window (at ~1 M records, seconds); after a refresh that took d, the next starts no sooner
+ * than d × (1 − share) / share later — 49 d at 2 % — even if the interval is shorter.
+ */
+export const REFRESH_SHARE = 0.02;
 
 export interface BusinessGauges {
   /** Recomputes every endpoint's cached report now; a call during a refresh shares it. */
@@ -77,7 +89,8 @@ export function registerBusinessMetrics(registry: Registry, options: BusinessGau
   const over = `over predictions of the last ${windowHours} h (monitoring.business.metricsWindowHours)`;
 
   const cache = new Map<string, BusinessReport>();
-  const counters = { refreshes: 0, failures: 0, lastRefreshAt: null as number | null };
+  const counters = { refreshes: 0, failures: 0, lastRefreshAt: null as number | null, lastRefreshMs: null as number | null };
+  const nextRefreshAfterMs = (): number => Math.max(refreshMs, Math.ceil(((counters.lastRefreshMs ?? 0) * (1 - REFRESH_SHARE)) / REFRESH_SHARE));
 
   const rows = function* (): Generator<{ labels: RowLabels; report: BusinessReport; row: VersionBusiness }> {
     for (const report of cache.values()) {
@@ -173,6 +186,15 @@ export function registerBusinessMetrics(registry: Registry, options: BusinessGau
   let closed = false;
 
   const runRefresh = async (): Promise<void> => {
+    const started = clock.monotonicMs();
+    try {
+      await refreshEndpoints();
+    } finally {
+      counters.lastRefreshMs = clock.monotonicMs() - started;
+    }
+  };
+
+  const refreshEndpoints = async (): Promise<void> => {
     let names: readonly string[];
     try {
       names = await options.endpoints();
@@ -209,7 +231,7 @@ export function registerBusinessMetrics(registry: Registry, options: BusinessGau
     timer = clock.setTimeout(() => {
       timer = undefined;
       void refresh().then(arm);
-    }, refreshMs);
+    }, nextRefreshAfterMs());
   };
 
   if (options.autoRefresh !== false) void refresh().then(arm);
@@ -217,7 +239,7 @@ export function registerBusinessMetrics(registry: Registry, options: BusinessGau
   return {
     refresh,
     cached: (endpoint) => cache.get(endpoint),
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, nextRefreshAfterMs: nextRefreshAfterMs() }),
     async close() {
       closed = true;
       timer?.cancel();

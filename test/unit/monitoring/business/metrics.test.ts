@@ -142,6 +142,37 @@ describe('business gauges', () => {
     await s.monitoring.close();
   });
 
+  test('after a slow refresh waits long enough that refreshing takes at most 2 % of the request thread', async () => {
+    let slowMs = 0;
+    const holder: { clock?: { advance(ms: number): Promise<void> } } = {};
+    // the store's queries run on the request thread: a refresh taking slowMs is one that held it that long
+    const { gauges, s } = await setup({
+      autoRefresh: true,
+      endpoints: async () => {
+        if (slowMs > 0) await holder.clock?.advance(slowMs);
+        return ['shop'];
+      },
+    });
+    holder.clock = s.clock;
+    await settled(() => gauges.stats().refreshes >= 1);
+    assert.equal(gauges.stats().nextRefreshAfterMs, 30_000, 'a quick refresh: the interval');
+    slowMs = 2000;
+    await s.clock.advance(30_000);
+    await settled(() => gauges.stats().refreshes >= 2);
+    assert.equal(gauges.stats().lastRefreshMs, 2000);
+    assert.equal(gauges.stats().nextRefreshAfterMs, 98_000, '2 s at 2 % of the thread: the next one 49 × 2 s later');
+    slowMs = 0;
+    await s.clock.advance(97_000);
+    await settled(() => false);
+    assert.equal(gauges.stats().refreshes, 2, 'not at the 30 s interval');
+    await s.clock.advance(1000);
+    await settled(() => gauges.stats().refreshes >= 3);
+    assert.equal(gauges.stats().refreshes, 3);
+    assert.equal(gauges.stats().nextRefreshAfterMs, 30_000, 'back to the interval once refreshes are quick again');
+    await gauges.close();
+    await s.monitoring.close();
+  });
+
   test('keeps an endpoint\'s previous figures when its report fails, and counts the failure', async () => {
     const { gauges, s } = await setup();
     await gauges.refresh();
