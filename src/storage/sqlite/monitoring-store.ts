@@ -208,6 +208,8 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     return writeTransaction(db, () => insert(records.length, encodedRows(records)));
   };
   const writer = options.writer;
+  /** Retention by count's boundary, kept between calls while rows up to it remain (see prune). */
+  let countBoundary: { readonly keepNewest: number; readonly seq: number } | undefined;
   const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
 
   return {
@@ -293,9 +295,18 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
         }
         const room = policy.limit - removed.length;
         if (policy.keepNewest !== undefined && room > 0) {
-          const boundary = sql.keepBoundary.get(policy.keepNewest) as { seq: number } | undefined;
-          if (boundary !== undefined) {
-            for (const row of sql.pruneBeyond.all(boundary.seq, room) as { request_id: string }[]) removed.push(row.request_id);
+          // Finding the boundary walks keepNewest rows (a million by default), so it is found once
+          // and kept while calls delete up to it, `limit` records at a time: a row beyond the newest
+          // keepNewest stays beyond them as newer rows arrive, so a kept boundary never deletes too much.
+          if (countBoundary?.keepNewest !== policy.keepNewest) {
+            const found = sql.keepBoundary.get(policy.keepNewest) as { seq: number } | undefined;
+            countBoundary = found === undefined ? undefined : { keepNewest: policy.keepNewest, seq: found.seq };
+          }
+          if (countBoundary !== undefined) {
+            const rows = sql.pruneBeyond.all(countBoundary.seq, room) as { request_id: string }[];
+            for (const row of rows) removed.push(row.request_id);
+            // everything up to it is gone: the next call looks for the boundary afresh
+            if (rows.length < room) countBoundary = undefined;
           }
         }
         // feedback goes with the last record of its request id

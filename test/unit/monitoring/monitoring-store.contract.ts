@@ -354,6 +354,21 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         assert.deepEqual(await store.prune({ keepNewest: 2, limit: 100 }), { deleted: 0, more: false });
       });
 
+      test('retention by count over several calls, with records arriving between them, keeps exactly the newest', async () => {
+        await store.insertPredictions(Array.from({ length: 10 }, (_, i) => record(i + 1)));
+        assert.deepEqual(await store.prune({ keepNewest: 5, limit: 2 }), { deleted: 2, more: true });
+        await store.insertPredictions(Array.from({ length: 10 }, (_, i) => record(i + 11)));
+        let deleted = 2;
+        for (let i = 0; i < 20; i++) {
+          const r = await store.prune({ keepNewest: 5, limit: 2 });
+          deleted += r.deleted;
+          if (!r.more && r.deleted === 0) break;
+        }
+        assert.equal(deleted, 15);
+        for (const n of [15, 16]) assert.equal((await store.getPredictions(rid(n))).length, n === 15 ? 0 : 1, `record ${n}`);
+        assert.equal((await store.size()).predictions, 5);
+      });
+
       test('applies age first, then count, within one limit', async () => {
         await store.insertPredictions([record(1, { at: T0 - 1 }), record(2), record(3), record(4)]);
         assert.deepEqual(await store.prune({ olderThan: T0, keepNewest: 2, limit: 100 }), { deleted: 2, more: false });
