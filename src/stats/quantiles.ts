@@ -62,7 +62,7 @@ export function harrellDavisQuantile(xs: readonly number[], p: number): number {
 export interface MedianInterval {
   readonly lower: number;
   readonly upper: number;
-  /** P(lower ≤ median ≤ upper) for any continuous distribution: at least 1 − α, exactly as computed. */
+  /** P(lower ≤ median ≤ upper) whatever the continuous distribution: at least 1 − α, exactly as computed. */
   readonly coverage: number;
 }
 
