@@ -290,24 +290,26 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
   ].join('\n');
 }
 
-/** A mode's cost interval (1 − the ratio's interval) as the table prints it. */
-function costRange(m: ModeResult): string {
+/** A mode's cost interval: 1 − its ratio's interval, as text with its coverage; undefined with too few rounds for one. */
+function costInterval(m: ModeResult): { readonly low: number; readonly high: number; readonly text: string } | undefined {
   const { lower, upper, coverage } = m.ratioInterval;
-  if (!Number.isFinite(lower) || !Number.isFinite(upper)) return 'too few rounds for an interval';
-  return `${pct(1 - upper)} to ${pct(1 - lower)}, ${(coverage * 100).toFixed(1)} %`;
+  if (!Number.isFinite(lower) || !Number.isFinite(upper)) return undefined;
+  return { low: 1 - upper, high: 1 - lower, text: `${pct(1 - upper)} to ${pct(1 - lower)}, coverage ${(coverage * 100).toFixed(1)} %` };
+}
+
+/** A mode's cost interval as the table prints it. */
+function costRange(m: ModeResult): string {
+  return costInterval(m)?.text ?? 'too few rounds for an interval';
 }
 
 /** Whether the rounds settle the target: the cost's interval wholly within it, wholly over it, or across it. */
 function settles(m: ModeResult, target: number): string {
-  const { lower, upper, coverage } = m.ratioInterval;
-  if (!Number.isFinite(lower) || !Number.isFinite(upper)) return 'Too few rounds to say how sure that is.';
-  const low = 1 - upper;
-  const high = 1 - lower;
-  const range = `${pct(low)} to ${pct(high)}`;
-  const conf = `${(coverage * 100).toFixed(1)} % confidence interval of the median, from the rounds' order statistics (Conover, §3.2)`;
-  if (high <= target) return `The ${conf} is ${range}: wholly within the target.`;
-  if (low > target) return `The ${conf} is ${range}: wholly over the target.`;
-  return `The ${conf} is ${range}, which takes in the target: this run does not settle it either way.`;
+  const ci = costInterval(m);
+  if (ci === undefined) return 'Too few rounds to say how sure that is.';
+  const said = `The confidence interval of the median, from the rounds' order statistics (Conover, §3.2), is ${ci.text}`;
+  if (ci.high <= target) return `${said}: wholly within the target.`;
+  if (ci.low > target) return `${said}: wholly over the target.`;
+  return `${said}; it takes in the target: this run does not settle it either way.`;
 }
 
 /** How far apart the off turns are, as a share of their median. */

@@ -4,7 +4,7 @@
  * labels to, small enough to keep for every request, and cheap enough to compute on the request path
  * (at most `maxRows` × `maxRowWidth` elements are read per output).
  */
-import { float16BitsToNumber, jsonName, jsonNumber, jsonScalar, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
+import { float16BitsToNumber, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
 import type { OutputKind, OutputsSummary, OutputSummary, PredictedValue } from '../types.js';
 
 export interface OutputSummaryOptions {
@@ -214,32 +214,6 @@ function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOpt
   }
   const shared = rows ?? null;
   return { rows: shared, predicted: shared === 1 ? predictedOf(tensors) : null, tensors, omitted: Math.max(0, (total ?? outputs.length) - o.maxOutputs) };
-}
-
-/** JSON of an array of scalars. */
-export function scalarsJson(values: readonly (string | number | null)[]): string {
-  let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + jsonScalar(values[i] ?? null);
-  return `${out}]`;
-}
-
-/**
- * `JSON.stringify(summary)`, written field by field: a prediction record stores it for every
- * request, and this costs about a quarter of the generic walk. Same text, byte for byte, for every
- * summary this module makes (its tests compare the two).
- */
-export function outputsSummaryJson(summary: OutputsSummary): string {
-  const p = summary.predicted;
-  let out = `{"rows":${jsonNumber(summary.rows)},"predicted":${p === null ? 'null' : `{"output":${jsonName(p.output)},"kind":${jsonName(p.kind)},"value":${jsonScalar(p.value)}}`},"tensors":[`;
-  for (let i = 0; i < summary.tensors.length; i++) {
-    const t = summary.tensors[i] as OutputSummary;
-    out += `${i === 0 ? '' : ','}{"name":${jsonName(t.name)},"datatype":${jsonName(t.datatype)},"shape":[${t.shape.join(',')}],"kind":${jsonName(t.kind)}`;
-    if (t.values !== undefined) out += `,"values":${scalarsJson(t.values)}`;
-    if (t.scores !== undefined) out += `,"scores":${scalarsJson(t.scores)}`;
-    if (t.truncated !== undefined) out += `,"truncated":${String(t.truncated)}`;
-    out += '}';
-  }
-  return `${out}],"omitted":${jsonNumber(summary.omitted)}}`;
 }
 
 /**

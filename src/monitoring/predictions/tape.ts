@@ -20,7 +20,7 @@ import {
   isFloatDatatype,
   labelText,
   outputKind,
-  outputsSummaryJson,
+  parseStoredSummary,
   storedSummaryJson,
   PREDICTION_ORDER,
   resolveSummaryOptions,
@@ -32,7 +32,7 @@ import {
 } from './summary.js';
 import type { PredictionInput } from './recorder.js';
 
-/** Per record in `ints`: endpoint, model (-1: none), variant, outputs captured (-1: summary given as JSON), outputs in the response. */
+/** Per record in `ints`: endpoint, model (-1: none), variant, outputs captured (-1: summary made on the request thread, in `summaries`), outputs in the response. */
 const RECORD_INTS = 5;
 /** Per record in `nums`: at, version (NaN: none), latencyMs, status. */
 const RECORD_NUMS = 4;
@@ -60,7 +60,7 @@ export interface PredictionTape {
   readonly arena: Uint8Array;
   /** Elements of BYTES outputs (cut to one more character than a summary keeps). */
   readonly strings: readonly string[];
-  /** Summaries written on the request thread, as JSON, for outputs the tape cannot carry raw (data of an unexpected kind). */
+  /** Summaries made on the request thread, in their stored form (storedSummaryJson), for outputs the tape cannot carry raw (wide rows, long texts, data of an unexpected kind). */
   readonly summaries: readonly (string | null)[];
 }
 
@@ -229,7 +229,7 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
         strings.length = stringsMark;
       }
       requestIds.push(input.requestId);
-      summaries.push(captured ? null : outputsSummaryJson(summarizeOutputs(outputs, o)));
+      summaries.push(captured ? null : storedSummaryJson(summarizeOutputs(outputs, o)));
       const id = ints.reserve(RECORD_INTS);
       const i = ints.length;
       id[i] = ref(input.endpoint);
@@ -346,7 +346,7 @@ function recordFields(tape: PredictionTape, r: number): Omit<PredictionRecord, '
 function summaryOf(tape: PredictionTape, r: number, out: number, dim: number): OutputsSummary {
   const captured = tape.ints[r * RECORD_INTS + 3] as number;
   const total = tape.ints[r * RECORD_INTS + 4] as number;
-  if (captured < 0) return JSON.parse(tape.summaries[r] as string) as OutputsSummary;
+  if (captured < 0) return parseStoredSummary(tape.summaries[r] as string);
   if (total === 0) return EMPTY_OUTPUTS_SUMMARY;
   const { tensors, lengths } = capturedTensors(tape, out, dim, captured);
   return summarizeCaptured(tensors, lengths, total, tape.options);
@@ -414,7 +414,7 @@ export function encodeTape(tape: PredictionTape): EncodedPrediction[] {
 
 /**
  * The direct encoder of a tape's all-numeric records: the rules of summarizeCaptured and the text of
- * outputsSummaryJson, reading the arena through one view per datatype. Undefined for a record it
+ * storedSummaryJson, reading the arena through one view per datatype. Undefined for a record it
  * does not take (a BYTES output, or a summary made on the request thread); undefined
  * altogether when the arena is not 8-aligned (it always is: a tape's arena starts its buffer).
  */

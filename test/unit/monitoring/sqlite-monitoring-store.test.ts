@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PlatformError } from '../../../src/core/index.js';
-import { labelText, outputsSummaryJson, storedSummaryJson } from '../../../src/monitoring/index.js';
+import { labelText, storedSummaryJson } from '../../../src/monitoring/index.js';
 import {
   createSqliteMonitoringStore,
   createSqliteRegistryStore,
@@ -66,7 +66,7 @@ describe('SqliteMonitoringStore', () => {
       db.prepare(
         `INSERT INTO monitoring_predictions (request_id, shadow, at, endpoint, model, version, variant, latency_ms, status, predicted, outputs)
          VALUES (?, 0, ?, 'e', 'm', 1, 'stable', 1, 200, ?, ?)`,
-      ).run(rid(2), T0, labelText(r.outputs.predicted?.value ?? ''), outputsSummaryJson(r.outputs));
+      ).run(rid(2), T0, labelText(r.outputs.predicted?.value ?? ''), JSON.stringify(r.outputs));
       assert.deepEqual((await store.getPredictions(rid(2)))[0]?.outputs, r.outputs);
       assert.deepEqual((await store.getPredictions(r.requestId))[0]?.outputs, r.outputs);
       db.close();
