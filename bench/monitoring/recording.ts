@@ -321,9 +321,9 @@ function offSpread(r: RecordingBenchReport): number {
 
 /** Per-record CPU of the pieces recording adds to a request, measured in-process on this machine. */
 export interface RecordingPieces {
-  /** One prediction record encoded (outputs summary as JSON) and written to SQLite in batches of 1,000, as the prediction writer's thread does, µs of that thread, not the request thread. */
+  /** One prediction record encoded (outputs summary as JSON) and written to SQLite in batches of 1,000, as the store's writer thread does, µs of that thread, not the request thread. */
   readonly sqliteRecordMicros: number;
-  /** One prediction appended to a tape and handed to the writer's thread (batches of 1,000), µs of the request thread. */
+  /** One prediction appended to a tape and handed to the writer thread (batches of 1,000), µs of the request thread. */
   readonly handoffRecordMicros: number;
   /** One payload log entry (metadata only) taken, encoded and appended to its segment, µs. */
   readonly payloadEntryMicros: number;
@@ -331,10 +331,10 @@ export interface RecordingPieces {
 
 /** Measures {@link RecordingPieces} with the product's own store and log, in a temporary directory. */
 export async function measureRecordingPieces(): Promise<RecordingPieces> {
-  const { openSqliteDatabase, writeTransaction } = await import('../../src/storage/sqlite/database.js');
-  const { createSqliteMonitoringStore, startPredictionWriter } = await import('../../src/storage/index.js');
-  const { encodedRows, preparePredictionInsert } = await import('../../src/storage/sqlite/prediction-insert.js');
-  const { createTapeWriter, encodeTape } = await import('../../src/monitoring/predictions/tape.js');
+  const { openSqliteDatabase } = await import('../../src/storage/sqlite/database.js');
+  const { createSqliteMonitoringStore, startStoreThread } = await import('../../src/storage/index.js');
+  const { prepareMonitoringOps } = await import('../../src/storage/sqlite/monitoring-ops.js');
+  const { createTapeWriter } = await import('../../src/monitoring/predictions/tape.js');
   const { compilePayloadLogOptions, openPayloadLog } = await import('../../src/monitoring/payload-log/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-pieces-'));
   const cpuMicros = (): number => {
@@ -356,12 +356,12 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
       for (let j = 0; j < 1000; j++) tape.add({ requestId: `01BENCH${(k++).toString(36).padStart(12, '0')}`, endpoint: ENDPOINT, model: ENDPOINT, version: 1, variant: 'stable', latencyMs: 1.2, status: 200, outputs: answer() }, Date.now());
       return tape.seal();
     };
-    // what the writer's thread does with each tape (src/storage/sqlite/prediction-writer-worker.ts): encode, then insert in one transaction
+    // what the writer thread does with each tape (src/storage/sqlite/store-thread-worker.ts, on a
+    // connection like this one): encode, then insert in one transaction
     db.pragma('ignore_check_constraints = ON');
-    const insert = preparePredictionInsert(db);
+    const ops = prepareMonitoringOps(db);
     const write = (tape: PredictionTape): void => {
-      const records = encodeTape(tape);
-      writeTransaction(db, () => insert(records.length, encodedRows(records)));
+      ops.insertTape(tape);
     };
     write(tapeOf()); // warm
     let writerCpu = 0;
@@ -373,16 +373,18 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
     }
     const sqliteRecordMicros = writerCpu / N;
 
-    // the request thread's share with the writer's thread: each answer appended to a tape (primitives and
+    // the request thread's share with the writer thread: each answer appended to a tape (primitives and
     // raw outputs), then the tape handed over (the synchronous part of insertTape: a copy kept, a post)
     const outputTensors = answer();
-    const writer = await startPredictionWriter({ path: join(dir, 'db.sqlite') });
+    db.pragma('ignore_check_constraints = OFF');
+    const writer = await startStoreThread({ path: join(dir, 'db.sqlite'), role: 'writer' });
+    const store = createSqliteMonitoringStore({ db, writer });
     const tapes = createTapeWriter();
     let handoff = 0;
     for (let i = 0; i < N / 1000; i++) {
       const start = performance.now();
       for (let j = 0; j < 1000; j++) tapes.add({ requestId: `01BENCH${(k++).toString(36).padStart(12, '0')}`, endpoint: ENDPOINT, model: ENDPOINT, version: 1, variant: 'stable', latencyMs: 1.2, status: 200, outputs: outputTensors }, Date.now());
-      const done = writer.insertTape(tapes.seal(), () => ({ inserted: 0, duplicates: 0 }));
+      const done = store.insertTape?.(tapes.seal());
       handoff += performance.now() - start;
       await done;
     }
@@ -409,7 +411,7 @@ export async function measureRecordingPieces(): Promise<RecordingPieces> {
 function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined): string {
   const offRate = median(r.modes.off.runs.map((x) => x.reqPerSec));
   const parts = [
-    `a prediction appended to a tape and handed to the writer's thread ${r.pieces.handoffRecordMicros.toFixed(1)} µs (its outputs summary and SQLite write, ${r.pieces.sqliteRecordMicros.toFixed(1)} µs, run on that thread)`,
+    `a prediction appended to a tape and handed to the writer thread ${r.pieces.handoffRecordMicros.toFixed(1)} µs (its outputs summary and SQLite write, ${r.pieces.sqliteRecordMicros.toFixed(1)} µs, run on that thread)`,
     `a payload log entry encoded and appended ${r.pieces.payloadEntryMicros.toFixed(1)} µs`,
   ];
   if (driftRowMicros !== undefined) parts.push(`a row added to a 30-feature drift window ${driftRowMicros.toFixed(1)} µs`);
@@ -427,5 +429,5 @@ function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined):
   const servedText = `${served.map(({ m, extra: x }) => `${SETUPS[m].label.replace(' only', '')} ${signed(x)}`).join(', ')} of CPU a request against off`;
   const largest = served.reduce((a, b) => (b.extra > a.extra ? b : a));
   const all = sum + r.pieces.sqliteRecordMicros;
-  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the prediction writer's thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost: ${pct(r.targetCost)} of the off server's CPU is ${(off.cpuPerRequest * r.targetCost).toFixed(1)} µs a request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${servedText}. The largest in this run is the ${SETUPS[largest.m].label.replace(' only', '')}: ${PART_WORK[largest.m]}. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
+  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the store's writer thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost: ${pct(r.targetCost)} of the off server's CPU is ${(off.cpuPerRequest * r.targetCost).toFixed(1)} µs a request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${servedText}. The largest in this run is the ${SETUPS[largest.m].label.replace(' only', '')}: ${PART_WORK[largest.m]}. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
 }

@@ -29,7 +29,7 @@ import { createRegistry } from '../registry/index.js';
 import { createRolloutController, RolloutControllerErrors, type RolloutController } from '../rollout/controller/index.js';
 import { createOnnxRuntime, type ModelRuntime } from '../runtime/index.js';
 import { createDataPlane, createDeploymentManager, inferenceInputsOf, inferenceRouteOf, oipRestRoutes } from '../serving/index.js';
-import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, createSqliteValidationStore, createSqlitePlanStore, openDataDir, startPredictionWriter } from '../storage/index.js';
+import { createSqliteKeyStore, createFileBlobStore, createSqliteEndpointSettingsStore, createSqliteMonitoringStore, createSqliteProfileStore, createSqliteRegistryStore, createSqliteEndpointStrategyStore, createSqliteRolloutStore, createSqliteDriftResultStore, createSqliteAlertStore, createSqliteValidationStore, createSqlitePlanStore, openDataDir, startStoreThread, type StoreThread } from '../storage/index.js';
 import { createArtifactInspector } from './artifact-inspector.js';
 import { loadConfig, type SlipwayConfig } from './config.js';
 import { deployExamples } from './examples.js';
@@ -322,11 +322,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     });
     cleanups.push(() => drift.close());
     // prediction records and feedback (docs/feedback.md), in slipway.db beside the registry; labels also join the drift windows' performance
-    // prediction records are written by a thread of their own (its own connection to slipway.db), off the request thread
-    const predictionWriter = config.monitoring.predictions.enabled ? await startPredictionWriter({ path: dataDir.dbPath, logger }) : undefined;
-    if (predictionWriter !== undefined) cleanups.push(() => predictionWriter.close());
+    // off the request thread, each on its own connection to slipway.db: a writer thread (prediction
+    // records, feedback, retention) and a reader thread (the aggregates of business reports and analysis)
+    const storeThreads: { writer?: StoreThread; reader?: StoreThread } = {};
+    if (config.monitoring.predictions.enabled) {
+      for (const role of ['writer', 'reader'] as const) {
+        const thread = await startStoreThread({ path: dataDir.dbPath, role, logger });
+        cleanups.push(() => thread.close());
+        storeThreads[role] = thread;
+      }
+    }
     const monitoring = createMonitoring({
-      store: createSqliteMonitoringStore({ db: store.db, clock, ...(predictionWriter === undefined ? {} : { writer: predictionWriter }) }),
+      store: createSqliteMonitoringStore({ db: store.db, clock, ...storeThreads }),
       clock,
       logger,
       options: config.monitoring,

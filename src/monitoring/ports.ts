@@ -70,7 +70,7 @@ export interface MonitoringStore {
    * Optional: stores the records on a prediction tape, as {@link insertPredictions} would the
    * records {@link readTape} makes of it. A store that has it is handed tapes by the recorder, so
    * the request thread neither summarises outputs nor builds records (the server's SQLite store
-   * reads tapes on its writer's thread).
+   * reads tapes on its writer thread).
    */
   insertTape?(tape: PredictionTape): Promise<InsertPredictionsResult>;
 

@@ -34,7 +34,7 @@ export { createSqliteProfileStore, profileMigrations, PROFILES_COMPONENT } from 
 export { createMemoryDriftResultStore } from './memory/memory-drift-result-store.js';
 export { createSqliteAlertStore, alertMigrations, ALERTS_COMPONENT } from './sqlite/alert-store.js';
 export { createSqliteDriftResultStore, driftResultMigrations, DRIFT_RESULTS_COMPONENT } from './sqlite/drift-result-store.js';
-export { startPredictionWriter, type PredictionWriter, type PredictionWriterOptions, type InsertInProcess } from './sqlite/prediction-writer.js';
+export { startStoreThread, type StoreThread, type StoreThreadOptions, type StoreThreadRole } from './sqlite/store-thread.js';
 export { createSqliteKeyStore, keyMigrations, KEYS_COMPONENT } from './sqlite/key-store.js';
 export { createMemoryKeyStore } from './memory/memory-key-store.js';
 export { createSqliteValidationStore, validationMigrations, VALIDATION_COMPONENT } from './sqlite/validation-store.js';

@@ -33,17 +33,18 @@ export interface BusinessGaugesStats {
   readonly failures: number;
   /** When the last refresh finished, ms since the epoch; null before the first. */
   readonly lastRefreshAt: number | null;
-  /** How long the last refresh took, ms (its queries hold the request thread); null before the first. */
+  /** How long the last refresh took, ms; null before the first. */
   readonly lastRefreshMs: number | null;
   /** How long after the last refresh the next one starts, ms: the interval, or longer after a slow refresh ({@link REFRESH_SHARE}). */
   readonly nextRefreshAfterMs: number;
 }
 
 /**
- * The most of the request thread's time the periodic refresh may take. Its report is aggregate
- * queries over the prediction records, run on that thread, so its cost grows with the records in
- * the window (at ~1 M records, seconds); after a refresh that took d, the next starts no sooner
- * than d × (1 − share) / share later — 49 d at 2 % — even if the interval is shorter.
+ * The most of a core's time the periodic refresh may take. Its report is aggregate queries over
+ * the prediction records (in the server, on the store's reader thread), so its cost grows with the
+ * records in the window (at ~1 M records, seconds of CPU taken from serving on a busy machine);
+ * after a refresh that took d, the next starts no sooner than d × (1 − share) / share later — 49 d
+ * at 2 % — even if the interval is shorter.
  */
 export const REFRESH_SHARE = 0.02;
 

@@ -221,7 +221,7 @@ function summarize(outputs: readonly Tensor[] | undefined, o: ResolvedSummaryOpt
  * `[name, datatype, shape, kind]`, then its `values` (all kinds but `tensor`), its `scores`
  * (`scores`), and `truncated` when the summary has it. The prediction is left out: it follows from
  * the rows and tensors ({@link predictedAt}), and is put back when the text is read. About a third
- * of the object's JSON (89 bytes against 267 for a breast-cancer answer): the prediction writer's
+ * of the object's JSON (89 bytes against 267 for a breast-cancer answer): the store's writer thread's
  * work grows with the bytes it writes for every prediction.
  */
 export type StoredSummary = readonly [rows: number | null, omitted: number, ...tensors: StoredTensor[]];
@@ -240,7 +240,7 @@ export function storedSummary(summary: OutputsSummary): StoredSummary {
 }
 
 /**
- * The stored form as text. The prediction writer's thread writes numeric answers straight from
+ * The stored form as text. The store's writer thread writes numeric answers straight from
  * their captured elements in this same text (tape.ts); this is for the rest (text outputs, records
  * summarised on the request thread) and for stores that take records.
  */

@@ -6,9 +6,9 @@
  * object is made per record. The summary is computed where the tape is read ({@link readTape}),
  * with the same code and the same result as {@link summarizeOutputs} on the request thread
  * (summarizeCaptured; the tests compare the two on thousands of generated responses), or written
- * straight as the JSON a store keeps ({@link encodeTape}, the prediction writer's path).
+ * straight as the JSON a store keeps ({@link encodeTape}, the store writer thread's path).
  *
- * A sealed tape's typed arrays are transferred to the writer's thread, not copied.
+ * A sealed tape's typed arrays are transferred to the store's writer thread, not copied.
  */
 import { allocateTensorData, jsonName, jsonNumber, jsonScalar, type Datatype, type Tensor, type TensorData } from '../../core/index.js';
 import type { OutputKind, OutputsSummary, PredictionRecord } from '../types.js';
@@ -282,6 +282,11 @@ export function tapeTransferList(tape: PredictionTape): ArrayBuffer[] {
   return [tape.ints.buffer, tape.nums.buffer, tape.outs.buffer, tape.dims.buffer, tape.arena.buffer] as ArrayBuffer[];
 }
 
+/** A tape whose typed arrays are copies (the strings are shared: they are immutable): what stays when the original's buffers are transferred. */
+export function copyTape(t: PredictionTape): PredictionTape {
+  return { ...t, ints: t.ints.slice(), nums: t.nums.slice(), outs: t.outs.slice(), dims: t.dims.slice(), arena: t.arena.slice() };
+}
+
 /** The captured outputs of the record whose first output is at `out` (in `outs`) and first dimension at `dim` (in `dims`), as tensors of only the elements captured. */
 function capturedTensors(tape: PredictionTape, out: number, dim: number, captured: number): { tensors: Tensor[]; lengths: number[] } {
   const tensors: Tensor[] = [];
@@ -398,7 +403,7 @@ const EMPTY_ENCODED = Object.freeze(encodeSummary(EMPTY_OUTPUTS_SUMMARY));
 /**
  * The records on a tape, encoded: `readTape(tape).map(encodeRecord)`, the same text, but a record
  * whose outputs are all numeric is encoded straight from the captured elements, with no tensor,
- * summary or typed-array view made per record (the prediction writer's thread spent most of its
+ * summary or typed-array view made per record (the store's writer thread spent most of its
  * time and garbage on those; encoded directly, a breast-cancer answer takes about a quarter of the
  * time, measured alone).
  */

@@ -1,6 +1,6 @@
 /**
  * Writing prediction records: the one statement both the monitoring store (in-process) and the
- * prediction writer's worker thread run, so the two cannot disagree about a row.
+ * store's writer thread run, so the two cannot disagree about a row.
  */
 import type { InsertPredictionsResult } from '../../monitoring/ports.js';
 import type { EncodedPrediction } from '../../monitoring/predictions/tape.js';

@@ -369,6 +369,15 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         assert.equal((await store.size()).predictions, 5);
       });
 
+      test('retention by count after every record was removed counts only the records that arrived since', async () => {
+        await store.insertPredictions(Array.from({ length: 10 }, (_, i) => record(i + 1, { at: T0 - 1 })));
+        assert.deepEqual(await store.prune({ keepNewest: 5, limit: 2 }), { deleted: 2, more: true });
+        assert.deepEqual(await store.prune({ olderThan: T0, limit: 100 }), { deleted: 8, more: false });
+        await store.insertPredictions([11, 12, 13].map((n) => record(n)));
+        assert.deepEqual(await store.prune({ keepNewest: 5, limit: 2 }), { deleted: 0, more: false });
+        assert.equal((await store.size()).predictions, 3);
+      });
+
       test('applies age first, then count, within one limit', async () => {
         await store.insertPredictions([record(1, { at: T0 - 1 }), record(2), record(3), record(4)]);
         assert.deepEqual(await store.prune({ olderThan: T0, keepNewest: 2, limit: 100 }), { deleted: 2, more: false });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { PlatformError } from '../../../src/core/index.js';
 import { labelText, storedSummaryJson } from '../../../src/monitoring/index.js';
 import {
@@ -12,8 +12,11 @@ import {
   openSqliteDatabase,
   REGISTRY_COMPONENT,
   schemaVersion,
+  startStoreThread,
+  type SqliteDatabase,
+  type StoreThread,
 } from '../../../src/storage/index.js';
-import { PRUNE_OLDER_SQL } from '../../../src/storage/sqlite/monitoring-store.js';
+import { PRUNE_OLDER_SQL } from '../../../src/storage/sqlite/monitoring-ops.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
 
@@ -31,6 +34,36 @@ monitoringStoreContract('sqlite', () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+// The contract again with the server's arrangement: writes on a writer thread, aggregates on a
+// reader thread, point reads here. One database and one pair of threads serve the whole suite (a
+// thread takes ~0.4 s to start under tsx), emptied after each test.
+let threaded: Promise<{ dir: string; db: SqliteDatabase; writer: StoreThread; reader: StoreThread }> | undefined;
+monitoringStoreContract('sqlite with store threads', async () => {
+  threaded ??= (async () => {
+    const dir = tempDir();
+    const path = join(dir, 'slipway.db');
+    const db = openSqliteDatabase(path);
+    const [writer, reader] = await Promise.all([startStoreThread({ path, role: 'writer' }), startStoreThread({ path, role: 'reader' })]);
+    return { dir, db, writer, reader };
+  })();
+  const t = await threaded;
+  const store = createSqliteMonitoringStore({ db: t.db, writer: t.writer, reader: t.reader });
+  return {
+    store,
+    cleanup: () => {
+      assert.ok(t.writer.offThread && t.reader.offThread, 'both threads ran the test');
+      t.db.exec('DELETE FROM monitoring_predictions; DELETE FROM monitoring_labels; DELETE FROM monitoring_outcomes;');
+    },
+  };
+});
+after(async () => {
+  if (threaded === undefined) return;
+  const t = await threaded;
+  await Promise.all([t.writer.close(), t.reader.close()]);
+  t.db.close();
+  rmSync(t.dir, { recursive: true, force: true });
 });
 
 describe('SqliteMonitoringStore', () => {

@@ -1,0 +1,254 @@
+/**
+ * The monitoring store's operations that write, or that aggregate over many records, on one
+ * connection. The same code runs on the request thread's connection (the store without threads,
+ * and the fallback when a thread is gone) and on a store thread's own connection (see
+ * store-thread.ts): the writer thread runs the writes (prediction tapes, feedback, retention), the
+ * reader thread the aggregates (outcome arms, counts, predicted values), so neither a commit's
+ * fsync, a lock wait nor a query over a million rows ever holds the request thread.
+ *
+ * Every method is synchronous and takes and returns plain data (structured-cloneable).
+ */
+import {
+  labelText,
+  type AddFeedbackOptions,
+  type AddFeedbackResult,
+  type ArmRow,
+  type FeedbackWrite,
+  type InsertPredictionsResult,
+  type OutcomeMetric,
+  type PredictedValueRow,
+  type PredictionCountRow,
+  type PrunePolicy,
+  type PruneResult,
+  type TimeWindow,
+} from '../../monitoring/index.js';
+import { encodeTape, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
+import { writeTransaction, type SqliteDatabase } from './database.js';
+import { encodedRows, preparePredictionInsert } from './prediction-insert.js';
+
+/**
+ * Retention by age: the records older than a cutoff (first parameter), at most a limit (second),
+ * endpoint by endpoint through the (endpoint, at) index. The endpoints are found by skipping along
+ * that index (one seek each), not by reading every row. Exported for its query-plan test.
+ */
+export const PRUNE_OLDER_SQL = `
+  WITH RECURSIVE endpoints (name) AS (
+    SELECT MIN(endpoint) FROM monitoring_predictions
+    UNION ALL
+    SELECT (SELECT MIN(endpoint) FROM monitoring_predictions WHERE endpoint > name) FROM endpoints WHERE name IS NOT NULL
+  )
+  DELETE FROM monitoring_predictions
+  WHERE seq IN (SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < ? LIMIT ?)
+  RETURNING request_id`;
+
+/** What a store thread runs; the names are the messages' `op`. */
+export interface MonitoringOps {
+  /** Reads the tape's records (summarising their outputs) and inserts them in one transaction. */
+  readonly insertTape: (tape: PredictionTape) => InsertPredictionsResult;
+  /** Inserts encoded records in one transaction. */
+  readonly insertEncoded: (records: readonly EncodedPrediction[]) => InsertPredictionsResult;
+  readonly addFeedback: (items: readonly FeedbackWrite[], options: AddFeedbackOptions) => AddFeedbackResult;
+  readonly prune: (policy: PrunePolicy) => PruneResult;
+  readonly outcomeArms: (endpoint: string, window: TimeWindow, metric: OutcomeMetric) => readonly ArmRow[];
+  readonly predictedValues: (endpoint: string, window: TimeWindow) => readonly PredictedValueRow[];
+  readonly predictionCounts: (endpoint: string, window: TimeWindow) => readonly PredictionCountRow[];
+}
+
+/** The operations a writer thread runs; the rest are a reader thread's. */
+export const WRITE_OPS = Object.freeze(['insertTape', 'insertEncoded', 'addFeedback', 'prune'] as const satisfies readonly (keyof MonitoringOps)[]);
+export type WriteOp = (typeof WRITE_OPS)[number];
+export type ReadOp = Exclude<keyof MonitoringOps, WriteOp>;
+
+interface RateRow {
+  variant: string;
+  version: number | null;
+  n: number;
+  successes: number;
+}
+
+interface MeanRow {
+  variant: string;
+  version: number | null;
+  n: number;
+  mean: number;
+  m2: number;
+}
+
+interface CountRow {
+  variant: string;
+  version: number | null;
+  predictions: number;
+  answered: number;
+}
+
+/** SQLite INTEGER holds 2^63; the window's open end is the largest time JavaScript can name exactly. */
+const OPEN_END = Number.MAX_SAFE_INTEGER;
+
+const WINDOW = 'p.endpoint = @endpoint AND p.at >= @since AND p.at < @until AND p.status BETWEEN 200 AND 299';
+
+function meanSql(missing: 'skip' | 'zero'): string {
+  // Per prediction: the sum of its values in scope (usually one). Then a two-pass mean and M2 per
+  // arm — Σ(v − mean)² rather than Σv² − n·mean², which cancels catastrophically for large values.
+  const join =
+    missing === 'zero'
+      ? 'LEFT JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.value IS NOT NULL AND (@event IS NULL OR e.event = @event)'
+      : 'JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.value IS NOT NULL AND (@event IS NULL OR e.event = @event)';
+  return `
+    WITH per AS MATERIALIZED (
+      SELECT p.variant AS variant, p.version AS version, TOTAL(e.value) AS v
+      FROM monitoring_predictions p ${join}
+      WHERE ${WINDOW} AND p.shadow = 0
+      GROUP BY p.seq
+    ), arm AS (
+      SELECT variant, version, COUNT(*) AS n, AVG(v) AS mean FROM per GROUP BY variant, version
+    )
+    SELECT arm.variant AS variant, arm.version AS version, arm.n AS n, arm.mean AS mean, TOTAL((per.v - arm.mean) * (per.v - arm.mean)) AS m2
+    FROM arm JOIN per ON per.variant = arm.variant AND per.version IS arm.version
+    GROUP BY arm.variant, arm.version`;
+}
+
+/** Prepares the operations on `db`, whose monitoring schema is migrated. */
+export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
+  const sql = {
+    exists: db.prepare('SELECT 1 AS one FROM monitoring_predictions WHERE request_id = ? LIMIT 1'),
+    upsertLabel: db.prepare(`
+      INSERT INTO monitoring_labels (request_id, label, label_type, at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (request_id) DO UPDATE SET label = excluded.label, label_type = excluded.label_type, at = excluded.at`),
+    upsertOutcome: db.prepare(`
+      INSERT INTO monitoring_outcomes (request_id, event, value, at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (request_id, event) DO UPDATE SET value = COALESCE(excluded.value, value), at = excluded.at`),
+    rate: db.prepare(`
+      SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, COUNT(e.request_id) AS successes
+      FROM monitoring_predictions p
+      LEFT JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.event = @event
+      WHERE ${WINDOW} AND p.shadow = 0
+      GROUP BY p.variant, p.version`),
+    accuracy: db.prepare(`
+      SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, SUM(l.label = p.predicted) AS successes
+      FROM monitoring_predictions p
+      JOIN monitoring_labels l ON l.request_id = p.request_id
+      WHERE ${WINDOW} AND p.predicted IS NOT NULL
+      GROUP BY p.variant, p.version`),
+    meanSkip: db.prepare(meanSql('skip')),
+    meanZero: db.prepare(meanSql('zero')),
+    predictedValues: db.prepare(`
+      SELECT variant, predicted, COUNT(*) AS count
+      FROM monitoring_predictions
+      WHERE endpoint = @endpoint AND at >= @since AND at < @until AND predicted IS NOT NULL AND status BETWEEN 200 AND 299
+      GROUP BY variant, predicted`),
+    counts: db.prepare(`
+      SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered
+      FROM monitoring_predictions
+      WHERE endpoint = @endpoint AND at >= @since AND at < @until
+      GROUP BY variant, version`),
+    pruneOld: db.prepare(PRUNE_OLDER_SQL),
+    keepBoundary: db.prepare('SELECT seq, request_id FROM monitoring_predictions ORDER BY seq DESC LIMIT 1 OFFSET ?'),
+    atSeq: db.prepare('SELECT request_id FROM monitoring_predictions WHERE seq = ?'),
+    pruneBeyond: db.prepare(`
+      DELETE FROM monitoring_predictions
+      WHERE seq IN (SELECT seq FROM monitoring_predictions WHERE seq <= ? ORDER BY seq LIMIT ?)
+      RETURNING request_id`),
+    deleteLabel: db.prepare('DELETE FROM monitoring_labels WHERE request_id = ?'),
+    deleteOutcomes: db.prepare('DELETE FROM monitoring_outcomes WHERE request_id = ?'),
+  };
+  const insert = preparePredictionInsert(db);
+  const insertEncoded = (records: readonly EncodedPrediction[]): InsertPredictionsResult => writeTransaction(db, () => insert(records.length, encodedRows(records)));
+  /** Retention by count's boundary, kept between calls while rows up to it remain (see prune). */
+  let countBoundary: { readonly keepNewest: number; readonly seq: number; readonly requestId: string } | undefined;
+  const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
+
+  return {
+    insertEncoded,
+
+    insertTape(tape) {
+      return insertEncoded(encodeTape(tape));
+    },
+
+    addFeedback(items, options) {
+      return writeTransaction(db, () => {
+        const known = new Map<string, boolean>();
+        const unknown: string[] = [];
+        for (const item of items) {
+          if (known.has(item.requestId)) continue;
+          const exists = sql.exists.get(item.requestId) !== undefined;
+          known.set(item.requestId, exists);
+          if (!exists) unknown.push(item.requestId);
+        }
+        if (unknown.length > 0 && !options.skipUnknown) return { applied: 0, unknownRequestIds: unknown };
+        let applied = 0;
+        for (const item of items) {
+          if (known.get(item.requestId) !== true) continue;
+          if (item.label !== undefined) sql.upsertLabel.run(item.requestId, labelText(item.label), typeof item.label === 'number' ? 'number' : 'string', item.at);
+          if (item.event !== undefined || item.value !== undefined) sql.upsertOutcome.run(item.requestId, item.event ?? '', item.value ?? null, item.at);
+          applied++;
+        }
+        return { applied, unknownRequestIds: unknown };
+      });
+    },
+
+    outcomeArms(endpoint, window, metric) {
+      const params = windowParams(endpoint, window);
+      switch (metric.kind) {
+        case 'rate':
+          return (sql.rate.all({ ...params, event: metric.event }) as RateRow[]).map((r) => ({
+            variant: r.variant,
+            version: r.version,
+            arm: { kind: 'rate', n: r.n, successes: r.successes },
+          }));
+        case 'accuracy':
+          return (sql.accuracy.all(params) as RateRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.n, successes: r.successes } }));
+        case 'mean': {
+          const statement = metric.missing === 'zero' ? sql.meanZero : sql.meanSkip;
+          return (statement.all({ ...params, event: metric.event ?? null }) as MeanRow[]).map((r) => ({
+            variant: r.variant,
+            version: r.version,
+            arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) },
+          }));
+        }
+      }
+    },
+
+    predictedValues(endpoint, window) {
+      return (sql.predictedValues.all(windowParams(endpoint, window)) as PredictedValueRow[]).map((r) => ({ variant: r.variant, predicted: r.predicted, count: r.count }));
+    },
+
+    predictionCounts(endpoint, window) {
+      return (sql.counts.all(windowParams(endpoint, window)) as CountRow[]).map((r) => ({ ...r }));
+    },
+
+    prune(policy) {
+      return writeTransaction(db, () => {
+        const removed: string[] = [];
+        if (policy.olderThan !== undefined && policy.limit > 0) {
+          for (const row of sql.pruneOld.all(policy.olderThan, policy.limit) as { request_id: string }[]) removed.push(row.request_id);
+        }
+        const room = policy.limit - removed.length;
+        if (policy.keepNewest !== undefined && room > 0) {
+          // Finding the boundary walks keepNewest rows (a million by default), so it is found once
+          // and kept while calls delete up to it, `limit` records at a time: a row beyond the newest
+          // keepNewest stays beyond them as newer rows arrive, so a kept boundary never deletes too much.
+          // It is kept only while its own row is still there: once every row is gone, SQLite numbers
+          // new rows from 1 again, and a number kept from before would then name the newest ones.
+          const kept = countBoundary?.keepNewest === policy.keepNewest && (sql.atSeq.get(countBoundary.seq) as { request_id: string } | undefined)?.request_id === countBoundary.requestId;
+          if (!kept) {
+            const found = sql.keepBoundary.get(policy.keepNewest) as { seq: number; request_id: string } | undefined;
+            countBoundary = found === undefined ? undefined : { keepNewest: policy.keepNewest, seq: found.seq, requestId: found.request_id };
+          }
+          if (countBoundary !== undefined) {
+            const rows = sql.pruneBeyond.all(countBoundary.seq, room) as { request_id: string }[];
+            for (const row of rows) removed.push(row.request_id);
+            // everything up to it is gone: the next call looks for the boundary afresh
+            if (rows.length < room) countBoundary = undefined;
+          }
+        }
+        // feedback goes with the last record of its request id
+        for (const requestId of new Set(removed)) {
+          if (sql.exists.get(requestId) !== undefined) continue;
+          sql.deleteLabel.run(requestId);
+          sql.deleteOutcomes.run(requestId);
+        }
+        return { deleted: removed.length, more: removed.length >= policy.limit };
+      });
+    },
+  };
+}
