@@ -68,6 +68,17 @@ export interface OutcomeQuery extends TimeWindow {
   readonly metric: OutcomeMetric;
 }
 
+export interface OutcomesQuery extends TimeWindow {
+  readonly metrics: readonly OutcomeMetric[];
+}
+
+/** Several metrics' reports over one window and its prediction counts, from one state of the store. */
+export interface OutcomeReports {
+  readonly counts: PredictionCounts;
+  /** In the order of the query's metrics. */
+  readonly reports: readonly OutcomeReport[];
+}
+
 export interface MonitoringStats {
   readonly recorder: RecorderStats;
   /** Records removed by retention since start. */
@@ -91,6 +102,8 @@ export interface Monitoring extends PredictionSink {
   getPrediction(requestId: string): Promise<PredictionWithFeedback>;
   /** The metric's arms per variant and version of `endpoint`, for predictions made in the window. Includes everything recorded before the call. */
   outcomes(endpoint: string, query: OutcomeQuery): Promise<OutcomeReport>;
+  /** Several metrics at once over one window, with its prediction counts: one pass over the window's records where {@link outcomes} per metric would make one each. */
+  outcomeReports(endpoint: string, query: OutcomesQuery): Promise<OutcomeReports>;
   /** Predictions per variant and version of `endpoint` in the window: the observed split for a sample-ratio check. */
   predictionCounts(endpoint: string, window: TimeWindow): Promise<PredictionCounts>;
   /** How often each variant predicted each value in the window (answered one-row predictions): the prediction distributions a rollout compares. */
@@ -190,6 +203,18 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
   };
   armPrune();
 
+  const outcomeReports = async (endpoint: string, query: OutcomesQuery): Promise<OutcomeReports> => {
+    open();
+    const metrics = query.metrics.map(checkOutcomeMetric);
+    const window = checkWindow({ since: query.since, ...(query.until === undefined ? {} : { until: query.until }) });
+    await recorder.flush();
+    const snapshot = await store.outcomeSnapshot(endpoint, window, metrics);
+    return {
+      counts: buildPredictionCounts(endpoint, window, snapshot.counts),
+      reports: metrics.map((metric, i) => buildOutcomeReport(endpoint, window, metric, snapshot.arms[i] ?? [], snapshot.counts)),
+    };
+  };
+
   const findRecords = async (requestId: string) => {
     let records = await store.getPredictions(requestId);
     if (records.length === 0) {
@@ -246,13 +271,11 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
     },
 
     async outcomes(endpoint, query) {
-      open();
-      const metric = checkOutcomeMetric(query.metric);
-      const window = checkWindow({ since: query.since, ...(query.until === undefined ? {} : { until: query.until }) });
-      await recorder.flush();
-      const [arms, counts] = await Promise.all([store.outcomeArms(endpoint, window, metric), store.predictionCounts(endpoint, window)]);
-      return buildOutcomeReport(endpoint, window, metric, arms, counts);
+      const { reports } = await outcomeReports(endpoint, { since: query.since, ...(query.until === undefined ? {} : { until: query.until }), metrics: [query.metric] });
+      return reports[0] as OutcomeReport;
     },
+
+    outcomeReports,
 
     async predictionCounts(endpoint, window) {
       open();

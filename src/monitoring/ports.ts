@@ -50,6 +50,13 @@ export interface PruneResult {
   readonly more: boolean;
 }
 
+/** Several outcome metrics over one window, with its prediction counts; see {@link MonitoringStore.outcomeSnapshot}. */
+export interface OutcomeSnapshot {
+  readonly counts: readonly PredictionCountRow[];
+  /** Each metric's arms, in the order the metrics were given. */
+  readonly arms: readonly (readonly ArmRow[])[];
+}
+
 /** How much a store holds. */
 export interface MonitoringStoreSize {
   readonly predictions: number;
@@ -89,11 +96,13 @@ export interface MonitoringStore {
   addFeedback(items: readonly FeedbackWrite[], options: AddFeedbackOptions): Promise<AddFeedbackResult>;
 
   /**
-   * The metric's arm for each (variant, version) of `endpoint` with data in the window (prediction
-   * times in [since, until)), computed with aggregates. Only answered (2xx) predictions count;
-   * rate and mean leave shadow records out. (variant, version) pairs without data may be absent.
+   * The window's prediction counts (as {@link predictionCounts}) and, for each metric, its arm for
+   * each (variant, version) of `endpoint` with data in the window (prediction times in
+   * [since, until)), all read from one consistent state of the store and computed with aggregates.
+   * Only answered (2xx) predictions count; rate and mean leave shadow records out. (variant,
+   * version) pairs without data may be absent from a metric's arms.
    */
-  outcomeArms(endpoint: string, window: TimeWindow, metric: OutcomeMetric): Promise<readonly ArmRow[]>;
+  outcomeSnapshot(endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[]): Promise<OutcomeSnapshot>;
 
   /** Prediction counts for each (variant, version) of `endpoint` in the window. */
   predictionCounts(endpoint: string, window: TimeWindow): Promise<readonly PredictionCountRow[]>;

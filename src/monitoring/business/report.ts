@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from '../../core/index.js';
 import { wilsonInterval } from '../../stats/index.js';
-import type { OutcomeQuery } from '../monitoring.js';
+import type { OutcomeReports, OutcomesQuery } from '../monitoring.js';
 import { SHADOW_VARIANT, UNROUTED_VARIANT, type OutcomeArm, type OutcomeReport, type PredictionCounts, type TimeWindow } from '../types.js';
 import { BusinessErrors } from './errors.js';
 import { compileBusinessOptions, economicsFor, type BusinessConfig, type BusinessEconomics, type BusinessOptions } from './options.js';
@@ -14,7 +14,7 @@ import type { UsageTotals, UsageWindow, VersionCpu } from './usage.js';
 
 /** What the report reads from monitoring (the {@link Monitoring} service fits). */
 export interface BusinessOutcomeSource {
-  outcomes(endpoint: string, query: OutcomeQuery): Promise<OutcomeReport>;
+  outcomeReports(endpoint: string, query: OutcomesQuery): Promise<OutcomeReports>;
   predictionCounts(endpoint: string, window: TimeWindow): Promise<PredictionCounts>;
 }
 
@@ -301,16 +301,19 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
       const requested: TimeWindow = until === undefined ? { since } : { since, until };
 
       const valuedEvents = Object.keys(economics.outcomeValues);
-      const rateQuery = (event: string) => monitoring.outcomes(endpoint, { ...requested, metric: { kind: 'rate', event } });
-      const [counts, conversion, perPrediction, perEarning, accuracy, ...valued] = await Promise.all([
-        monitoring.predictionCounts(endpoint, requested),
-        rateQuery(economics.conversionEvent),
-        monitoring.outcomes(endpoint, { ...requested, metric: { kind: 'mean', event: economics.revenueEvent, missing: 'zero' } }),
-        monitoring.outcomes(endpoint, { ...requested, metric: { kind: 'mean', event: economics.revenueEvent, missing: 'skip' } }),
-        monitoring.outcomes(endpoint, { ...requested, metric: { kind: 'accuracy' } }),
-        // the conversion event's query is not repeated when it is also a valued event
-        ...valuedEvents.filter((e) => e !== economics.conversionEvent).map(rateQuery),
-      ]);
+      // one pass over the window for every metric (the conversion event is not asked twice when it is also valued)
+      const valuedRates = valuedEvents.filter((e) => e !== economics.conversionEvent);
+      const { counts, reports } = await monitoring.outcomeReports(endpoint, {
+        ...requested,
+        metrics: [
+          { kind: 'rate', event: economics.conversionEvent },
+          { kind: 'mean', event: economics.revenueEvent, missing: 'zero' },
+          { kind: 'mean', event: economics.revenueEvent, missing: 'skip' },
+          { kind: 'accuracy' },
+          ...valuedRates.map((event) => ({ kind: 'rate', event }) as const),
+        ],
+      });
+      const [conversion, perPrediction, perEarning, accuracy, ...valued] = reports as [OutcomeReport, OutcomeReport, OutcomeReport, OutcomeReport, ...OutcomeReport[]];
       const arms = { conversion: indexArms(conversion), perPrediction: indexArms(perPrediction), perEarning: indexArms(perEarning), accuracy: indexArms(accuracy) };
       const valuedArms = new Map<string, ArmIndex>();
       let next = 0;

@@ -10,6 +10,7 @@ import {
   type FeedbackOutcome,
   type MonitoringStore,
   type OutcomeArm,
+  type OutcomeMetric,
   type PredictedValueRow,
   type PredictionCountRow,
   type PredictionRecord,
@@ -97,6 +98,59 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
     return out;
   };
 
+  const armsOf = (endpoint: string, window: TimeWindow, metric: OutcomeMetric): ArmRow[] => {
+    switch (metric.kind) {
+      case 'rate':
+        return rows(groups(endpoint, window, false), (list) => ({
+          kind: 'rate',
+          n: list.length,
+          successes: list.filter((s) => outcomes.get(s.record.requestId)?.has(metric.event) === true).length,
+        }));
+      case 'accuracy':
+        return rows(groups(endpoint, window, true), (list) => {
+          const labelled = list.filter((s) => s.predicted !== null && labels.has(s.record.requestId));
+          if (labelled.length === 0) return undefined;
+          const correct = labelled.filter((s) => {
+            const label = labels.get(s.record.requestId);
+            return label !== undefined && labelText(label.label) === s.predicted;
+          }).length;
+          return { kind: 'rate', n: labelled.length, successes: correct };
+        });
+      case 'mean':
+        return rows(groups(endpoint, window, false), (list) => {
+          const values: number[] = [];
+          for (const s of list) {
+            let sum = 0;
+            let answered = false;
+            for (const [event, o] of outcomes.get(s.record.requestId) ?? []) {
+              if (o.value === null || (metric.event !== undefined && event !== metric.event)) continue;
+              sum += o.value;
+              answered = true;
+            }
+            if (answered || metric.missing === 'zero') values.push(sum);
+          }
+          if (values.length === 0) return undefined;
+          // two passes, as the SQL does
+          const mean = values.reduce((a, v) => a + v, 0) / values.length;
+          const m2 = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+          return { kind: 'continuous', n: values.length, mean, m2 };
+        });
+    }
+  };
+
+  const countsOf = (endpoint: string, window: TimeWindow): PredictionCountRow[] => {
+    const counts = new Map<string, { variant: string; version: number | null; predictions: number; answered: number }>();
+    for (const s of records.values()) {
+      if (!inWindow(s, endpoint, window)) continue;
+      const key = armKey(s.record.variant, s.record.version);
+      const c = counts.get(key) ?? { variant: s.record.variant, version: s.record.version, predictions: 0, answered: 0 };
+      c.predictions++;
+      if (answered(s.record.status)) c.answered++;
+      counts.set(key, c);
+    }
+    return [...counts.values()] as PredictionCountRow[];
+  };
+
   return {
     async insertPredictions(batch) {
       let inserted = 0;
@@ -156,44 +210,8 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
       return { applied, unknownRequestIds: unknown };
     },
 
-    async outcomeArms(endpoint, window, metric) {
-      switch (metric.kind) {
-        case 'rate':
-          return rows(groups(endpoint, window, false), (list) => ({
-            kind: 'rate',
-            n: list.length,
-            successes: list.filter((s) => outcomes.get(s.record.requestId)?.has(metric.event) === true).length,
-          }));
-        case 'accuracy':
-          return rows(groups(endpoint, window, true), (list) => {
-            const labelled = list.filter((s) => s.predicted !== null && labels.has(s.record.requestId));
-            if (labelled.length === 0) return undefined;
-            const correct = labelled.filter((s) => {
-              const label = labels.get(s.record.requestId);
-              return label !== undefined && labelText(label.label) === s.predicted;
-            }).length;
-            return { kind: 'rate', n: labelled.length, successes: correct };
-          });
-        case 'mean':
-          return rows(groups(endpoint, window, false), (list) => {
-            const values: number[] = [];
-            for (const s of list) {
-              let sum = 0;
-              let answered = false;
-              for (const [event, o] of outcomes.get(s.record.requestId) ?? []) {
-                if (o.value === null || (metric.event !== undefined && event !== metric.event)) continue;
-                sum += o.value;
-                answered = true;
-              }
-              if (answered || metric.missing === 'zero') values.push(sum);
-            }
-            if (values.length === 0) return undefined;
-            // two passes, as the SQL does
-            const mean = values.reduce((a, v) => a + v, 0) / values.length;
-            const m2 = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
-            return { kind: 'continuous', n: values.length, mean, m2 };
-          });
-      }
+    async outcomeSnapshot(endpoint, window, metrics) {
+      return { counts: countsOf(endpoint, window), arms: metrics.map((metric) => armsOf(endpoint, window, metric)) };
     },
 
     async predictedValues(endpoint, window) {
@@ -209,16 +227,7 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
     },
 
     async predictionCounts(endpoint, window) {
-      const counts = new Map<string, { variant: string; version: number | null; predictions: number; answered: number }>();
-      for (const s of records.values()) {
-        if (!inWindow(s, endpoint, window)) continue;
-        const key = armKey(s.record.variant, s.record.version);
-        const c = counts.get(key) ?? { variant: s.record.variant, version: s.record.version, predictions: 0, answered: 0 };
-        c.predictions++;
-        if (answered(s.record.status)) c.answered++;
-        counts.set(key, c);
-      }
-      return [...counts.values()] as PredictionCountRow[];
+      return countsOf(endpoint, window);
     },
 
     async prune(policy) {

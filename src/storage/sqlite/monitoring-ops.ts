@@ -16,11 +16,13 @@ import {
   type FeedbackWrite,
   type InsertPredictionsResult,
   type OutcomeMetric,
+  type OutcomeSnapshot,
   type PredictedValueRow,
   type PredictionCountRow,
   type PrunePolicy,
   type PruneResult,
   type TimeWindow,
+  SHADOW_VARIANT,
 } from '../../monitoring/index.js';
 import { encodeTape, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
@@ -49,7 +51,7 @@ export interface MonitoringOps {
   readonly insertEncoded: (records: readonly EncodedPrediction[]) => InsertPredictionsResult;
   readonly addFeedback: (items: readonly FeedbackWrite[], options: AddFeedbackOptions) => AddFeedbackResult;
   readonly prune: (policy: PrunePolicy) => PruneResult;
-  readonly outcomeArms: (endpoint: string, window: TimeWindow, metric: OutcomeMetric) => readonly ArmRow[];
+  readonly outcomeSnapshot: (endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[]) => OutcomeSnapshot;
   readonly predictedValues: (endpoint: string, window: TimeWindow) => readonly PredictedValueRow[];
   readonly predictionCounts: (endpoint: string, window: TimeWindow) => readonly PredictionCountRow[];
 }
@@ -59,11 +61,14 @@ export const WRITE_OPS = Object.freeze(['insertTape', 'insertEncoded', 'addFeedb
 export type WriteOp = (typeof WRITE_OPS)[number];
 export type ReadOp = Exclude<keyof MonitoringOps, WriteOp>;
 
-interface RateRow {
+interface SuccessRow {
   variant: string;
   version: number | null;
-  n: number;
   successes: number;
+}
+
+interface AccuracyRow extends SuccessRow {
+  n: number;
 }
 
 interface MeanRow {
@@ -86,18 +91,42 @@ const OPEN_END = Number.MAX_SAFE_INTEGER;
 
 const WINDOW = 'p.endpoint = @endpoint AND p.at >= @since AND p.at < @until AND p.status BETWEEN 200 AND 299';
 
-function meanSql(missing: 'skip' | 'zero'): string {
-  // Per prediction: the sum of its values in scope (usually one). Then a two-pass mean and M2 per
-  // arm — Σ(v − mean)² rather than Σv² − n·mean², which cancels catastrophically for large values.
-  const join =
-    missing === 'zero'
-      ? 'LEFT JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.value IS NOT NULL AND (@event IS NULL OR e.event = @event)'
-      : 'JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.value IS NOT NULL AND (@event IS NULL OR e.event = @event)';
+/**
+ * Which side of a join with feedback is read in full: the window's predictions (each probing the
+ * feedback table by request id), or the feedback table (each row probing the predictions by request
+ * id, then kept if its prediction is in the window). CROSS JOIN makes SQLite keep the order given.
+ */
+export type Driver = 'window' | 'feedback';
+
+/**
+ * The window's terms when the feedback drives: the unary `+` keeps SQLite from looking each
+ * feedback row's prediction up through the (endpoint, at) index — a walk of the whole window per
+ * row — rather than by its request id.
+ */
+const WINDOW_CHECKED = '+p.endpoint = @endpoint AND +p.at >= @since AND +p.at < @until AND p.status BETWEEN 200 AND 299';
+
+/**
+ * FROM … WHERE of predictions `p` joined with a feedback table `f` on request id, `onFeedback`
+ * restricting the feedback rows and `onPrediction` the predictions beyond the window. Exported for
+ * its query-plan test.
+ */
+export function feedbackJoinSql(driver: Driver, table: 'monitoring_outcomes' | 'monitoring_labels', onFeedback: string, onPrediction: string): string {
+  const more = (terms: string): string => (terms === '' ? '' : ` AND ${terms}`);
+  return driver === 'window'
+    ? `FROM monitoring_predictions p CROSS JOIN ${table} f ON f.request_id = p.request_id${more(onFeedback)} WHERE ${WINDOW}${more(onPrediction)}`
+    : `FROM ${table} f CROSS JOIN monitoring_predictions p ON p.request_id = f.request_id WHERE ${WINDOW_CHECKED}${more(onPrediction)}${more(onFeedback)}`;
+}
+
+const EVENT_VALUE = 'f.value IS NOT NULL AND (@event IS NULL OR f.event = @event)';
+
+function meanSql(driver: Driver): string {
+  // Per prediction with a value: the sum of its values in scope (usually one). Then a two-pass mean
+  // and M2 per arm — Σ(v − mean)² rather than Σv² − n·mean², which cancels catastrophically for
+  // large values.
   return `
     WITH per AS MATERIALIZED (
-      SELECT p.variant AS variant, p.version AS version, TOTAL(e.value) AS v
-      FROM monitoring_predictions p ${join}
-      WHERE ${WINDOW} AND p.shadow = 0
+      SELECT p.variant AS variant, p.version AS version, TOTAL(f.value) AS v
+      ${feedbackJoinSql(driver, 'monitoring_outcomes', EVENT_VALUE, 'p.shadow = 0')}
       GROUP BY p.seq
     ), arm AS (
       SELECT variant, version, COUNT(*) AS n, AVG(v) AS mean FROM per GROUP BY variant, version
@@ -107,8 +136,11 @@ function meanSql(missing: 'skip' | 'zero'): string {
     GROUP BY arm.variant, arm.version`;
 }
 
+const armKey = (variant: string, version: number | null): string => `${version ?? ''}\u0000${variant}`;
+
 /** Prepares the operations on `db`, whose monitoring schema is migrated. */
 export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
+  const perDriver = <T>(make: (driver: Driver) => T): Record<Driver, T> => ({ window: make('window'), feedback: make('feedback') });
   const sql = {
     exists: db.prepare('SELECT 1 AS one FROM monitoring_predictions WHERE request_id = ? LIMIT 1'),
     upsertLabel: db.prepare(`
@@ -117,20 +149,18 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
     upsertOutcome: db.prepare(`
       INSERT INTO monitoring_outcomes (request_id, event, value, at) VALUES (?, ?, ?, ?)
       ON CONFLICT (request_id, event) DO UPDATE SET value = COALESCE(excluded.value, value), at = excluded.at`),
-    rate: db.prepare(`
-      SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, COUNT(e.request_id) AS successes
-      FROM monitoring_predictions p
-      LEFT JOIN monitoring_outcomes e ON e.request_id = p.request_id AND e.event = @event
-      WHERE ${WINDOW} AND p.shadow = 0
-      GROUP BY p.variant, p.version`),
-    accuracy: db.prepare(`
-      SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, SUM(l.label = p.predicted) AS successes
-      FROM monitoring_predictions p
-      JOIN monitoring_labels l ON l.request_id = p.request_id
-      WHERE ${WINDOW} AND p.predicted IS NOT NULL
-      GROUP BY p.variant, p.version`),
-    meanSkip: db.prepare(meanSql('skip')),
-    meanZero: db.prepare(meanSql('zero')),
+    // each join with feedback both ways round; see Driver
+    successes: perDriver((d) =>
+      db.prepare(`SELECT p.variant AS variant, p.version AS version, COUNT(*) AS successes ${feedbackJoinSql(d, 'monitoring_outcomes', 'f.event = @event', 'p.shadow = 0')} GROUP BY p.variant, p.version`),
+    ),
+    accuracy: perDriver((d) =>
+      db.prepare(
+        `SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, SUM(f.label = p.predicted) AS successes ${feedbackJoinSql(d, 'monitoring_labels', '', 'p.predicted IS NOT NULL')} GROUP BY p.variant, p.version`,
+      ),
+    ),
+    mean: perDriver((d) => db.prepare(meanSql(d))),
+    outcomeRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_outcomes'),
+    labelRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_labels'),
     predictedValues: db.prepare(`
       SELECT variant, predicted, COUNT(*) AS count
       FROM monitoring_predictions
@@ -186,26 +216,55 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
       });
     },
 
-    outcomeArms(endpoint, window, metric) {
-      const params = windowParams(endpoint, window);
-      switch (metric.kind) {
-        case 'rate':
-          return (sql.rate.all({ ...params, event: metric.event }) as RateRow[]).map((r) => ({
-            variant: r.variant,
-            version: r.version,
-            arm: { kind: 'rate', n: r.n, successes: r.successes },
-          }));
-        case 'accuracy':
-          return (sql.accuracy.all(params) as RateRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.n, successes: r.successes } }));
-        case 'mean': {
-          const statement = metric.missing === 'zero' ? sql.meanZero : sql.meanSkip;
-          return (statement.all({ ...params, event: metric.event ?? null }) as MeanRow[]).map((r) => ({
-            variant: r.variant,
-            version: r.version,
-            arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) },
-          }));
-        }
-      }
+    outcomeSnapshot(endpoint, window, metrics) {
+      // one read transaction: the counts and every metric's arms see the same records
+      return db
+        .transaction((): OutcomeSnapshot => {
+          const params = windowParams(endpoint, window);
+          const counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
+          // the window's answered, non-shadow predictions per arm: n of a rate, and of a mean counting no value as 0
+          const answered = counts.filter((c) => c.variant !== SHADOW_VARIANT && c.answered > 0);
+          const inWindow = counts.reduce((sum, c) => sum + c.predictions, 0);
+          // read the smaller side in full: the window, or the feedback table (counted once, when asked)
+          const sizes = new Map<'outcomes' | 'labels', number>();
+          const driver = (table: 'outcomes' | 'labels'): Driver => {
+            let size = sizes.get(table);
+            if (size === undefined) {
+              size = ((table === 'outcomes' ? sql.outcomeRows : sql.labelRows).get() as { n: number }).n;
+              sizes.set(table, size);
+            }
+            return size < inWindow ? 'feedback' : 'window';
+          };
+          const arms = metrics.map((metric): readonly ArmRow[] => {
+            switch (metric.kind) {
+              case 'rate': {
+                const found = new Map((sql.successes[driver('outcomes')].all({ ...params, event: metric.event }) as SuccessRow[]).map((r) => [armKey(r.variant, r.version), r.successes]));
+                return answered.map((c) => ({ variant: c.variant, version: c.version, arm: { kind: 'rate', n: c.answered, successes: found.get(armKey(c.variant, c.version)) ?? 0 } }));
+              }
+              case 'accuracy':
+                return (sql.accuracy[driver('labels')].all(params) as AccuracyRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.n, successes: r.successes } }));
+              case 'mean': {
+                const valued = sql.mean[driver('outcomes')].all({ ...params, event: metric.event ?? null }) as MeanRow[];
+                if (metric.missing !== 'zero') {
+                  return valued.map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) } }));
+                }
+                // every answered prediction, those without a value as 0: the arm of the k with values
+                // merged with n − k zeros (Chan, Golub & LeVeque's pairwise update)
+                const byArm = new Map(valued.map((r) => [armKey(r.variant, r.version), r]));
+                return answered.map((c) => {
+                  const v = byArm.get(armKey(c.variant, c.version));
+                  const n = c.answered;
+                  const k = v?.n ?? 0;
+                  const mean = v === undefined ? 0 : (v.mean * k) / n;
+                  const m2 = v === undefined ? 0 : Math.max(0, v.m2) + (v.mean * v.mean * k * (n - k)) / n;
+                  return { variant: c.variant, version: c.version, arm: { kind: 'continuous', n, mean, m2 } };
+                });
+              }
+            }
+          });
+          return { counts, arms };
+        })
+        .deferred();
     },
 
     predictedValues(endpoint, window) {

@@ -139,7 +139,7 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     },
 
     addFeedback: (items, feedbackOptions) => run(writer, 'addFeedback', items, feedbackOptions),
-    outcomeArms: (endpoint, window, metric) => run(reader, 'outcomeArms', endpoint, window, metric),
+    outcomeSnapshot: (endpoint, window, metrics) => run(reader, 'outcomeSnapshot', endpoint, window, metrics),
     predictedValues: (endpoint, window) => run(reader, 'predictedValues', endpoint, window),
     predictionCounts: (endpoint, window) => run(reader, 'predictionCounts', endpoint, window),
     prune: (policy) => run(writer, 'prune', policy),

@@ -55,7 +55,7 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
     });
 
     const arms = async (metric: OutcomeMetric, window: { since: number; until?: number } = { since: 0 }, endpoint = 'fraud'): Promise<ArmRow[]> =>
-      sorted(await store.outcomeArms(endpoint, window, metric));
+      sorted((await store.outcomeSnapshot(endpoint, window, [metric])).arms[0] ?? []);
 
     describe('prediction records', () => {
       test('stores a record and reads it back unchanged, summary included', async () => {
@@ -277,6 +277,50 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         await store.insertPredictions(values.map((_, i) => record(i + 1)));
         await store.addFeedback(values.map((v, i) => fb(i + 1, { event: 'revenue', value: v })), { skipUnknown: false });
         assertContinuous((await arms({ kind: 'mean', event: 'revenue' }))[0]?.arm, { n: 4, mean: 1e9 + 2.5, m2: 5 });
+      });
+
+      test('a snapshot of several metrics gives each its arms as asked alone, and the window’s prediction counts', async () => {
+        await store.insertPredictions([
+          record(1, { predicted: 1 }),
+          record(2),
+          record(3, { variant: 'candidate', version: 2 }),
+          record(4, { status: 500 }),
+          record(3, { variant: 'shadow', version: 2, predicted: 1 }),
+        ]);
+        await store.addFeedback([fb(1, { label: 1, event: 'purchase', value: 4 }), fb(2, { label: 1, event: 'click' }), fb(3, { label: 1, event: 'purchase', value: 9 })], { skipUnknown: false });
+        const metrics: OutcomeMetric[] = [{ kind: 'rate', event: 'purchase' }, { kind: 'accuracy' }, { kind: 'mean', event: 'purchase', missing: 'zero' }, { kind: 'mean' }];
+        const window = { since: 0 };
+        const snapshot = await store.outcomeSnapshot('fraud', window, metrics);
+        assert.equal(snapshot.arms.length, metrics.length);
+        for (const [i, metric] of metrics.entries()) assert.deepEqual(sorted(snapshot.arms[i] ?? []), await arms(metric, window), JSON.stringify(metric));
+        assert.deepEqual(sorted(snapshot.counts), sorted(await store.predictionCounts('fraud', window)));
+        assert.deepEqual((await store.outcomeSnapshot('fraud', window, [])).arms, []);
+      });
+
+      test('the same arms whether the window’s predictions or the feedback are the more numerous', async () => {
+        // predictions 1–20 a minute apart; feedback on 1–4 and 17–20 (label right on the odd ones, a value of n)
+        await store.insertPredictions(Array.from({ length: 20 }, (_, i) => record(i + 1, { at: T0 + (i + 1) * MINUTE, predicted: 1 })));
+        await store.addFeedback(
+          [1, 2, 3, 4, 17, 18, 19, 20].map((n) => fb(n, { label: n % 2, event: 'purchase', value: n })),
+          { skipUnknown: false },
+        );
+        const expectations = [
+          // 5 predictions in the window, 8 feedback rows
+          { since: T0 + 16 * MINUTE, n: 5, withValue: [17, 18, 19, 20] },
+          // 20 predictions in the window, 8 feedback rows
+          { since: 0, n: 20, withValue: [1, 2, 3, 4, 17, 18, 19, 20] },
+        ];
+        for (const { since, n, withValue } of expectations) {
+          const k = withValue.length;
+          const mean = withValue.reduce((a, v) => a + v, 0) / k;
+          const m2 = withValue.reduce((a, v) => a + (v - mean) ** 2, 0);
+          assert.deepEqual(await arms({ kind: 'rate', event: 'purchase' }, { since }), [{ variant: 'stable', version: 1, arm: { kind: 'rate', n, successes: k } }]);
+          assert.deepEqual(await arms({ kind: 'accuracy' }, { since }), [{ variant: 'stable', version: 1, arm: { kind: 'rate', n: k, successes: k / 2 } }]);
+          assertContinuous((await arms({ kind: 'mean', event: 'purchase' }, { since }))[0]?.arm, { n: k, mean, m2 });
+          const withZeros = [...withValue, ...Array.from({ length: n - k }, () => 0)];
+          const zeroMean = withZeros.reduce((a, v) => a + v, 0) / n;
+          assertContinuous((await arms({ kind: 'mean', event: 'purchase', missing: 'zero' }, { since }))[0]?.arm, { n, mean: zeroMean, m2: withZeros.reduce((a, v) => a + (v - zeroMean) ** 2, 0) });
+        }
       });
 
       test('gives no arms for an endpoint without predictions', async () => {

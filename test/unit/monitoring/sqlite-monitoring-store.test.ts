@@ -16,7 +16,7 @@ import {
   type SqliteDatabase,
   type StoreThread,
 } from '../../../src/storage/index.js';
-import { PRUNE_OLDER_SQL } from '../../../src/storage/sqlite/monitoring-ops.js';
+import { feedbackJoinSql, PRUNE_OLDER_SQL, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
 
@@ -170,6 +170,28 @@ describe('SqliteMonitoringStore', () => {
       assert.ok(lookup.some((row) => row.detail.includes('USING INDEX sqlite_autoindex_monitoring_predictions')), JSON.stringify(lookup));
       const prune = db.prepare(`EXPLAIN QUERY PLAN ${PRUNE_OLDER_SQL}`).all(10, 5) as { detail: string }[];
       assert.ok(!prune.some((row) => /^SCAN (monitoring_predictions|p)\b/.test(row.detail)), `retention by age reads no whole table: ${JSON.stringify(prune)}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('joins with feedback read one side in full and look the other up by request id, never walking the window per row', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      createSqliteMonitoringStore({ db });
+      const params = { endpoint: 'e', since: 0, until: 10, event: 'x' };
+      for (const table of ['monitoring_outcomes', 'monitoring_labels'] as const) {
+        for (const onPrediction of ['', 'p.shadow = 0']) {
+          const plan = (driver: Driver): string[] =>
+            (db.prepare(`EXPLAIN QUERY PLAN SELECT COUNT(*) ${feedbackJoinSql(driver, table, '', onPrediction)}`).all(params) as { detail: string }[]).map((r) => r.detail);
+          const byWindow = plan('window');
+          assert.match(byWindow[0] ?? '', /monitoring_predictions_by_endpoint/, `${table} ${onPrediction}: ${byWindow.join(' | ')}`);
+          assert.match(byWindow[1] ?? '', /^SEARCH f USING PRIMARY KEY \(request_id=/, `${table} ${onPrediction}: ${byWindow.join(' | ')}`);
+          const byFeedback = plan('feedback');
+          assert.match(byFeedback[0] ?? '', /^SCAN f\b/, `${table} ${onPrediction}: ${byFeedback.join(' | ')}`);
+          assert.match(byFeedback[1] ?? '', /^SEARCH p USING INDEX sqlite_autoindex_monitoring_predictions_1 \(request_id=/, `${table} ${onPrediction}: ${byFeedback.join(' | ')}`);
+        }
+      }
     } finally {
       db.close();
     }

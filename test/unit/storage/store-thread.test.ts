@@ -100,7 +100,7 @@ describe('store threads (worker threads with their own connections)', () => {
         { applied: 30, unknownRequestIds: [] },
       );
       const window = { since: T0 };
-      const accuracy = await t.store.outcomeArms('fraud', window, { kind: 'accuracy' });
+      const accuracy = (await t.store.outcomeSnapshot('fraud', window, [{ kind: 'accuracy' }])).arms[0];
       // class n mod 3 predicted; labels 0 for n ≡ 0 and 2 otherwise: right for n ≡ 0 (10) and n ≡ 2 (10)
       assert.deepEqual(accuracy, [{ variant: 'stable', version: 1, arm: { kind: 'rate', n: 30, successes: 20 } }]);
       const counts = await t.store.predictionCounts('fraud', window);
@@ -112,7 +112,7 @@ describe('store threads (worker threads with their own connections)', () => {
       assert.equal(t.reader.offThread, false);
       assert.deepEqual(await pending, counts, 'a call the dead thread held runs here');
       assert.deepEqual(await t.store.predictedValues('fraud', window), values);
-      assert.deepEqual(await t.store.outcomeArms('fraud', window, { kind: 'accuracy' }), accuracy);
+      assert.deepEqual((await t.store.outcomeSnapshot('fraud', window, [{ kind: 'accuracy' }])).arms[0], accuracy);
     } finally {
       await t.cleanup();
     }

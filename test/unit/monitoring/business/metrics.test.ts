@@ -17,9 +17,9 @@ async function setup(options: { pricePerCoreHour?: number; endpoints?: () => Pro
   const queries = { count: 0 };
   // counts every store-backed query, so a test can tell that a scrape makes none
   const counted: BusinessOutcomeSource = {
-    outcomes: (endpoint, query) => {
+    outcomeReports: (endpoint, query) => {
       queries.count++;
-      return s.monitoring.outcomes(endpoint, query);
+      return s.monitoring.outcomeReports(endpoint, query);
     },
     predictionCounts: (endpoint, window) => {
       queries.count++;
