@@ -70,6 +70,8 @@ export interface OutcomeQuery extends TimeWindow {
 
 export interface OutcomesQuery extends TimeWindow {
   readonly metrics: readonly OutcomeMetric[];
+  /** Also count the predictions of this span (in the same pass when it lies within the window). */
+  readonly span?: TimeWindow;
 }
 
 /** Several metrics' reports over one window and its prediction counts, from one state of the store. */
@@ -77,6 +79,8 @@ export interface OutcomeReports {
   readonly counts: PredictionCounts;
   /** In the order of the query's metrics. */
   readonly reports: readonly OutcomeReport[];
+  /** The prediction counts of the query's span; absent without one. */
+  readonly spanCounts?: PredictionCounts;
 }
 
 export interface MonitoringStats {
@@ -207,12 +211,14 @@ export function createMonitoring(options: MonitoringServiceOptions): Monitoring 
     open();
     const metrics = query.metrics.map(checkOutcomeMetric);
     const window = checkWindow({ since: query.since, ...(query.until === undefined ? {} : { until: query.until }) });
+    const span = query.span === undefined ? undefined : checkWindow(query.span);
     await recorder.flush();
-    const snapshot = await store.outcomeSnapshot(endpoint, window, metrics);
-    return {
+    const snapshot = await store.outcomeSnapshot(endpoint, window, metrics, span);
+    const reports = {
       counts: buildPredictionCounts(endpoint, window, snapshot.counts),
       reports: metrics.map((metric, i) => buildOutcomeReport(endpoint, window, metric, snapshot.arms[i] ?? [], snapshot.counts)),
     };
+    return span === undefined ? reports : { ...reports, spanCounts: buildPredictionCounts(endpoint, span, snapshot.spanCounts ?? []) };
   };
 
   const findRecords = async (requestId: string) => {

@@ -55,6 +55,8 @@ export interface OutcomeSnapshot {
   readonly counts: readonly PredictionCountRow[];
   /** Each metric's arms, in the order the metrics were given. */
   readonly arms: readonly (readonly ArmRow[])[];
+  /** The prediction counts of the span asked for; absent without one. */
+  readonly spanCounts?: readonly PredictionCountRow[];
 }
 
 /** How much a store holds. */
@@ -100,9 +102,11 @@ export interface MonitoringStore {
    * each (variant, version) of `endpoint` with data in the window (prediction times in
    * [since, until)), all read from one consistent state of the store and computed with aggregates.
    * Only answered (2xx) predictions count; rate and mean leave shadow records out. (variant,
-   * version) pairs without data may be absent from a metric's arms.
+   * version) pairs without data may be absent from a metric's arms. Given a `span`, the snapshot
+   * also counts the predictions in it (the business report's CPU span; when it lies within the
+   * window, in the same pass).
    */
-  outcomeSnapshot(endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[]): Promise<OutcomeSnapshot>;
+  outcomeSnapshot(endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[], span?: TimeWindow): Promise<OutcomeSnapshot>;
 
   /** Prediction counts for each (variant, version) of `endpoint` in the window. */
   predictionCounts(endpoint: string, window: TimeWindow): Promise<readonly PredictionCountRow[]>;

@@ -15,7 +15,6 @@ import type { UsageTotals, UsageWindow, VersionCpu } from './usage.js';
 /** What the report reads from monitoring (the {@link Monitoring} service fits). */
 export interface BusinessOutcomeSource {
   outcomeReports(endpoint: string, query: OutcomesQuery): Promise<OutcomeReports>;
-  predictionCounts(endpoint: string, window: TimeWindow): Promise<PredictionCounts>;
 }
 
 /** What the report reads from the usage meter (a {@link UsageMeter} fits). */
@@ -301,10 +300,15 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
       const requested: TimeWindow = until === undefined ? { since } : { since, until };
 
       const valuedEvents = Object.keys(economics.outcomeValues);
-      // one pass over the window for every metric (the conversion event is not asked twice when it is also valued)
+      // CPU: the meter's window; the predictions made in that same span are its denominator
+      const cpu = usage?.window(since, until);
+      const span = cpu === undefined ? undefined : measuredSpan(cpu, requested);
+      // one pass over the window for every metric (the conversion event is not asked twice when it
+      // is also valued), and for the predictions of the CPU's span
       const valuedRates = valuedEvents.filter((e) => e !== economics.conversionEvent);
-      const { counts, reports } = await monitoring.outcomeReports(endpoint, {
+      const { counts, reports, spanCounts } = await monitoring.outcomeReports(endpoint, {
         ...requested,
+        ...(span === undefined || span === requested ? {} : { span }),
         metrics: [
           { kind: 'rate', event: economics.conversionEvent },
           { kind: 'mean', event: economics.revenueEvent, missing: 'zero' },
@@ -329,9 +333,7 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
         valued: new Map([...valuedArms].map(([e, index]) => [e, pick(index)])),
       });
 
-      // CPU: the meter's window, and the predictions made in that same span as its denominator
-      const cpu = usage?.window(since, until);
-      const measured = cpu === undefined ? undefined : await measuredCounts(monitoring, endpoint, cpu, requested, counts);
+      const measured = span === undefined ? undefined : span === requested ? counts : spanCounts;
       const allocation = cpu === undefined ? undefined : allocateCpu(endpoint, cpu, measured);
       const models = modelsOf(endpoint, usage?.totals());
 
@@ -416,13 +418,12 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
   };
 }
 
-/** Prediction counts over the span the CPU covers: the requested ones when it is the same span; undefined when nothing was measured. */
-async function measuredCounts(monitoring: BusinessOutcomeSource, endpoint: string, window: UsageWindow, asked: TimeWindow, askedCounts: PredictionCounts): Promise<PredictionCounts | undefined> {
+/** The span the CPU covers: `asked` itself when it is the same span; undefined when nothing was measured. */
+function measuredSpan(window: UsageWindow, asked: TimeWindow): TimeWindow | undefined {
   const from = window.measuredSince;
   const to = window.measuredUntil;
   if (from === null || to === null || to <= from) return undefined;
-  if (from === asked.since && to === asked.until) return askedCounts;
-  return monitoring.predictionCounts(endpoint, { since: from, until: to });
+  return from === asked.since && to === asked.until ? asked : { since: from, until: to };
 }
 
 /** The models the meter saw deployed as each version of the endpoint (several joined with `+`, sorted). */

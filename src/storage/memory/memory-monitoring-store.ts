@@ -210,8 +210,9 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
       return { applied, unknownRequestIds: unknown };
     },
 
-    async outcomeSnapshot(endpoint, window, metrics) {
-      return { counts: countsOf(endpoint, window), arms: metrics.map((metric) => armsOf(endpoint, window, metric)) };
+    async outcomeSnapshot(endpoint, window, metrics, span) {
+      const snapshot = { counts: countsOf(endpoint, window), arms: metrics.map((metric) => armsOf(endpoint, window, metric)) };
+      return span === undefined ? snapshot : { ...snapshot, spanCounts: countsOf(endpoint, span) };
     },
 
     async predictedValues(endpoint, window) {

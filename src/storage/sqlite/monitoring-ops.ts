@@ -51,7 +51,7 @@ export interface MonitoringOps {
   readonly insertEncoded: (records: readonly EncodedPrediction[]) => InsertPredictionsResult;
   readonly addFeedback: (items: readonly FeedbackWrite[], options: AddFeedbackOptions) => AddFeedbackResult;
   readonly prune: (policy: PrunePolicy) => PruneResult;
-  readonly outcomeSnapshot: (endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[]) => OutcomeSnapshot;
+  readonly outcomeSnapshot: (endpoint: string, window: TimeWindow, metrics: readonly OutcomeMetric[], span?: TimeWindow) => OutcomeSnapshot;
   readonly predictedValues: (endpoint: string, window: TimeWindow) => readonly PredictedValueRow[];
   readonly predictionCounts: (endpoint: string, window: TimeWindow) => readonly PredictionCountRow[];
 }
@@ -85,6 +85,13 @@ interface CountRow {
   predictions: number;
   answered: number;
 }
+
+interface SpanCountRow extends CountRow {
+  spanPredictions: number;
+  spanAnswered: number;
+}
+
+const COUNTS_WHERE = 'WHERE endpoint = @endpoint AND at >= @since AND at < @until GROUP BY variant, version';
 
 /** SQLite INTEGER holds 2^63; the window's open end is the largest time JavaScript can name exactly. */
 const OPEN_END = Number.MAX_SAFE_INTEGER;
@@ -166,11 +173,13 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
       FROM monitoring_predictions
       WHERE endpoint = @endpoint AND at >= @since AND at < @until AND predicted IS NOT NULL AND status BETWEEN 200 AND 299
       GROUP BY variant, predicted`),
-    counts: db.prepare(`
-      SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered
-      FROM monitoring_predictions
-      WHERE endpoint = @endpoint AND at >= @since AND at < @until
-      GROUP BY variant, version`),
+    counts: db.prepare(`SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered FROM monitoring_predictions ${COUNTS_WHERE}`),
+    // the window's counts and, in the same pass, those of a span within it
+    countsWithSpan: db.prepare(`
+      SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered,
+        SUM(at >= @spanSince AND at < @spanUntil) AS spanPredictions,
+        SUM(at >= @spanSince AND at < @spanUntil AND status BETWEEN 200 AND 299) AS spanAnswered
+      FROM monitoring_predictions ${COUNTS_WHERE}`),
     pruneOld: db.prepare(PRUNE_OLDER_SQL),
     keepBoundary: db.prepare('SELECT seq, request_id FROM monitoring_predictions ORDER BY seq DESC LIMIT 1 OFFSET ?'),
     atSeq: db.prepare('SELECT request_id FROM monitoring_predictions WHERE seq = ?'),
@@ -216,12 +225,23 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
       });
     },
 
-    outcomeSnapshot(endpoint, window, metrics) {
+    outcomeSnapshot(endpoint, window, metrics, span) {
       // one read transaction: the counts and every metric's arms see the same records
       return db
         .transaction((): OutcomeSnapshot => {
           const params = windowParams(endpoint, window);
-          const counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
+          let counts: PredictionCountRow[];
+          let spanCounts: PredictionCountRow[] | undefined;
+          if (span === undefined) {
+            counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
+          } else if (span.since >= params.since && (span.until ?? OPEN_END) <= params.until) {
+            const rows = sql.countsWithSpan.all({ ...params, spanSince: span.since, spanUntil: span.until ?? OPEN_END }) as SpanCountRow[];
+            counts = rows.map((r) => ({ variant: r.variant, version: r.version, predictions: r.predictions, answered: r.answered }));
+            spanCounts = rows.filter((r) => r.spanPredictions > 0).map((r) => ({ variant: r.variant, version: r.version, predictions: r.spanPredictions, answered: r.spanAnswered }));
+          } else {
+            counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
+            spanCounts = (sql.counts.all(windowParams(endpoint, span)) as CountRow[]).map((r) => ({ ...r }));
+          }
           // the window's answered, non-shadow predictions per arm: n of a rate, and of a mean counting no value as 0
           const answered = counts.filter((c) => c.variant !== SHADOW_VARIANT && c.answered > 0);
           const inWindow = counts.reduce((sum, c) => sum + c.predictions, 0);
@@ -262,7 +282,7 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
               }
             }
           });
-          return { counts, arms };
+          return spanCounts === undefined ? { counts, arms } : { counts, arms, spanCounts };
         })
         .deferred();
     },

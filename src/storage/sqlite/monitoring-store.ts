@@ -139,7 +139,7 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
     },
 
     addFeedback: (items, feedbackOptions) => run(writer, 'addFeedback', items, feedbackOptions),
-    outcomeSnapshot: (endpoint, window, metrics) => run(reader, 'outcomeSnapshot', endpoint, window, metrics),
+    outcomeSnapshot: (endpoint, window, metrics, span) => run(reader, 'outcomeSnapshot', endpoint, window, metrics, span),
     predictedValues: (endpoint, window) => run(reader, 'predictedValues', endpoint, window),
     predictionCounts: (endpoint, window) => run(reader, 'predictionCounts', endpoint, window),
     prune: (policy) => run(writer, 'prune', policy),

@@ -19,7 +19,7 @@ describe('the Grafana dashboard (docs/grafana/slipway-dashboard.json)', () => {
   test('every metric it queries is one Slipway serves', async () => {
     const metrics = createServerMetrics({ deployments: async () => [] });
     // the server registers these beside the request metrics
-    const business = createBusinessMetrics({ monitoring: { outcomeReports: async () => unused(), predictionCounts: async () => unused() } });
+    const business = createBusinessMetrics({ monitoring: { outcomeReports: async () => unused() } });
     const gauges = registerBusinessMetrics(metrics.registry, { business, endpoints: async () => [], autoRefresh: false });
     registerAlertMetrics(metrics.registry, { active: () => [], stats: () => unused() });
     registerPayloadLogMetrics(metrics.registry, { stats: () => unused() });

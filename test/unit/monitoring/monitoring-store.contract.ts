@@ -297,6 +297,32 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         assert.deepEqual((await store.outcomeSnapshot('fraud', window, [])).arms, []);
       });
 
+      test('a snapshot with a span also counts the span’s predictions, whether the span lies within the window or not', async () => {
+        await store.insertPredictions([
+          record(1, { at: T0 }),
+          record(2, { at: T0 + MINUTE, status: 500 }),
+          record(3, { at: T0 + 2 * MINUTE, variant: 'candidate', version: 2 }),
+          record(4, { at: T0 + 3 * MINUTE }),
+        ]);
+        const window = { since: T0 };
+        assert.equal((await store.outcomeSnapshot('fraud', window, [])).spanCounts, undefined);
+        for (const span of [
+          { since: T0 + MINUTE, until: T0 + 3 * MINUTE },
+          { since: T0 + MINUTE },
+          { since: T0 - MINUTE, until: T0 + MINUTE },
+          { since: T0 + 10 * MINUTE },
+        ]) {
+          const snapshot = await store.outcomeSnapshot('fraud', window, [{ kind: 'rate', event: 'x' }], span);
+          assert.deepEqual(sorted(snapshot.spanCounts ?? []), sorted(await store.predictionCounts('fraud', span)), JSON.stringify(span));
+          assert.deepEqual(sorted(snapshot.counts), sorted(await store.predictionCounts('fraud', window)));
+        }
+        const within = await store.outcomeSnapshot('fraud', window, [], { since: T0 + MINUTE, until: T0 + 3 * MINUTE });
+        assert.deepEqual(sorted(within.spanCounts ?? []), [
+          { variant: 'candidate', version: 2, predictions: 1, answered: 1 },
+          { variant: 'stable', version: 1, predictions: 1, answered: 0 },
+        ]);
+      });
+
       test('the same arms whether the window’s predictions or the feedback are the more numerous', async () => {
         // predictions 1–20 a minute apart; feedback on 1–4 and 17–20 (label right on the odd ones, a value of n)
         await store.insertPredictions(Array.from({ length: 20 }, (_, i) => record(i + 1, { at: T0 + (i + 1) * MINUTE, predicted: 1 })));

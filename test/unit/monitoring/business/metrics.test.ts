@@ -21,10 +21,6 @@ async function setup(options: { pricePerCoreHour?: number; endpoints?: () => Pro
       queries.count++;
       return s.monitoring.outcomeReports(endpoint, query);
     },
-    predictionCounts: (endpoint, window) => {
-      queries.count++;
-      return s.monitoring.predictionCounts(endpoint, window);
-    },
   };
   const usage = fixedUsage(CPU, { measuredSince: T0, measuredUntil: T0 + HOUR });
   const business = createBusinessMetrics({
