@@ -195,6 +195,7 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
   /** Retention by count's boundary, kept between calls while rows up to it remain (see prune). */
   let countBoundary: { readonly keepNewest: number; readonly seq: number; readonly requestId: string } | undefined;
   const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
+  const countRows = (endpoint: string, window: TimeWindow): PredictionCountRow[] => (sql.counts.all(windowParams(endpoint, window)) as CountRow[]).map((r) => ({ ...r }));
 
   return {
     insertEncoded,
@@ -233,14 +234,14 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
           let counts: PredictionCountRow[];
           let spanCounts: PredictionCountRow[] | undefined;
           if (span === undefined) {
-            counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
+            counts = countRows(endpoint, window);
           } else if (span.since >= params.since && (span.until ?? OPEN_END) <= params.until) {
             const rows = sql.countsWithSpan.all({ ...params, spanSince: span.since, spanUntil: span.until ?? OPEN_END }) as SpanCountRow[];
             counts = rows.map((r) => ({ variant: r.variant, version: r.version, predictions: r.predictions, answered: r.answered }));
             spanCounts = rows.filter((r) => r.spanPredictions > 0).map((r) => ({ variant: r.variant, version: r.version, predictions: r.spanPredictions, answered: r.spanAnswered }));
           } else {
-            counts = (sql.counts.all(params) as CountRow[]).map((r) => ({ ...r }));
-            spanCounts = (sql.counts.all(windowParams(endpoint, span)) as CountRow[]).map((r) => ({ ...r }));
+            counts = countRows(endpoint, window);
+            spanCounts = countRows(endpoint, span);
           }
           // the window's answered, non-shadow predictions per arm: n of a rate, and of a mean counting no value as 0
           const answered = counts.filter((c) => c.variant !== SHADOW_VARIANT && c.answered > 0);
@@ -291,9 +292,7 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
       return (sql.predictedValues.all(windowParams(endpoint, window)) as PredictedValueRow[]).map((r) => ({ variant: r.variant, predicted: r.predicted, count: r.count }));
     },
 
-    predictionCounts(endpoint, window) {
-      return (sql.counts.all(windowParams(endpoint, window)) as CountRow[]).map((r) => ({ ...r }));
-    },
+    predictionCounts: countRows,
 
     prune(policy) {
       return writeTransaction(db, () => {
