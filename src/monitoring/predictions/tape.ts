@@ -116,6 +116,14 @@ const ARRAY_OF: ReadonlyMap<Datatype, unknown> = new Map(
   (['BOOL', 'UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'UINT64', 'INT64', 'FP16', 'FP32', 'FP64'] as const).map((d) => [d, (allocateTensorData(d, 0) as { constructor: unknown }).constructor]),
 );
 
+type NumericData = Exclude<TensorData, string[]>;
+
+/** Copies the first `count` elements of `from` into `to` at element `at`; both of one type. */
+function copyInto(to: NumericData, at: number, from: NumericData, count: number): void {
+  if (count === from.length) (to as Float64Array).set(from as Float64Array, at);
+  else for (let k = 0; k < count; k++) (to as Float64Array)[at + k] = (from as Float64Array)[k] as number;
+}
+
 /** Starts a tape writer. */
 export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter {
   const o = resolveSummaryOptions(options);
@@ -139,6 +147,29 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
       index.set(text, i);
     }
     return i;
+  };
+
+  /**
+   * A view of the arena of `data`'s own type, kept until the arena grows. Elements are copied
+   * through it rather than through a byte view of `data.buffer`: reading `buffer` of a small typed
+   * array (V8 keeps those inside the heap object) moves its elements out to a new backing store,
+   * and the model's answer makes fresh arrays for every request (about three quarters of what a
+   * record cost the request thread, measured alone).
+   */
+  let views = new Map<unknown, NumericData>();
+  let viewsOf = arena.data;
+  const arenaView = (data: NumericData): NumericData => {
+    if (viewsOf !== arena.data) {
+      views = new Map();
+      viewsOf = arena.data;
+    }
+    let view = views.get(data.constructor);
+    if (view === undefined) {
+      const Ctor = data.constructor as new (buffer: ArrayBufferLike) => NumericData;
+      view = new Ctor(arena.data.buffer);
+      views.set(data.constructor, view);
+    }
+    return view;
   };
 
   /** The elements of `t` a summary reads: the kept rows of a per-row output, nothing of a rank-3 or too-wide one. */
@@ -186,12 +217,13 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
           strings.push(s.length > o.maxStringLength ? s.slice(0, o.maxStringLength + 1) : s);
         }
       } else {
-        const data = t.data as Exclude<TensorData, string[]>;
+        const data = t.data as NumericData;
         const bytes = wanted * data.BYTES_PER_ELEMENT;
         // aligned to 8, so a typed array of every element size can be laid over it where it is read
         const offset = Math.ceil(arena.length / 8) * 8;
         arena.length = offset;
-        arena.reserve(bytes).set(new Uint8Array(data.buffer, data.byteOffset, bytes), offset);
+        arena.reserve(bytes);
+        copyInto(arenaView(data), offset / data.BYTES_PER_ELEMENT, data, wanted);
         arena.length = offset + bytes;
         od[at + 5] = offset;
       }
@@ -408,13 +440,31 @@ const EMPTY_ENCODED = Object.freeze(encodeSummary(EMPTY_OUTPUTS_SUMMARY));
  * time, measured alone).
  */
 export function encodeTape(tape: PredictionTape): EncodedPrediction[] {
+  const read = createEncodedReader(tape);
   const records = new Array<EncodedPrediction>(tape.n);
-  const direct = createDirectEncoder(tape);
-  eachRecord(tape, (r, out, dim) => {
-    const encoded = direct?.(r, out, dim) ?? encodeSummary(summaryOf(tape, r, out, dim));
-    records[r] = encodedAt(tape, r, encoded.predicted, encoded.json);
-  });
+  for (let r = 0; r < tape.n; r++) records[r] = read(r);
   return records;
+}
+
+/**
+ * Reads a tape's records encoded, as {@link encodeTape} does, one at a time and in order (0, 1, 2,
+ * …). The store's writer binds each record's columns and drops it: no array holds a tape's
+ * records while the insert runs, so they die young instead of being copied by each of the writer
+ * thread's scavenges in between.
+ */
+export function createEncodedReader(tape: PredictionTape): (r: number) => EncodedPrediction {
+  const direct = createDirectEncoder(tape);
+  let next = 0;
+  let out = 0;
+  let dim = 0;
+  return (r) => {
+    if (r !== next) throw new RangeError(`tape records are read in order: asked for ${r}, next is ${next}`);
+    const encoded = direct?.(r, out, dim) ?? encodeSummary(summaryOf(tape, r, out, dim));
+    const captured = tape.ints[r * RECORD_INTS + 3] as number;
+    for (let j = 0; j < captured; j++, out += OUTPUT_NUMS) dim += tape.outs[out + 2] as number;
+    next++;
+    return encodedAt(tape, r, encoded.predicted, encoded.json);
+  };
 }
 
 /**

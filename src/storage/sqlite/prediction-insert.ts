@@ -3,7 +3,7 @@
  * store's writer thread run, so the two cannot disagree about a row.
  */
 import type { InsertPredictionsResult } from '../../monitoring/ports.js';
-import type { EncodedPrediction } from '../../monitoring/predictions/tape.js';
+import { createEncodedReader, type EncodedPrediction, type PredictionTape } from '../../monitoring/predictions/tape.js';
 import { SHADOW_VARIANT } from '../../monitoring/types.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -18,12 +18,19 @@ const insertSql = (rows: number): string =>
 /** Appends record `i`'s 11 column values to `args`, in the statement's order. */
 export type RowWriter = (args: unknown[], i: number) => void;
 
-/** The rows of encoded prediction records (see encodeTape and encodeRecord). */
+const pushRow = (args: unknown[], r: EncodedPrediction): void => {
+  args.push(r.requestId, r.variant === SHADOW_VARIANT ? 1 : 0, r.at, r.endpoint, r.model, r.version, r.variant, r.latencyMs, r.status, r.predicted, r.outputsJson);
+};
+
+/** The rows of encoded prediction records (see encodeRecord). */
 export function encodedRows(records: readonly EncodedPrediction[]): RowWriter {
-  return (args, i) => {
-    const r = records[i] as EncodedPrediction;
-    args.push(r.requestId, r.variant === SHADOW_VARIANT ? 1 : 0, r.at, r.endpoint, r.model, r.version, r.variant, r.latencyMs, r.status, r.predicted, r.outputsJson);
-  };
+  return (args, i) => pushRow(args, records[i] as EncodedPrediction);
+}
+
+/** The rows of a tape's records, each encoded as its row is bound (see createEncodedReader): rows must be asked for in order. */
+export function tapeRows(tape: PredictionTape): RowWriter {
+  const read = createEncodedReader(tape);
+  return (args, i) => pushRow(args, read(i));
 }
 
 /**

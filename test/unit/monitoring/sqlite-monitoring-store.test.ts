@@ -16,7 +16,8 @@ import {
   type SqliteDatabase,
   type StoreThread,
 } from '../../../src/storage/index.js';
-import { feedbackJoinSql, PRUNE_OLDER_SQL, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
+import { feedbackJoinSql, prepareMonitoringOps, PRUNE_OLDER_SQL, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
+import { createTapeWriter } from '../../../src/monitoring/predictions/tape.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
 
@@ -194,6 +195,42 @@ describe('SqliteMonitoringStore', () => {
       }
     } finally {
       db.close();
+    }
+  });
+
+  test('commits prediction records and retention without waiting for the disk, feedback with it, and leaves the connection as it was', async () => {
+    const dir = tempDir();
+    const db = openSqliteDatabase(join(dir, 'slipway.db'));
+    try {
+      const store = createSqliteMonitoringStore({ db });
+      // what `synchronous` was when each write ran, seen from inside its transaction
+      db.exec(`
+        CREATE TEMP TABLE seen (what TEXT, sync INTEGER);
+        CREATE TEMP TRIGGER seen_prediction AFTER INSERT ON main.monitoring_predictions BEGIN INSERT INTO seen SELECT 'prediction', synchronous FROM pragma_synchronous; END;
+        CREATE TEMP TRIGGER seen_label AFTER INSERT ON main.monitoring_labels BEGIN INSERT INTO seen SELECT 'label', synchronous FROM pragma_synchronous; END;
+        CREATE TEMP TRIGGER seen_prune AFTER DELETE ON main.monitoring_predictions BEGIN INSERT INTO seen SELECT 'prune', synchronous FROM pragma_synchronous; END;`);
+      // a tape as the writer thread inserts it, and records as the store does without one
+      const writer = createTapeWriter();
+      writer.add({ requestId: rid(1), endpoint: 'e', latencyMs: 1, status: 200 }, T0);
+      prepareMonitoringOps(db).insertTape(writer.seal());
+      await store.insertPredictions([record(2)]);
+      await store.addFeedback([{ requestId: rid(1), label: 1, at: T0 }], { skipUnknown: false });
+      await store.prune({ keepNewest: 1, limit: 10 });
+      const NORMAL = 1;
+      const FULL = 2;
+      assert.deepEqual(db.prepare('SELECT what, sync FROM seen').all(), [
+        { what: 'prediction', sync: NORMAL },
+        { what: 'prediction', sync: NORMAL },
+        { what: 'label', sync: FULL },
+        { what: 'prune', sync: NORMAL },
+      ]);
+      assert.equal(db.pragma('synchronous', { simple: true }), FULL, 'the connection is back to FULL for the registry');
+      // and after a write that fails
+      await assert.rejects(store.insertPredictions([record(3, { endpoint: undefined as unknown as string })]));
+      assert.equal(db.pragma('synchronous', { simple: true }), FULL);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createFakeClock, type Tensor } from '../../../src/core/index.js';
 import { createPredictionRecorder, parseStoredSummary, summarizeOutputs, type InsertPredictionsResult, type MonitoringStore, type PredictionInput, type PredictionRecord } from '../../../src/monitoring/index.js';
-import { createTapeWriter, encodeRecord, encodeTape, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
+import { createEncodedReader, createTapeWriter, encodeRecord, encodeTape, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
 import { createMemoryMonitoringStore } from '../../../src/storage/index.js';
 import { outputsGenerator, probabilities, rid, T0 } from './fixtures.js';
 
@@ -71,6 +71,26 @@ describe('prediction tape', () => {
       assert.deepEqual(encodeTape(moved), expected);
     }
     assert.ok(direct > 1000, `${direct} records had a prediction: the generator exercised the common case`);
+  });
+
+  test('reads encoded records one at a time in order, each as encodeTape encodes it, and refuses another order', () => {
+    // outputs that are views into a larger buffer, at an offset, with only their first row kept
+    const writer = createTapeWriter({ maxRows: 1 });
+    const backing = new Float32Array([9, 9, 0.25, 0.75, 0.6, 0.4]);
+    for (let k = 0; k < 3; k++) {
+      writer.add({ requestId: rid(k), endpoint: 'e', latencyMs: 1, status: 200, outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 2], data: backing.subarray(2) }, { name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([BigInt(k), 7n]) }] }, T0);
+    }
+    const tape = writer.seal();
+    const expected = encodeTape(tape);
+    const read = createEncodedReader(tape);
+    assert.deepEqual(read(0), expected[0]);
+    assert.throws(() => read(2), RangeError, 'a record skipped');
+    assert.deepEqual(read(1), expected[1]);
+    assert.throws(() => read(0), RangeError, 'a record read again');
+    assert.deepEqual(read(2), expected[2]);
+    assert.deepEqual(parseStoredSummary(expected[2]?.outputsJson ?? '').tensors[0]?.scores, [0.75]);
+    assert.deepEqual(parseStoredSummary(expected[2]?.outputsJson ?? '').tensors[1]?.values, [2]);
+    assert.deepEqual(expected.map((e) => parseStoredSummary(e.outputsJson)), [0, 1, 2].map((k) => summarizeOutputs([{ name: 'p', datatype: 'FP32', shape: [2, 2], data: backing.subarray(2) }, { name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([BigInt(k), 7n]) }], { maxRows: 1 })));
   });
 
   test('an encoded record carries its prediction as label text and its summary in the stored form', () => {
