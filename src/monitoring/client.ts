@@ -48,7 +48,7 @@ export function createMonitoringClient(options: ControlClientOptions): Monitorin
     getPrediction: (requestId) => call('GET', `/api/v1/predictions/${seg(requestId)}`),
     outcomes(endpoint, query) {
       const search = new URLSearchParams({ metric: query.metric.kind });
-      if (query.metric.kind !== 'accuracy' && query.metric.event !== undefined) search.set('event', query.metric.event);
+      if ((query.metric.kind === 'rate' || query.metric.kind === 'mean') && query.metric.event !== undefined) search.set('event', query.metric.event);
       if (query.metric.kind === 'mean' && query.metric.missing !== undefined) search.set('missing', query.metric.missing);
       const since = timeParam(query.since);
       const until = timeParam(query.until);

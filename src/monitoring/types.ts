@@ -140,12 +140,16 @@ export interface PredictionWithFeedback {
  * - `rate`: share of answered predictions that received feedback `event` (conversion);
  * - `mean`: mean of each prediction's feedback value — the sum of its values of `event`, or of all
  *   its values when no event is named; predictions without one are skipped, or count 0 with `missing: 'zero'`;
- * - `accuracy`: share of labelled one-row predictions whose label equals the prediction.
+ * - `accuracy`: share of labelled one-row predictions whose label equals the prediction;
+ * - `error`: the absolute errors |label − prediction| of labelled one-row predictions whose label
+ *   and prediction are both numbers (a regression's), as a continuous arm: its mean is the MAE, and
+ *   the RMSE is √(m2/n + mean²), since |e|² = e². Not a rollout spec kind: the business report's.
  */
 export type OutcomeMetric =
   | { readonly kind: 'rate'; readonly event: string }
   | { readonly kind: 'mean'; readonly event?: string; readonly missing?: 'skip' | 'zero' }
-  | { readonly kind: 'accuracy' };
+  | { readonly kind: 'accuracy' }
+  | { readonly kind: 'error' };
 
 /** The arm summary an outcome metric produces, in the analysis engine's shapes. */
 export type OutcomeArm = RateArm | ContinuousArm;

@@ -118,6 +118,14 @@ describe('bike sharing: trained on 2011, served 2012', () => {
     assert.equal(report.dataset.drifted, false);
     assert.equal(report.performance?.metric, 'mae');
     assert.equal(report.performance?.degraded, false, 'the training rows are predicted better than the held-out reference');
+    // the business report's error figures: the same 500 labels against the same predictions, joined in the prediction store
+    const business = await s.call('GET', '/api/v1/endpoints/bike-sharing/business?since=1h');
+    assert.equal(business.status, 200, JSON.stringify(business.json));
+    const row = (business.json as unknown as { variants: { versions: { accuracy: { labels: number }; error: { labels: number; mae: number; rmse: number } }[] }[] }).variants[0]?.versions[0];
+    assert.equal(row?.error.labels, 500);
+    const mae = report.performance?.value ?? NaN;
+    assert.ok(Math.abs((row?.error.mae ?? NaN) - mae) <= 1e-9 * mae, `business MAE ${row?.error.mae} against the drift window's ${mae}`);
+    assert.ok((row?.error.rmse ?? 0) >= mae, 'an RMSE is at least the MAE');
     // the periodic check has run (the gauge is there) and the rule has looked at it: nothing fires
     await until('the drift gauge', () => s.call('GET', '/metrics').then(() => fetch(`${s.url}/metrics`, { headers: adminHeaders() }).then((r) => r.text())), (t) => /^slipway_drift_detected\{endpoint="bike-sharing",model="bike-sharing",version="1"\} 0$/m.test(t));
     await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -1,4 +1,4 @@
-/** `slipway business ENDPOINT [--since 24h] [--until T]`: conversion, revenue, accuracy, cost and value per variant and version. */
+/** `slipway business ENDPOINT [--since 24h] [--until T]`: conversion, revenue, accuracy (and MAE/RMSE for numeric labels), cost and value per variant and version. */
 import type { Command } from 'commander';
 import type { BusinessResponse } from '../../monitoring/business/api.js';
 import { createBusinessClient } from '../../monitoring/business/client.js';
@@ -30,6 +30,7 @@ function row(variant: string, version: string, f: BusinessFigures): string[] {
     f.revenue === null ? 'n/a' : formatAmount(f.revenue.sum, 6),
     f.revenue === null ? 'n/a' : formatAmount(f.revenue.meanPerPrediction),
     f.accuracy.accuracy === null ? '-' : `${formatRate(f.accuracy.accuracy, f.accuracy.interval)} (${f.accuracy.labels})`,
+    f.error.mae === null ? '-' : `${formatAmount(f.error.mae)} / ${formatAmount(f.error.rmse)} (${f.error.labels})`,
     formatAmount(f.cpuSeconds),
     formatAmount(f.costPer1kPredictions, 3),
     f.value === null ? '-' : formatAmount(f.valuePer1kPredictions),
@@ -60,7 +61,7 @@ export function printBusiness(ctx: CommandContext, r: BusinessResponse): void {
     if (v.versions.length > 1) rows.push(row(v.variant, '(all)', v));
   }
   ctx.out.table(
-    ['VARIANT', 'VERSION', 'PREDICTIONS', 'CONVERSION (95% CI, N)', 'REVENUE', 'REV/PRED', 'ACCURACY (95% CI, LABELS)', 'CPU S', `COST/1K ${r.currency}`, `VALUE/1K ${r.currency}`, `NET/1K ${r.currency}`],
+    ['VARIANT', 'VERSION', 'PREDICTIONS', 'CONVERSION (95% CI, N)', 'REVENUE', 'REV/PRED', 'ACCURACY (95% CI, LABELS)', 'MAE / RMSE (LABELS)', 'CPU S', `COST/1K ${r.currency}`, `VALUE/1K ${r.currency}`, `NET/1K ${r.currency}`],
     rows,
     '  no predictions recorded for this endpoint in the window',
   );
@@ -69,7 +70,7 @@ export function printBusiness(ctx: CommandContext, r: BusinessResponse): void {
 export function registerBusinessCommand(program: Command, io: CliIo): void {
   program
     .command('business')
-    .description('business metrics of an endpoint per variant and version: conversion rate, revenue, label accuracy, CPU cost and value per 1,000 predictions (GET /api/v1/endpoints/NAME/business; docs/business-metrics.md)')
+    .description('business metrics of an endpoint per variant and version: conversion rate, revenue, label accuracy (and MAE/RMSE where labels and predictions are numbers), CPU cost and value per 1,000 predictions (GET /api/v1/endpoints/NAME/business; docs/business-metrics.md)')
     .argument('<endpoint>', 'the endpoint')
     .option('--since <time>', 'start of the window: a duration ago (24h, 7d, 90m), an ISO-8601 time or epoch milliseconds (default: the server\'s monitoring.business.defaultWindowHours, 24h)')
     .option('--until <time>', 'end of the window, in the same forms (default: now)')

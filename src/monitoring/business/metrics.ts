@@ -67,6 +67,9 @@ export const BUSINESS_METRIC_NAMES = Object.freeze([
   'slipway_business_revenue_mean_earning',
   'slipway_business_label_accuracy',
   'slipway_business_labels',
+  'slipway_business_label_mae',
+  'slipway_business_label_rmse',
+  'slipway_business_numeric_labels',
   'slipway_business_cpu_seconds',
   'slipway_business_cost_per_1k_predictions',
   'slipway_business_value_per_1k_predictions',
@@ -144,6 +147,9 @@ export function registerBusinessMetrics(registry: Registry, options: BusinessGau
   rowGauge('slipway_business_revenue_mean_earning', `Revenue per prediction that received a value of the revenue event (the typical purchase) ${over}.`, (r) => r.revenue?.meanPerEarning);
   rowGauge('slipway_business_label_accuracy', `Share of labelled one-row predictions whose feedback label equals the prediction ${over}; absent with no labels.`, (r) => r.accuracy.accuracy);
   rowGauge('slipway_business_labels', `Labelled one-row predictions behind slipway_business_label_accuracy ${over}.`, (r) => r.accuracy.labels);
+  rowGauge('slipway_business_label_mae', `Mean absolute error |label − prediction| of labelled one-row predictions whose label and prediction are numbers (a regression's) ${over}; absent with none.`, (r) => r.error.mae);
+  rowGauge('slipway_business_label_rmse', `Root mean squared error of the predictions behind slipway_business_label_mae ${over}; absent with none.`, (r) => r.error.rmse);
+  rowGauge('slipway_business_numeric_labels', `Labelled one-row predictions behind slipway_business_label_mae and _rmse (label and prediction both numbers) ${over}.`, (r) => r.error.labels);
   rowGauge('slipway_business_cpu_seconds', `Process CPU-seconds attributed to these predictions ${over} (docs/business-metrics.md: measured, apportioned by replica busy time); absent when usage is not measured.`, (r) => r.cpuSeconds);
   moneyGauge('slipway_business_cost_per_1k_predictions', `CPU cost per 1,000 predictions (CPU-seconds / 3600 × monitoring.business.pricePerCoreHour) ${over}; absent with no price configured.`, (r) => r.costPer1kPredictions);
   moneyGauge('slipway_business_value_per_1k_predictions', `Value per 1,000 predictions: Σ predictions with each event × its value (monitoring.business.outcomeValues) ${over}; absent with no values configured and for the shadow.`, (r) => r.valuePer1kPredictions);

@@ -74,6 +74,19 @@ export interface AccuracyFigures {
   readonly interval: RateInterval | null;
 }
 
+/**
+ * Numeric feedback labels compared with numeric one-row predictions (a regression's): how far off
+ * the predictions were. Exact-match accuracy means little there; these are the figures to read.
+ */
+export interface ErrorFigures {
+  /** Labelled one-row predictions whose label and prediction are both numbers. */
+  readonly labels: number;
+  /** Mean absolute error; null with no such labels. */
+  readonly mae: number | null;
+  /** Root mean squared error; null with no such labels. */
+  readonly rmse: number | null;
+}
+
 /** The figures of one version of a variant, or of the variant pooled over its versions. */
 export interface BusinessFigures {
   /** Every recorded prediction in the window, errors included. */
@@ -85,6 +98,7 @@ export interface BusinessFigures {
   /** null for the shadow, as for conversion. */
   readonly revenue: RevenueFigures | null;
   readonly accuracy: AccuracyFigures;
+  readonly error: ErrorFigures;
   /** CPU-seconds attributed to these predictions; null when usage is not measured. */
   readonly cpuSeconds: number | null;
   /** Predictions in the window the CPU was measured over (see the report's `usage`): the denominator of the cost per 1,000. */
@@ -191,6 +205,12 @@ function indexArms(report: OutcomeReport): ArmIndex {
 const rateOf = (arm: OutcomeArm | undefined): { n: number; successes: number } => (arm?.kind === 'rate' ? { n: arm.n, successes: arm.successes } : { n: 0, successes: 0 });
 const meanOf = (arm: OutcomeArm | undefined): { n: number; mean: number } => (arm?.kind === 'continuous' ? { n: arm.n, mean: arm.mean } : { n: 0, mean: 0 });
 
+/** MAE and RMSE from the arm of absolute errors: its mean, and √(m2/n + mean²) (the mean of the squares, as |e|² = e²). */
+function errorOf(arm: OutcomeArm | undefined): ErrorFigures {
+  if (arm?.kind !== 'continuous' || arm.n === 0) return { labels: 0, mae: null, rmse: null };
+  return { labels: arm.n, mae: arm.mean, rmse: Math.sqrt(Math.max(0, arm.m2) / arm.n + arm.mean * arm.mean) };
+}
+
 function interval(c: { n: number; successes: number }): RateInterval | null {
   return c.n === 0 ? null : wilsonInterval(c, 0.05);
 }
@@ -203,6 +223,7 @@ interface RowArms {
   readonly revenuePerPrediction: OutcomeArm | undefined;
   readonly revenuePerEarning: OutcomeArm | undefined;
   readonly accuracy: OutcomeArm | undefined;
+  readonly error: OutcomeArm | undefined;
   readonly valued: ReadonlyMap<string, OutcomeArm | undefined>;
 }
 
@@ -255,6 +276,7 @@ export function businessFigures(input: RowInputs, economics: BusinessEconomics, 
           meanPerEarning: perEarning.n === 0 ? null : perEarning.mean,
         },
     accuracy: { labels: acc.n, correct: acc.successes, accuracy: acc.n === 0 ? null : acc.successes / acc.n, interval: interval(acc) },
+    error: errorOf(input.arms.error),
     cpuSeconds: input.cpuSeconds,
     costPredictions: input.costPredictions,
     cost,
@@ -314,11 +336,12 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
           { kind: 'mean', event: economics.revenueEvent, missing: 'zero' },
           { kind: 'mean', event: economics.revenueEvent, missing: 'skip' },
           { kind: 'accuracy' },
+          { kind: 'error' },
           ...valuedRates.map((event) => ({ kind: 'rate', event }) as const),
         ],
       });
-      const [conversion, perPrediction, perEarning, accuracy, ...valued] = reports as [OutcomeReport, OutcomeReport, OutcomeReport, OutcomeReport, ...OutcomeReport[]];
-      const arms = { conversion: indexArms(conversion), perPrediction: indexArms(perPrediction), perEarning: indexArms(perEarning), accuracy: indexArms(accuracy) };
+      const [conversion, perPrediction, perEarning, accuracy, error, ...valued] = reports as [OutcomeReport, OutcomeReport, OutcomeReport, OutcomeReport, OutcomeReport, ...OutcomeReport[]];
+      const arms = { conversion: indexArms(conversion), perPrediction: indexArms(perPrediction), perEarning: indexArms(perEarning), accuracy: indexArms(accuracy), error: indexArms(error) };
       const valuedArms = new Map<string, ArmIndex>();
       let next = 0;
       for (const e of valuedEvents) {
@@ -330,6 +353,7 @@ export function createBusinessMetrics(options: BusinessMetricsOptions): Business
         revenuePerPrediction: pick(arms.perPrediction),
         revenuePerEarning: pick(arms.perEarning),
         accuracy: pick(arms.accuracy),
+        error: pick(arms.error),
         valued: new Map([...valuedArms].map(([e, index]) => [e, pick(index)])),
       });
 

@@ -19,8 +19,8 @@ import {
 } from '../types.js';
 import { EVENT_NAME_RULE, isEventName } from './validate.js';
 
-/** The metric kinds, as the rollout spec names them (`FeedbackMetricKind`). */
-export const OUTCOME_METRIC_KINDS = ['rate', 'mean', 'accuracy'] as const;
+/** The metric kinds: the rollout spec's (`FeedbackMetricKind`), and `error` (the business report's MAE and RMSE). */
+export const OUTCOME_METRIC_KINDS = ['rate', 'mean', 'accuracy', 'error'] as const;
 
 /** Builds MONITORING_INVALID_OUTCOME_QUERY from problems. */
 export function invalidOutcomeQuery(problems: readonly ConfigProblem[]): PlatformError {
@@ -62,17 +62,19 @@ export function readOutcomeMetric(r: ConfigReader, kind: unknown, event: unknown
       if (r.problems.length > before) return undefined;
       return { kind, ...(name === undefined ? {} : { event: name }), ...(fill === undefined ? {} : { missing: fill }) };
     }
-    default:
-      if (event !== undefined) r.problem('event', 'does not apply to metric accuracy (it compares feedback labels with predictions)');
-      return r.problems.length > before ? undefined : { kind: 'accuracy' };
+    case 'accuracy':
+    case 'error':
+      if (event !== undefined) r.problem('event', `does not apply to metric ${kind} (it compares feedback labels with predictions)`);
+      return r.problems.length > before ? undefined : { kind };
   }
+  return undefined;
 }
 
 /** Checks a metric given in code; throws MONITORING_INVALID_OUTCOME_QUERY listing every problem. */
 export function checkOutcomeMetric(metric: unknown): OutcomeMetric {
   const r = new ConfigReader();
   if (typeof metric !== 'object' || metric === null) {
-    r.problem('metric', `must be {kind: rate|mean|accuracy, event?, missing?}, got ${describe(metric)}`);
+    r.problem('metric', `must be {kind: ${OUTCOME_METRIC_KINDS.join('|')}, event?, missing?}, got ${describe(metric)}`);
     throw invalidOutcomeQuery(r.problems);
   }
   const m = metric as Record<string, unknown>;
@@ -94,7 +96,7 @@ export function checkWindow(window: TimeWindow): TimeWindow {
 
 /** The arm of a metric with no data yet. */
 export function emptyOutcomeArm(metric: OutcomeMetric): OutcomeArm {
-  return metric.kind === 'mean' ? { kind: 'continuous', n: 0, mean: 0, m2: 0 } : { kind: 'rate', n: 0, successes: 0 };
+  return metric.kind === 'mean' || metric.kind === 'error' ? { kind: 'continuous', n: 0, mean: 0, m2: 0 } : { kind: 'rate', n: 0, successes: 0 };
 }
 
 /** Pools two arms of the same kind as if their observations were one sample. */
@@ -115,9 +117,22 @@ function compareVersions(a: number | null, b: number | null): number {
 
 const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Whether the shadow's records take part in a metric: only accuracy (nobody saw the shadow's answers, so they caused no events). */
+/** Whether the shadow's records take part in a metric: only those comparing labels with predictions (nobody saw the shadow's answers, so they caused no events). */
 export function shadowCounts(metric: OutcomeMetric): boolean {
-  return metric.kind === 'accuracy';
+  return metric.kind === 'accuracy' || metric.kind === 'error';
+}
+
+/**
+ * Whether a prediction's label text is a number, as the error metric takes it: JSON number text
+ * (what a numeric prediction's text is, `String(value)`). The SQLite store asks the same of its
+ * JSON functions (json_valid, json_type).
+ */
+export function isNumberText(text: string): boolean {
+  try {
+    return typeof JSON.parse(text) === 'number';
+  } catch {
+    return false;
+  }
 }
 
 /** Assembles a report: every (variant, version) with predictions in the window, with its arm or an empty one. */

@@ -4,6 +4,7 @@
  * the records, in the same way and the same order of arithmetic as the SQLite adapter's SQL.
  */
 import {
+  isNumberText,
   labelText,
   SHADOW_VARIANT,
   type ArmRow,
@@ -41,6 +42,14 @@ function deepFreeze<T>(value: T): T {
 }
 
 const answered = (status: number): boolean => status >= 200 && status <= 299;
+
+/** The continuous arm of values, two passes as the SQL computes it; undefined with none. */
+function continuousArm(values: readonly number[]): OutcomeArm | undefined {
+  if (values.length === 0) return undefined;
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const m2 = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+  return { kind: 'continuous', n: values.length, mean, m2 };
+}
 const armKey = (variant: string, version: number | null): string => `${variant}\u0000${version ?? ''}`;
 
 /** Creates an empty memory store. */
@@ -116,6 +125,15 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
           }).length;
           return { kind: 'rate', n: labelled.length, successes: correct };
         });
+      case 'error':
+        return rows(groups(endpoint, window, true), (list) => {
+          const errors: number[] = [];
+          for (const s of list) {
+            const label = labels.get(s.record.requestId)?.label;
+            if (typeof label === 'number' && s.predicted !== null && isNumberText(s.predicted)) errors.push(Math.abs(label - (JSON.parse(s.predicted) as number)));
+          }
+          return continuousArm(errors);
+        });
       case 'mean':
         return rows(groups(endpoint, window, false), (list) => {
           const values: number[] = [];
@@ -129,11 +147,7 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
             }
             if (answered || metric.missing === 'zero') values.push(sum);
           }
-          if (values.length === 0) return undefined;
-          // two passes, as the SQL does
-          const mean = values.reduce((a, v) => a + v, 0) / values.length;
-          const m2 = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
-          return { kind: 'continuous', n: values.length, mean, m2 };
+          return continuousArm(values);
         });
     }
   };

@@ -129,22 +129,29 @@ export function feedbackJoinSql(driver: Driver, table: 'monitoring_outcomes' | '
 
 const EVENT_VALUE = 'f.value IS NOT NULL AND (@event IS NULL OR f.event = @event)';
 
-function meanSql(driver: Driver): string {
-  // Per prediction with a value: the sum of its values in scope (usually one). Then a two-pass mean
-  // and M2 per arm — Σ(v − mean)² rather than Σv² − n·mean², which cancels catastrophically for
-  // large values.
-  return `
-    WITH per AS MATERIALIZED (
-      SELECT p.variant AS variant, p.version AS version, TOTAL(f.value) AS v
-      ${feedbackJoinSql(driver, 'monitoring_outcomes', EVENT_VALUE, 'p.shadow = 0')}
-      GROUP BY p.seq
-    ), arm AS (
+/**
+ * The arm of each (variant, version) from `per`, a query of one value `v` per prediction with its
+ * variant and version: a two-pass mean and M2 — Σ(v − mean)² rather than Σv² − n·mean², which
+ * cancels catastrophically for large values.
+ */
+const armSql = (per: string): string => `
+    WITH per AS MATERIALIZED (${per}), arm AS (
       SELECT variant, version, COUNT(*) AS n, AVG(v) AS mean FROM per GROUP BY variant, version
     )
     SELECT arm.variant AS variant, arm.version AS version, arm.n AS n, arm.mean AS mean, TOTAL((per.v - arm.mean) * (per.v - arm.mean)) AS m2
     FROM arm JOIN per ON per.variant = arm.variant AND per.version IS arm.version
     GROUP BY arm.variant, arm.version`;
-}
+
+/** Per prediction with a value: the sum of its values in scope (usually one). */
+const meanSql = (driver: Driver): string =>
+  armSql(`SELECT p.variant AS variant, p.version AS version, TOTAL(f.value) AS v ${feedbackJoinSql(driver, 'monitoring_outcomes', EVENT_VALUE, 'p.shadow = 0')} GROUP BY p.seq`);
+
+/** A prediction that is a number: JSON number text (isNumberText), which json_extract reads as one. */
+const NUMERIC_PREDICTION = "p.predicted IS NOT NULL AND CASE WHEN json_valid(p.predicted) THEN json_type(p.predicted) IN ('integer', 'real') ELSE 0 END";
+
+/** Per labelled prediction whose label and prediction are numbers: its absolute error. */
+const errorSql = (driver: Driver): string =>
+  armSql(`SELECT p.variant AS variant, p.version AS version, ABS(CAST(f.label AS REAL) - json_extract(p.predicted, '$')) AS v ${feedbackJoinSql(driver, 'monitoring_labels', "f.label_type = 'number'", NUMERIC_PREDICTION)}`);
 
 const armKey = (variant: string, version: number | null): string => `${version ?? ''}\u0000${variant}`;
 
@@ -169,6 +176,7 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
       ),
     ),
     mean: perDriver((d) => db.prepare(meanSql(d))),
+    error: perDriver((d) => db.prepare(errorSql(d))),
     outcomeRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_outcomes'),
     labelRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_labels'),
     predictedValues: db.prepare(`
@@ -287,6 +295,8 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
               }
               case 'accuracy':
                 return (sql.accuracy[driver('labels')].all(params) as AccuracyRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.n, successes: r.successes } }));
+              case 'error':
+                return (sql.error[driver('labels')].all(params) as MeanRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) } }));
               case 'mean': {
                 const valued = sql.mean[driver('outcomes')].all({ ...params, event: metric.event ?? null }) as MeanRow[];
                 if (metric.missing !== 'zero') {

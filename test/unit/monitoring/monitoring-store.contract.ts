@@ -245,6 +245,33 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
         ]);
       });
 
+      test('error: absolute errors of labelled predictions whose label and prediction are both numbers, shadow included', async () => {
+        const value = (v: number) => summarizeOutputs([{ name: 'y', datatype: 'FP32', shape: [1], data: Float32Array.from([v]) }]);
+        await store.insertPredictions([
+          record(1, { outputs: value(10.5) }),
+          record(2, { outputs: value(3.25) }),
+          record(3, { outputs: value(7) }), // a string label: not a number
+          record(4, { outputs: summarizeOutputs([{ name: 'label', datatype: 'BYTES', shape: [1], data: ['12'] }]) }), // a number as text is a number
+          record(5, { outputs: summarizeOutputs([{ name: 'label', datatype: 'BYTES', shape: [1], data: ['cat'] }]) }), // not a number
+          record(6, { outputs: value(2) }), // no label
+          record(7, { outputs: summarizeOutputs([probabilities([1, 1])]) }), // two rows: no single prediction
+          record(8, { outputs: value(1), at: T0 - 1 }), // before the window
+          record(1, { variant: 'shadow', version: 2, outputs: value(9) }),
+        ]);
+        await store.addFeedback([fb(1, { label: 12 }), fb(2, { label: 3.25 }), fb(3, { label: '7' }), fb(4, { label: 10 }), fb(5, { label: 1 }), fb(7, { label: 1 }), fb(8, { label: 100 })], { skipUnknown: false });
+        const rows = await arms({ kind: 'error' }, { since: T0 });
+        assert.deepEqual(
+          rows.map((r) => [r.variant, r.version]),
+          [
+            ['shadow', 2],
+            ['stable', 1],
+          ],
+        );
+        assertContinuous(rows[0]?.arm, { n: 1, mean: 3, m2: 0 });
+        // |12 − 10.5|, |3.25 − 3.25| and |10 − 12|
+        assertContinuous(rows[1]?.arm, { n: 3, mean: 3.5 / 3, m2: (1.5 - 3.5 / 3) ** 2 + (3.5 / 3) ** 2 + (2 - 3.5 / 3) ** 2 });
+      });
+
       test('mean: per prediction the value of the event, skipping predictions without one', async () => {
         await store.insertPredictions([record(1), record(2), record(3), record(4, { variant: 'candidate', version: 2 })]);
         await store.addFeedback(
@@ -288,7 +315,7 @@ export function monitoringStoreContract(adapter: string, factory: StoreFactory):
           record(3, { variant: 'shadow', version: 2, predicted: 1 }),
         ]);
         await store.addFeedback([fb(1, { label: 1, event: 'purchase', value: 4 }), fb(2, { label: 1, event: 'click' }), fb(3, { label: 1, event: 'purchase', value: 9 })], { skipUnknown: false });
-        const metrics: OutcomeMetric[] = [{ kind: 'rate', event: 'purchase' }, { kind: 'accuracy' }, { kind: 'mean', event: 'purchase', missing: 'zero' }, { kind: 'mean' }];
+        const metrics: OutcomeMetric[] = [{ kind: 'rate', event: 'purchase' }, { kind: 'accuracy' }, { kind: 'mean', event: 'purchase', missing: 'zero' }, { kind: 'mean' }, { kind: 'error' }];
         const window = { since: 0 };
         const snapshot = await store.outcomeSnapshot('fraud', window, metrics);
         assert.equal(snapshot.arms.length, metrics.length);

@@ -142,10 +142,10 @@ describe('business route over HTTP', () => {
       const lines = stdout.split('\n');
       const header = lines.find((l) => l.startsWith('VARIANT'));
       assert.ok(header !== undefined, stdout);
-      assert.match(header, /VERSION\s+PREDICTIONS\s+CONVERSION \(95% CI, N\)\s+REVENUE\s+REV\/PRED\s+ACCURACY/);
+      assert.match(header, /VERSION\s+PREDICTIONS\s+CONVERSION \(95% CI, N\)\s+REVENUE\s+REV\/PRED\s+ACCURACY \(95% CI, LABELS\)\s+MAE \/ RMSE \(LABELS\)/);
       const stable = lines.find((l) => l.startsWith('stable'));
       assert.ok(stable !== undefined);
-      assert.deepEqual(stable.split(/\s{2,}/), ['stable', 'shop-model:1', '10', '25% [7.1–59.1] (2)', '30', '3.75', '75% [30.1–95.4] (4)', '36', '0.5', '800', '799.5']);
+      assert.deepEqual(stable.split(/\s{2,}/), ['stable', 'shop-model:1', '10', '25% [7.1–59.1] (2)', '30', '3.75', '75% [30.1–95.4] (4)', '0.25 / 0.5 (4)', '36', '0.5', '800', '799.5']);
       const shadow = lines.find((l) => l.startsWith('shadow'));
       assert.ok(shadow !== undefined);
       assert.deepEqual(shadow.split(/\s{2,}/).slice(0, 5), ['shadow', 'shop-model:3', '4', 'n/a', 'n/a']);

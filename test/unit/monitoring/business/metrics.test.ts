@@ -77,6 +77,10 @@ describe('business gauges', () => {
     assert.ok(samples(text, 'slipway_business_label_accuracy').includes(`slipway_business_label_accuracy{${stable}} 0.75`));
     assert.ok(samples(text, 'slipway_business_label_accuracy').includes('slipway_business_label_accuracy{endpoint="shop",model="shop-model",version="3",variant="shadow"} 0'));
     assert.ok(samples(text, 'slipway_business_labels').includes(`slipway_business_labels{${stable}} 4`));
+    // classes 1, 1, 1, 0 against a predicted 1: off by 1 once
+    assert.ok(samples(text, 'slipway_business_label_mae').includes(`slipway_business_label_mae{${stable}} 0.25`));
+    assert.ok(samples(text, 'slipway_business_label_rmse').includes(`slipway_business_label_rmse{${stable}} 0.5`));
+    assert.ok(samples(text, 'slipway_business_numeric_labels').includes(`slipway_business_numeric_labels{${stable}} 4`));
     assert.ok(samples(text, 'slipway_business_cpu_seconds').includes(`slipway_business_cpu_seconds{${stable}} 36`));
     assert.ok(samples(text, 'slipway_business_cost_per_1k_predictions').includes(`slipway_business_cost_per_1k_predictions{${stable},currency="USD"} 0.5`));
     assert.ok(samples(text, 'slipway_business_value_per_1k_predictions').includes(`slipway_business_value_per_1k_predictions{${stable},currency="USD"} 800`));

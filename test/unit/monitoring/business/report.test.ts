@@ -45,6 +45,8 @@ describe('business figures arithmetic', () => {
     revenuePerPrediction: { kind: 'continuous' as const, n: answered, mean: 2, m2: 0 },
     revenuePerEarning: { kind: 'continuous' as const, n: 4, mean: 250, m2: 0 },
     accuracy: { kind: 'rate' as const, n: 50, successes: 45 },
+    // absolute errors 1 and 3
+    error: { kind: 'continuous' as const, n: 2, mean: 2, m2: 2 },
     valued: new Map([['conversion', { kind: 'rate' as const, n: answered, successes: conversions }]]),
   });
 
@@ -62,6 +64,15 @@ describe('business figures arithmetic', () => {
     close(f.revenue?.meanPerEarning, 250, 'revenue per earning prediction');
     close(f.conversion?.rate, 0.08, 'conversion rate');
     close(f.accuracy.accuracy, 0.9, 'accuracy');
+    assert.equal(f.error.labels, 2);
+    close(f.error.mae, 2, 'MAE: the mean absolute error');
+    close(f.error.rmse, Math.sqrt((1 + 9) / 2), 'RMSE: √(m2/n + mean²), the root of the mean square');
+  });
+
+  test('gives null error figures, not a fake 0, without numeric labels', () => {
+    const f = businessFigures({ variant: 'stable', predictions: 5, answered: 5, arms: { ...arms(1, 5), error: { kind: 'continuous', n: 0, mean: 0, m2: 0 } }, cpuSeconds: null, costPredictions: 0 }, ECONOMICS, { pricePerCoreHour: null });
+    assert.deepEqual(f.error, { labels: 0, mae: null, rmse: null });
+    assert.deepEqual(businessFigures({ variant: 'stable', predictions: 5, answered: 5, arms: { ...arms(1, 5), error: undefined }, cpuSeconds: null, costPredictions: 0 }, ECONOMICS, { pricePerCoreHour: null }).error, { labels: 0, mae: null, rmse: null });
   });
 
   test('shows a null cost, not a fake 0, without a price', () => {
@@ -164,6 +175,39 @@ describe('business report over the monitoring store', () => {
     assert.equal(shadow.netValuePer1kPredictions, null);
     assert.equal(shadow.accuracy.labels, 4);
     assert.equal(shadow.accuracy.accuracy, 0);
+    // its class 2 against labels 1, 1, 1, 0
+    assert.equal(shadow.error.labels, 4);
+    close(shadow.error.mae, 1.25, 'shadow MAE');
+    close(shadow.error.rmse, Math.sqrt(7 / 4), 'shadow RMSE');
+  });
+
+  test('gives a regression its MAE and RMSE per version and pooled per variant, where exact-match accuracy says little', async () => {
+    const s = seededMonitoring();
+    const predict = (n: number, version: number, value: number): void => {
+      s.monitoring.recordPrediction({ requestId: rid(`r${n}`), endpoint: 'rides', model: 'rides-model', version, variant: 'stable', latencyMs: 1, status: 200, outputs: [{ name: 'count', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([value]) }], at: T0 + 60_000 });
+    };
+    // version 1 is off by 2 and 4, version 2 by 1 (and by 0 on an unlabelled one)
+    predict(1, 1, 100);
+    predict(2, 1, 50);
+    predict(3, 2, 10);
+    predict(4, 2, 20);
+    await s.feedback([
+      { requestId: rid('r1'), label: 102 },
+      { requestId: rid('r2'), label: 46 },
+      { requestId: rid('r3'), label: 11 },
+    ]);
+    const report = await createBusinessMetrics({ monitoring: s.monitoring, options: ECONOMICS, clock: s.clock }).report('rides', WINDOW);
+    const v1 = version(report, 'stable', 1);
+    assert.deepEqual([v1.accuracy.labels, v1.accuracy.correct], [2, 0], 'no prediction equals its label exactly');
+    assert.equal(v1.error.labels, 2);
+    close(v1.error.mae, 3, 'v1 MAE');
+    close(v1.error.rmse, Math.sqrt((4 + 16) / 2), 'v1 RMSE');
+    const v2 = version(report, 'stable', 2);
+    assert.deepEqual([v2.error.labels, v2.error.mae, v2.error.rmse], [1, 1, 1]);
+    const pooled = variant(report, 'stable');
+    assert.equal(pooled.error.labels, 3);
+    close(pooled.error.mae, 7 / 3, 'pooled MAE');
+    close(pooled.error.rmse, Math.sqrt((4 + 16 + 1) / 3), 'pooled RMSE');
   });
 
   test('shows costs as null with the reason when no price is configured', async () => {
