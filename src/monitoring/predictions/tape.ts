@@ -165,8 +165,9 @@ export function createTapeWriter(options: OutputSummaryOptions = {}): TapeWriter
     }
     let view = views.get(data.constructor);
     if (view === undefined) {
-      const Ctor = data.constructor as new (buffer: ArrayBufferLike) => NumericData;
-      view = new Ctor(arena.data.buffer);
+      const Ctor = data.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => NumericData;
+      // whole elements only: the arena's size need not be a multiple of 8 (a tape's arena starts as large as the last one ended)
+      view = new Ctor(arena.data.buffer, 0, Math.floor(arena.data.buffer.byteLength / data.BYTES_PER_ELEMENT));
       views.set(data.constructor, view);
     }
     return view;

@@ -93,6 +93,19 @@ describe('prediction tape', () => {
     assert.deepEqual(expected.map((e) => parseStoredSummary(e.outputsJson)), [0, 1, 2].map((k) => summarizeOutputs([{ name: 'p', datatype: 'FP32', shape: [2, 2], data: backing.subarray(2) }, { name: 'label', datatype: 'INT64', shape: [2], data: BigInt64Array.from([BigInt(k), 7n]) }], { maxRows: 1 })));
   });
 
+  test('carries 8-byte elements raw after a tape whose arena ended between 8-byte boundaries', () => {
+    const writer = createTapeWriter();
+    // 100 answers of three FP32 scores: 12 bytes each at 8-aligned offsets, so the arena ends 4 bytes past a boundary
+    for (let k = 0; k < 100; k++) writer.add({ requestId: rid(k), endpoint: 'e', latencyMs: 1, status: 200, outputs: [{ name: 'p', datatype: 'FP32', shape: [1, 3], data: Float32Array.from([0.1, 0.1, 0.8]) }] }, T0);
+    assert.equal(writer.seal().arena.byteLength, 99 * 16 + 12);
+    // the next tape's arena starts as large as that one: an odd size for an FP64 or INT64 view
+    const outputs: Tensor[] = [{ name: 'y', datatype: 'FP64', shape: [1], data: Float64Array.from([2.5]) }, { name: 'label', datatype: 'INT64', shape: [1], data: BigInt64Array.from([3n]) }];
+    writer.add({ requestId: rid(200), endpoint: 'e', latencyMs: 1, status: 200, outputs }, T0);
+    const tape = writer.seal();
+    assert.equal(tape.summaries[0], null, 'captured raw, not summarised on the request thread');
+    assert.deepEqual(readTape(tape)[0]?.outputs, summarizeOutputs(outputs));
+  });
+
   test('an encoded record carries its prediction as label text and its summary in the stored form', () => {
     const writer = createTapeWriter();
     const outputs: Tensor[] = [
