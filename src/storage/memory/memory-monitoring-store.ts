@@ -50,6 +50,7 @@ function continuousArm(values: readonly number[]): OutcomeArm | undefined {
   const m2 = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
   return { kind: 'continuous', n: values.length, mean, m2 };
 }
+
 const armKey = (variant: string, version: number | null): string => `${variant}\u0000${version ?? ''}`;
 
 /** Creates an empty memory store. */
