@@ -123,15 +123,16 @@ export function shadowCounts(metric: OutcomeMetric): boolean {
 }
 
 /**
- * Whether a prediction's label text is a number, as the error metric takes it: JSON number text
- * (what a numeric prediction's text is, `String(value)`). The SQLite store asks the same of its
- * JSON functions (json_valid, json_type).
+ * The number a prediction's label text is, as the error metric reads it: JSON number text (what a
+ * numeric prediction's text is, `String(value)`); undefined for any other text. The SQLite store
+ * asks the same of its JSON functions (json_valid, json_type, json_extract).
  */
-export function isNumberText(text: string): boolean {
+export function numberOfText(text: string): number | undefined {
   try {
-    return typeof JSON.parse(text) === 'number';
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'number' ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -6,7 +6,7 @@
  * object is made per record. The summary is computed where the tape is read ({@link readTape}),
  * with the same code and the same result as {@link summarizeOutputs} on the request thread
  * (summarizeCaptured; the tests compare the two on thousands of generated responses), or written
- * straight as the JSON a store keeps ({@link encodeTape}, the store writer thread's path).
+ * straight as the JSON a store keeps ({@link createEncodedReader}, the store writer thread's path).
  *
  * A sealed tape's typed arrays are transferred to the store's writer thread, not copied.
  */
@@ -343,15 +343,23 @@ function capturedTensors(tape: PredictionTape, out: number, dim: number, capture
   return { tensors, lengths };
 }
 
-/** Walks a tape's records in order, with where each one's captured outputs start. */
-function eachRecord(tape: PredictionTape, visit: (r: number, out: number, dim: number) => void): void {
+/**
+ * Reads a tape's records one at a time, in order (0, 1, 2, …): `read(r, out, dim)` gets where
+ * record r's captured outputs start (its first output in `outs`, first dimension in `dims`), which
+ * only the records before it tell. A record asked for out of order is a RangeError.
+ */
+function inOrder<T>(tape: PredictionTape, read: (r: number, out: number, dim: number) => T): (r: number) => T {
+  let next = 0;
   let out = 0;
   let dim = 0;
-  for (let r = 0; r < tape.n; r++) {
-    visit(r, out, dim);
+  return (r) => {
+    if (r !== next) throw new RangeError(`tape records are read in order: asked for ${r}, next is ${next}`);
+    const result = read(r, out, dim);
     const captured = tape.ints[r * RECORD_INTS + 3] as number;
     for (let j = 0; j < captured; j++, out += OUTPUT_NUMS) dim += tape.outs[out + 2] as number;
-  }
+    next++;
+    return result;
+  };
 }
 
 /** Record `r` as a store writes it, with its prediction's text and summary's JSON given: one literal of a fixed shape (a spread of the fields would cost more than the rest of the record). */
@@ -392,11 +400,8 @@ function summaryOf(tape: PredictionTape, r: number, out: number, dim: number): O
 
 /** The records on a tape, each with its outputs summary. */
 export function readTape(tape: PredictionTape): PredictionRecord[] {
-  const records = new Array<PredictionRecord>(tape.n);
-  eachRecord(tape, (r, out, dim) => {
-    records[r] = { ...recordFields(tape, r), outputs: summaryOf(tape, r, out, dim) };
-  });
-  return records;
+  const read = inOrder(tape, (r, out, dim): PredictionRecord => ({ ...recordFields(tape, r), outputs: summaryOf(tape, r, out, dim) }));
+  return Array.from({ length: tape.n }, (_, r) => read(r));
 }
 
 /**
@@ -434,38 +439,20 @@ export function encodeRecord(record: PredictionRecord): EncodedPrediction {
 const EMPTY_ENCODED = Object.freeze(encodeSummary(EMPTY_OUTPUTS_SUMMARY));
 
 /**
- * The records on a tape, encoded: `readTape(tape).map(encodeRecord)`, the same text, but a record
- * whose outputs are all numeric is encoded straight from the captured elements, with no tensor,
- * summary or typed-array view made per record (the store's writer thread spent most of its
- * time and garbage on those; encoded directly, a breast-cancer answer takes about a quarter of the
- * time, measured alone).
- */
-export function encodeTape(tape: PredictionTape): EncodedPrediction[] {
-  const read = createEncodedReader(tape);
-  const records = new Array<EncodedPrediction>(tape.n);
-  for (let r = 0; r < tape.n; r++) records[r] = read(r);
-  return records;
-}
-
-/**
- * Reads a tape's records encoded, as {@link encodeTape} does, one at a time and in order (0, 1, 2,
- * …). The store's writer binds each record's columns and drops it: no array holds a tape's
- * records while the insert runs, so they die young instead of being copied by each of the writer
- * thread's scavenges in between.
+ * Reads a tape's records as a store writes them — `readTape(tape).map(encodeRecord)`, the same
+ * text — one at a time and in order (0, 1, 2, …). A record whose outputs are all numeric is
+ * encoded straight from the captured elements, with no tensor, summary or typed-array view made per
+ * record (the store's writer thread spent most of its time and garbage on those; encoded directly,
+ * a breast-cancer answer takes about a quarter of the time, measured alone). The writer binds each
+ * record's columns and drops it: no array holds a tape's records while the insert runs, so they die
+ * young instead of being copied by each of the writer thread's scavenges in between.
  */
 export function createEncodedReader(tape: PredictionTape): (r: number) => EncodedPrediction {
   const direct = createDirectEncoder(tape);
-  let next = 0;
-  let out = 0;
-  let dim = 0;
-  return (r) => {
-    if (r !== next) throw new RangeError(`tape records are read in order: asked for ${r}, next is ${next}`);
+  return inOrder(tape, (r, out, dim) => {
     const encoded = direct?.(r, out, dim) ?? encodeSummary(summaryOf(tape, r, out, dim));
-    const captured = tape.ints[r * RECORD_INTS + 3] as number;
-    for (let j = 0; j < captured; j++, out += OUTPUT_NUMS) dim += tape.outs[out + 2] as number;
-    next++;
     return encodedAt(tape, r, encoded.predicted, encoded.json);
-  };
+  });
 }
 
 /**

@@ -4,8 +4,8 @@
  * the records, in the same way and the same order of arithmetic as the SQLite adapter's SQL.
  */
 import {
-  isNumberText,
   labelText,
+  numberOfText,
   SHADOW_VARIANT,
   type ArmRow,
   type FeedbackOutcome,
@@ -131,7 +131,8 @@ export function createMemoryMonitoringStore(): MemoryMonitoringStore {
           const errors: number[] = [];
           for (const s of list) {
             const label = labels.get(s.record.requestId)?.label;
-            if (typeof label === 'number' && s.predicted !== null && isNumberText(s.predicted)) errors.push(Math.abs(label - (JSON.parse(s.predicted) as number)));
+            const predicted = s.predicted === null ? undefined : numberOfText(s.predicted);
+            if (typeof label === 'number' && predicted !== undefined) errors.push(Math.abs(label - predicted));
           }
           return continuousArm(errors);
         });

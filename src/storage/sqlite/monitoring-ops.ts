@@ -25,6 +25,7 @@ import {
   SHADOW_VARIANT,
 } from '../../monitoring/index.js';
 import type { EncodedPrediction, PredictionTape } from '../../monitoring/predictions/tape.js';
+import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { encodedRows, preparePredictionInsert, tapeRows } from './prediction-insert.js';
 
@@ -67,16 +68,18 @@ interface SuccessRow {
   successes: number;
 }
 
-interface AccuracyRow extends SuccessRow {
-  n: number;
-}
-
 interface MeanRow {
   variant: string;
   version: number | null;
   n: number;
   mean: number;
   m2: number;
+}
+
+/** Accuracy's counts and error's arm (n may be 0) of one (variant, version). */
+interface LabelledRow extends MeanRow {
+  labelled: number;
+  successes: number;
 }
 
 interface CountRow {
@@ -130,15 +133,16 @@ export function feedbackJoinSql(driver: Driver, table: 'monitoring_outcomes' | '
 const EVENT_VALUE = 'f.value IS NOT NULL AND (@event IS NULL OR f.event = @event)';
 
 /**
- * The arm of each (variant, version) from `per`, a query of one value `v` per prediction with its
- * variant and version: a two-pass mean and M2 — Σ(v − mean)² rather than Σv² − n·mean², which
- * cancels catastrophically for large values.
+ * The arm of each (variant, version) from `per`, a query of one value `v` per prediction (NULL: not
+ * in the arm) with its variant and version: n, and a two-pass mean and M2 — Σ(v − mean)² rather
+ * than Σv² − n·mean², which cancels catastrophically for large values. `more` adds aggregates of
+ * `per` to each row.
  */
-const armSql = (per: string): string => `
+const armSql = (per: string, more = ''): string => `
     WITH per AS MATERIALIZED (${per}), arm AS (
-      SELECT variant, version, COUNT(*) AS n, AVG(v) AS mean FROM per GROUP BY variant, version
+      SELECT variant, version, COUNT(v) AS n, AVG(v) AS mean${more} FROM per GROUP BY variant, version
     )
-    SELECT arm.variant AS variant, arm.version AS version, arm.n AS n, arm.mean AS mean, TOTAL((per.v - arm.mean) * (per.v - arm.mean)) AS m2
+    SELECT arm.*, TOTAL((per.v - arm.mean) * (per.v - arm.mean)) AS m2
     FROM arm JOIN per ON per.variant = arm.variant AND per.version IS arm.version
     GROUP BY arm.variant, arm.version`;
 
@@ -146,17 +150,35 @@ const armSql = (per: string): string => `
 const meanSql = (driver: Driver): string =>
   armSql(`SELECT p.variant AS variant, p.version AS version, TOTAL(f.value) AS v ${feedbackJoinSql(driver, 'monitoring_outcomes', EVENT_VALUE, 'p.shadow = 0')} GROUP BY p.seq`);
 
-/** A prediction that is a number: JSON number text (isNumberText), which json_extract reads as one. */
+/** A prediction that is a number: JSON number text (numberOfText), which json_extract reads as one. */
 const NUMERIC_PREDICTION = "p.predicted IS NOT NULL AND CASE WHEN json_valid(p.predicted) THEN json_type(p.predicted) IN ('integer', 'real') ELSE 0 END";
 
-/** Per labelled prediction whose label and prediction are numbers: its absolute error. */
-const errorSql = (driver: Driver): string =>
-  armSql(`SELECT p.variant AS variant, p.version AS version, ABS(CAST(f.label AS REAL) - json_extract(p.predicted, '$')) AS v ${feedbackJoinSql(driver, 'monitoring_labels', "f.label_type = 'number'", NUMERIC_PREDICTION)}`);
+/**
+ * One pass over the labelled one-row predictions for both metrics that read labels: accuracy (all
+ * of them: `labelled`, and `successes` where the label equals the prediction as text) and error
+ * (the arm of absolute errors, v, of those whose label and prediction are numbers).
+ */
+const labelledSql = (driver: Driver): string =>
+  armSql(
+    `SELECT p.variant AS variant, p.version AS version, f.label = p.predicted AS correct,
+       CASE WHEN f.label_type = 'number' AND ${NUMERIC_PREDICTION} THEN ABS(CAST(f.label AS REAL) - json_extract(p.predicted, '$')) END AS v
+     ${feedbackJoinSql(driver, 'monitoring_labels', '', 'p.predicted IS NOT NULL')}`,
+    ', COUNT(*) AS labelled, SUM(correct) AS successes',
+  );
 
 const armKey = (variant: string, version: number | null): string => `${version ?? ''}\u0000${variant}`;
 
+/** How long a commit that skipped the fsync stays unsynced at most: a checkpoint then syncs the log. */
+export const UNSYNCED_AT_MOST_MS = 1000;
+
+export interface MonitoringOpsOptions {
+  /** Times the sync after commits that skipped the fsync ({@link UNSYNCED_AT_MOST_MS}). Default: the system clock. */
+  readonly clock?: Pick<Clock, 'setTimeout'>;
+}
+
 /** Prepares the operations on `db`, whose monitoring schema is migrated. */
-export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
+export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsOptions = {}): MonitoringOps {
+  const clock = options.clock ?? systemClock;
   const perDriver = <T>(make: (driver: Driver) => T): Record<Driver, T> => ({ window: make('window'), feedback: make('feedback') });
   const sql = {
     exists: db.prepare('SELECT 1 AS one FROM monitoring_predictions WHERE request_id = ? LIMIT 1'),
@@ -170,13 +192,8 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
     successes: perDriver((d) =>
       db.prepare(`SELECT p.variant AS variant, p.version AS version, COUNT(*) AS successes ${feedbackJoinSql(d, 'monitoring_outcomes', 'f.event = @event', 'p.shadow = 0')} GROUP BY p.variant, p.version`),
     ),
-    accuracy: perDriver((d) =>
-      db.prepare(
-        `SELECT p.variant AS variant, p.version AS version, COUNT(*) AS n, SUM(f.label = p.predicted) AS successes ${feedbackJoinSql(d, 'monitoring_labels', '', 'p.predicted IS NOT NULL')} GROUP BY p.variant, p.version`,
-      ),
-    ),
+    labelled: perDriver((d) => db.prepare(labelledSql(d))),
     mean: perDriver((d) => db.prepare(meanSql(d))),
-    error: perDriver((d) => db.prepare(errorSql(d))),
     outcomeRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_outcomes'),
     labelRows: db.prepare('SELECT COUNT(*) AS n FROM monitoring_labels'),
     predictedValues: db.prepare(`
@@ -204,23 +221,35 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
   const insert = preparePredictionInsert(db);
   /**
    * A write transaction committed without waiting for the disk (`synchronous = NORMAL` for it, in
-   * WAL mode): a crash of the process loses nothing, as the log is written before the call returns,
-   * but a power loss may lose what no fsync has reached yet — the next checkpoint, or the next
-   * commit with the connection's own setting (FULL: feedback's), syncs it. Prediction records and retention
-   * run so: the recorder already holds up to a second of records in memory, which any crash loses,
-   * and a lost deletion is redone by the next prune. The fsync at every commit was about 40 % of the
-   * writer thread's commit time (thread CPU per record, 2.8 µs → 1.6 µs, served at concurrency 64).
-   * Feedback, which a client is told is stored, keeps FULL.
+   * WAL mode). A crash of the process loses nothing: the log is written before the call returns. The
+   * fsync follows within {@link UNSYNCED_AT_MOST_MS}: a passive checkpoint, which syncs the log
+   * first (a commit with the connection's own setting, FULL, syncs it sooner). So a
+   * power loss may lose the last second of prediction records and deletions — as it loses the up to
+   * a second of records the recorder holds in memory anyway, and a lost deletion is redone by the
+   * next prune. The fsync at every commit was about 40 % of the writer thread's commit time (thread
+   * CPU per record, 2.8 µs → 1.6 µs, served at concurrency 64); one a second costs nothing like it.
+   * Feedback, which a client is told is stored, commits with FULL.
    */
+  let syncSoon: TimerHandle | undefined;
   const unsynced = <T>(fn: () => T): T => {
     const was = db.pragma('synchronous', { simple: true }) as number;
     if (was <= SYNCHRONOUS_NORMAL) return writeTransaction(db, fn);
     db.pragma(`synchronous = ${SYNCHRONOUS_NORMAL}`);
+    let result: T;
     try {
-      return writeTransaction(db, fn);
+      result = writeTransaction(db, fn);
     } finally {
       db.pragma(`synchronous = ${was}`);
     }
+    syncSoon ??= clock.setTimeout(() => {
+      syncSoon = undefined;
+      try {
+        if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // busy or closing: the next commit with FULL, or the next checkpoint, syncs the log
+      }
+    }, UNSYNCED_AT_MOST_MS);
+    return result;
   };
   const insertEncoded = (records: readonly EncodedPrediction[]): InsertPredictionsResult => unsynced(() => insert(records.length, encodedRows(records)));
   /** Retention by count's boundary, kept between calls while rows up to it remain (see prune). */
@@ -287,6 +316,9 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
             }
             return size < inWindow ? 'feedback' : 'window';
           };
+          // accuracy and error read the labels' join once between them
+          let labelledRows: LabelledRow[] | undefined;
+          const labelled = (): LabelledRow[] => (labelledRows ??= sql.labelled[driver('labels')].all(params) as LabelledRow[]);
           const arms = metrics.map((metric): readonly ArmRow[] => {
             switch (metric.kind) {
               case 'rate': {
@@ -294,9 +326,11 @@ export function prepareMonitoringOps(db: SqliteDatabase): MonitoringOps {
                 return answered.map((c) => ({ variant: c.variant, version: c.version, arm: { kind: 'rate', n: c.answered, successes: found.get(armKey(c.variant, c.version)) ?? 0 } }));
               }
               case 'accuracy':
-                return (sql.accuracy[driver('labels')].all(params) as AccuracyRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.n, successes: r.successes } }));
+                return labelled().map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'rate', n: r.labelled, successes: r.successes } }));
               case 'error':
-                return (sql.error[driver('labels')].all(params) as MeanRow[]).map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) } }));
+                return labelled()
+                  .filter((r) => r.n > 0)
+                  .map((r) => ({ variant: r.variant, version: r.version, arm: { kind: 'continuous', n: r.n, mean: r.mean, m2: Math.max(0, r.m2) } }));
               case 'mean': {
                 const valued = sql.mean[driver('outcomes')].all({ ...params, event: metric.event ?? null }) as MeanRow[];
                 if (metric.missing !== 'zero') {

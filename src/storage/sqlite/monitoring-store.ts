@@ -98,7 +98,7 @@ export function createSqliteMonitoringStore(options: SqliteMonitoringStoreOption
 
   // prepared on first use: a store whose threads run every operation never needs them here
   let localOps: MonitoringOps | undefined;
-  const local = (): MonitoringOps => (localOps ??= prepareMonitoringOps(db));
+  const local = (): MonitoringOps => (localOps ??= prepareMonitoringOps(db, { clock: options.clock ?? systemClock }));
   /** Runs `op` on `thread`, or here without one; here too, as its fallback, should the thread be gone. */
   const run = <K extends keyof MonitoringOps>(thread: StoreThread | undefined, op: K, ...args: Parameters<MonitoringOps[K]>): Promise<ReturnType<MonitoringOps[K]>> => {
     const here = (): ReturnType<MonitoringOps[K]> => (local()[op] as (...a: readonly unknown[]) => ReturnType<MonitoringOps[K]>)(...args);

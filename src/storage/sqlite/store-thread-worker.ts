@@ -20,7 +20,7 @@ let db: SqliteDatabase | undefined;
 try {
   db = openSqliteDatabase(data.path, data.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: data.busyTimeoutMs });
   if (data.role === 'writer') {
-    // The prediction rows this connection inserts are encodeTape's: their JSON is the summary
+    // The prediction rows this connection inserts are createEncodedReader's: their JSON is the summary
     // encoder's (tested byte for byte against JSON.stringify), so the table's json_valid CHECK, which
     // would parse every summary again (about 1.2 µs a row, an eighth of the insert), is skipped here;
     // every other connection keeps it.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { PlatformError } from '../../../src/core/index.js';
+import { createFakeClock, PlatformError } from '../../../src/core/index.js';
 import { labelText, storedSummaryJson } from '../../../src/monitoring/index.js';
 import {
   createSqliteMonitoringStore,
@@ -16,7 +16,7 @@ import {
   type SqliteDatabase,
   type StoreThread,
 } from '../../../src/storage/index.js';
-import { feedbackJoinSql, prepareMonitoringOps, PRUNE_OLDER_SQL, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
+import { feedbackJoinSql, prepareMonitoringOps, PRUNE_OLDER_SQL, UNSYNCED_AT_MOST_MS, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
 import { createTapeWriter } from '../../../src/monitoring/predictions/tape.js';
 import { record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
@@ -201,8 +201,9 @@ describe('SqliteMonitoringStore', () => {
   test('commits prediction records and retention without waiting for the disk, feedback with it, and leaves the connection as it was', async () => {
     const dir = tempDir();
     const db = openSqliteDatabase(join(dir, 'slipway.db'));
+    const clock = createFakeClock(T0);
     try {
-      const store = createSqliteMonitoringStore({ db });
+      const store = createSqliteMonitoringStore({ db, clock });
       // what `synchronous` was when each write ran, seen from inside its transaction
       db.exec(`
         CREATE TEMP TABLE seen (what TEXT, sync INTEGER);
@@ -212,7 +213,7 @@ describe('SqliteMonitoringStore', () => {
       // a tape as the writer thread inserts it, and records as the store does without one
       const writer = createTapeWriter();
       writer.add({ requestId: rid(1), endpoint: 'e', latencyMs: 1, status: 200 }, T0);
-      prepareMonitoringOps(db).insertTape(writer.seal());
+      prepareMonitoringOps(db, { clock }).insertTape(writer.seal());
       await store.insertPredictions([record(2)]);
       await store.addFeedback([{ requestId: rid(1), label: 1, at: T0 }], { skipUnknown: false });
       await store.prune({ keepNewest: 1, limit: 10 });
@@ -230,6 +231,41 @@ describe('SqliteMonitoringStore', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), FULL);
     } finally {
       db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('syncs the log within a second of a commit that skipped the fsync: one passive checkpoint for the commits of that second', async () => {
+    const dir = tempDir();
+    const db = openSqliteDatabase(join(dir, 'slipway.db'));
+    const clock = createFakeClock(T0);
+    try {
+      const store = createSqliteMonitoringStore({ db, clock });
+      const pragmas: string[] = [];
+      const pragma = db.pragma.bind(db);
+      db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+        pragmas.push(source);
+        return pragma(source, options);
+      });
+      const checkpoints = (): number => pragmas.filter((p) => p === 'wal_checkpoint(PASSIVE)').length;
+      await store.insertPredictions([record(1)]);
+      await clock.advance(UNSYNCED_AT_MOST_MS / 2);
+      await store.insertPredictions([record(2)]);
+      assert.equal(checkpoints(), 0, 'not before the second is up');
+      await clock.advance(UNSYNCED_AT_MOST_MS / 2);
+      assert.equal(checkpoints(), 1, 'both commits synced by one checkpoint');
+      await clock.advance(10 * UNSYNCED_AT_MOST_MS);
+      assert.equal(checkpoints(), 1, 'nothing more to sync without another commit');
+      await store.prune({ keepNewest: 1, limit: 10 });
+      await clock.advance(UNSYNCED_AT_MOST_MS);
+      assert.equal(checkpoints(), 2, 'a deletion is synced too');
+      // a checkpoint due after the database closed is skipped, not thrown from the timer
+      await store.insertPredictions([record(3)]);
+      db.close();
+      await clock.advance(UNSYNCED_AT_MOST_MS);
+      assert.equal(checkpoints(), 2);
+    } finally {
+      if (db.open) db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createFakeClock, type Tensor } from '../../../src/core/index.js';
 import { createPredictionRecorder, parseStoredSummary, summarizeOutputs, type InsertPredictionsResult, type MonitoringStore, type PredictionInput, type PredictionRecord } from '../../../src/monitoring/index.js';
-import { createEncodedReader, createTapeWriter, encodeRecord, encodeTape, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
+import { createEncodedReader, createTapeWriter, encodeRecord, MAX_RAW_BYTES, readTape, tapeTransferList, type PredictionTape } from '../../../src/monitoring/predictions/tape.js';
 import { createMemoryMonitoringStore } from '../../../src/storage/index.js';
 import { outputsGenerator, probabilities, rid, T0 } from './fixtures.js';
+
+/** Every record of a tape, encoded as the store's writer reads them. */
+function encodeTape(tape: PredictionTape) {
+  const read = createEncodedReader(tape);
+  return Array.from({ length: tape.n }, (_, r) => read(r));
+}
 
 describe('prediction tape', () => {
   test('reads back every record with the summary the request thread would have made, for 2,000 generated responses', () => {
@@ -73,7 +79,7 @@ describe('prediction tape', () => {
     assert.ok(direct > 1000, `${direct} records had a prediction: the generator exercised the common case`);
   });
 
-  test('reads encoded records one at a time in order, each as encodeTape encodes it, and refuses another order', () => {
+  test('reads encoded records one at a time in order, each as a fresh reader of the whole tape does, and refuses another order', () => {
     // outputs that are views into a larger buffer, at an offset, with only their first row kept
     const writer = createTapeWriter({ maxRows: 1 });
     const backing = new Float32Array([9, 9, 0.25, 0.75, 0.6, 0.4]);
