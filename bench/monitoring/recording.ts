@@ -50,6 +50,8 @@ export interface ModeResult {
   readonly threadBusy: number;
   /** CPU time of the whole server process (every thread) per request served, µs (median over the turns). */
   readonly cpuPerRequest: number;
+  /** The request thread's young-generation collections (scavenges): pauses per 1,000 requests and pause time a request, µs (medians over the turns), from the server's own GC metric. */
+  readonly scavenges: { readonly per1000: number; readonly pauseMicros: number };
 }
 
 export interface RecordingBenchReport {
@@ -170,7 +172,10 @@ export async function runRecordingBench(options: { readonly runs: number; readon
       if (put.status >= 300) throw new Error(`alert rule: ${put.status} ${await put.text()}`);
     }
   };
-  const results = Object.fromEntries(MODES.map((m) => [m, { runs: [] as LoadResult[], busy: [] as number[], cpu: [] as number[] }])) as Record<Mode, { runs: LoadResult[]; busy: number[]; cpu: number[] }>;
+  const results = Object.fromEntries(MODES.map((m) => [m, { runs: [] as LoadResult[], busy: [] as number[], cpu: [] as number[], scavenges: [] as number[], pauses: [] as number[] }])) as Record<
+    Mode,
+    { runs: LoadResult[]; busy: number[]; cpu: number[]; scavenges: number[]; pauses: number[] }
+  >;
   let recorded = { payloadEntries: 0, bodiesSampled: 0, driftRows: 0 };
   // All serve at once, idle but for the mode whose turn it is: short turns, many rounds, so the modes
   // compared are seconds apart (this VM's speed wanders over minutes, by more than the target).
@@ -190,7 +195,10 @@ export async function runRecordingBench(options: { readonly runs: number; readon
         // a pause first: what the previous turn left to do in the background (a batch of prediction
         // records, the payload log's last write) is done before this one is timed
         await sleep(SETTLE_MS);
-        const pid = (servers.get(mode) as ServerProcess).child.pid as number;
+        const server = servers.get(mode) as ServerProcess;
+        const pid = server.child.pid as number;
+        // read outside the timed span: a scrape's own work is not charged to the turn
+        const gcBefore = await scavengeTotals(server.url);
         const ticksBefore = cpuTicks(pid);
         const processBefore = cpuTicks(pid, 'process');
         const startedAt = performance.now();
@@ -198,6 +206,10 @@ export async function runRecordingBench(options: { readonly runs: number; readon
         // the request thread's busy share over the run: CPU ticks are 1/100 s
         const busy = ((cpuTicks(pid) - ticksBefore) * 10) / (performance.now() - startedAt);
         const cpu = ((cpuTicks(pid, 'process') - processBefore) * 10_000) / (result.reqPerSec * options.seconds);
+        const gcAfter = await scavengeTotals(server.url);
+        const requests = result.reqPerSec * options.seconds;
+        results[mode].scavenges.push(((gcAfter.count - gcBefore.count) * 1000) / requests);
+        results[mode].pauses.push(((gcAfter.seconds - gcBefore.seconds) * 1e6) / requests);
         results[mode].runs.push(result);
         results[mode].busy.push(busy);
         results[mode].cpu.push(cpu);
@@ -220,11 +232,11 @@ export async function runRecordingBench(options: { readonly runs: number; readon
   // turns of one round share the machine's state (this VM's speed wanders between rounds)
   const offRuns = results.off.runs;
   const resultOf = (mode: Mode): ModeResult => {
-    const { runs, busy, cpu } = results[mode];
+    const { runs, busy, cpu, scavenges, pauses } = results[mode];
     const pairRatios = runs.map((r, i) => r.reqPerSec / (offRuns[i]?.reqPerSec ?? NaN));
     const finite = pairRatios.filter((x) => Number.isFinite(x));
     const ratioInterval: MedianInterval = finite.length === 0 ? { lower: NaN, upper: NaN, coverage: NaN } : medianInterval(finite);
-    return { runs, pairRatios, ratio: median(pairRatios), ratioInterval, threadBusy: median(busy), cpuPerRequest: median(cpu) };
+    return { runs, pairRatios, ratio: median(pairRatios), ratioInterval, threadBusy: median(busy), cpuPerRequest: median(cpu), scavenges: { per1000: median(scavenges), pauseMicros: median(pauses) } };
   };
   const modes = Object.fromEntries(MODES.map((m) => [m, resultOf(m)])) as Record<Mode, ModeResult>;
   const pieces = await measureRecordingPieces();
@@ -240,6 +252,12 @@ export async function runRecordingBench(options: { readonly runs: number; readon
     busyBefore,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadBefore },
   };
+}
+
+/** The request thread's scavenges so far and their pause time, s: prom-client's GC histogram (kind minor) on the server's /metrics. */
+async function scavengeTotals(url: string): Promise<{ readonly count: number; readonly seconds: number }> {
+  const text = await (await get(url, '/metrics')).text();
+  return { count: sample(text, 'slipway_nodejs_gc_duration_seconds_count{kind="minor"}'), seconds: sample(text, 'slipway_nodejs_gc_duration_seconds_sum{kind="minor"}') };
 }
 
 /** CPU ticks (1/100 s) the process's main thread — the request thread — or the whole process has used, from /proc (Linux); NaN elsewhere. */
@@ -276,12 +294,12 @@ export function renderRecordingBench(r: RecordingBenchReport, driftRowMicros?: n
     '',
     `One-row requests to breast-cancer at concurrency ${r.concurrency} (autocannon). The ${MODES.length} servers run side by side, idle but for the one whose turn it is: after a warm-up of each, ${r.runs} rounds of one ${r.seconds} s turn per mode, each turn after a ${SETTLE_MS / 1000} s pause (so the previous turn's background writes are done), the modes in an order that turns each round, each compared with the off turn of its round: turns seconds apart, because this VM's speed wanders over minutes by more than the target. **On**: prediction record, payload log metadata of every request with bodies sampled at 1 %, a drift window with a reference profile, business CPU metering, one alert rule. **Off**: all of those switched off and no profile; Prometheus counting stays. In between, one part each: **payload log only** (metadata of every request, bodies sampled at 1 %: the recording the target's parenthesis names), **prediction record only**, **drift window only** (the profile, nothing else recorded). The profile-based security checks (input guards and model-extraction detection, whose cost depends on whether a profile exists) are off in every mode, so that the modes differ by monitoring only. All with one replica on the request thread (the autoscaler off, and the placement pinned to \`main-thread\`, which \`auto\` picks for this model, so that no server differs from the others by a timing taken at its start). Machine ${pct(r.busyBefore)} busy before the run.`,
     '',
-    '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off, 95 % interval) | server CPU per request (all threads, median) |',
-    '| --- | --- | ---: | ---: |',
+    '| monitoring | throughput (median) | cost (median of rounds of 1 − mode ÷ off, 95 % interval) | server CPU per request (all threads, median) | request thread\'s scavenges per 1,000 requests, pause a request (median) |',
+    '| --- | --- | ---: | ---: | ---: |',
     ...MODES.map((mode) => {
       const m = r.modes[mode];
       const cpu = `${m.cpuPerRequest.toFixed(0)} µs${mode === 'off' ? '' : ` (${m.cpuPerRequest >= offCpu ? '+' : '−'}${Math.abs(m.cpuPerRequest - offCpu).toFixed(0)})`}`;
-      return `| ${SETUPS[mode].label} | ${rate(m.runs)} | ${mode === 'off' ? '—' : `${pct(1 - m.ratio)} (${costRange(m)})`} | ${cpu} |`;
+      return `| ${SETUPS[mode].label} | ${rate(m.runs)} | ${mode === 'off' ? '—' : `${pct(1 - m.ratio)} (${costRange(m)})`} | ${cpu} | ${m.scavenges.per1000.toFixed(1)}, ${m.scavenges.pauseMicros.toFixed(1)} µs |`;
     }),
     '',
     `All of monitoring costs **${pct(r.cost)}** of served throughput (on ÷ off, median of the ${on.pairRatios.length} rounds = ${on.ratio.toFixed(3)}; rounds ${on.pairRatios.map((x) => x.toFixed(3)).join(', ')}); target ≤ ${pct(r.targetCost)}: **${r.cost <= r.targetCost ? 'met' : 'missed'}**. ${settles(on, r.targetCost)} The payload log alone costs **${pct(1 - payload.ratio)}** (payload ÷ off = ${payload.ratio.toFixed(3)}; rounds ${payload.pairRatios.map((x) => x.toFixed(3)).join(', ')}): **${1 - payload.ratio <= r.targetCost ? 'within' : 'over'}** the target${offSpread(r) > Math.abs(1 - payload.ratio) ? `, and within this machine's run-to-run noise (the off turns alone spread by ${pct(offSpread(r))})` : ''}. Over its turns the on server recorded ${r.recorded.payloadEntries.toLocaleString('en-US')} payload entries (${r.recorded.bodiesSampled.toLocaleString('en-US')} with bodies) and ${r.recorded.driftRows.toLocaleString('en-US')} rows in the drift window.`,
@@ -429,5 +447,5 @@ function boundText(r: RecordingBenchReport, driftRowMicros: number | undefined):
   const servedText = `${served.map(({ m, extra: x }) => `${SETUPS[m].label.replace(' only', '')} ${signed(x)}`).join(', ')} of CPU a request against off`;
   const largest = served.reduce((a, b) => (b.extra > a.extra ? b : a));
   const all = sum + r.pieces.sqliteRecordMicros;
-  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the store's writer thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost: ${pct(r.targetCost)} of the off server's CPU is ${(off.cpuPerRequest * r.targetCost).toFixed(1)} µs a request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${servedText}. The largest in this run is the ${SETUPS[largest.m].label.replace(' only', '')}: ${PART_WORK[largest.m]}. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
+  return `${caveat}What bounds it: CPU, on every thread. The server used ${off.cpuPerRequest.toFixed(0)} µs of CPU per request with monitoring off and ${on.cpuPerRequest.toFixed(0)} µs with all of it (all threads, medians over the turns, from /proc): ${extra.toFixed(0)} µs more, ${pct(extra / off.cpuPerRequest)}. This machine has ${r.machine.cpus} cores shared by the request thread (which also runs the model; ${busy(off.threadBusy)} busy off, ${busy(on.threadBusy)} on), the store's writer thread, the garbage collector's threads and the load generator, so CPU spent on any thread is throughput lost: ${pct(r.targetCost)} of the off server's CPU is ${(off.cpuPerRequest * r.targetCost).toFixed(1)} µs a request. Measured alone in this run (the product's own code, CPU per item): ${parts.join('; ')} — ${all.toFixed(1)} µs together. Served, a part's cost also takes in the hooks that feed it, system calls and the garbage collector's threads (which every isolate shares), and this machine's noise: ${servedText}. The request thread's own young-generation collections (the table's last column) paused it ${off.scavenges.pauseMicros.toFixed(1)} µs a request off (${off.scavenges.per1000.toFixed(1)} per 1,000 requests) and ${on.scavenges.pauseMicros.toFixed(1)} µs on (${on.scavenges.per1000.toFixed(1)}): each scavenge copies what the 64 requests in flight hold, so every allocation recording adds brings the next one sooner, and the collector's helper threads work alongside. The largest in this run is the ${SETUPS[largest.m].label.replace(' only', '')}: ${PART_WORK[largest.m]}. The share falls in proportion as a model's own cost grows: this one (a 30-feature logistic regression) costs microseconds.`;
 }
