@@ -6,6 +6,12 @@ import type { Migration } from './migrate.js';
 
 export const MONITORING_COMPONENT = 'monitoring';
 
+/** The second a record's `at` (ms since the epoch) falls in, rounded down (before 1970 too), as SQL; {@link secondOf} in JavaScript. */
+export const SECOND_OF_AT = 'CASE WHEN at >= 0 THEN at / 1000 ELSE -((999 - at) / 1000) END';
+
+/** The second `at` falls in, rounded down: as {@link SECOND_OF_AT}. */
+export const secondOf = (at: number): number => Math.floor(at / 1000);
+
 export const monitoringMigrations: readonly Migration[] = [
   {
     version: 1,
@@ -60,6 +66,29 @@ export const monitoringMigrations: readonly Migration[] = [
       // Retention by age reads the (endpoint, at) index, endpoint by endpoint, instead: one B-tree
       // fewer for the prediction writer to update per prediction.
       db.exec('DROP INDEX IF EXISTS monitoring_predictions_by_at;');
+    },
+  },
+  {
+    version: 3,
+    name: 'prediction-counts-per-second',
+    up(db) {
+      // The prediction records counted per endpoint, second, variant and version (version -1: none),
+      // kept by the writes that add and remove records, in their transactions: a window's counts
+      // read one row per second of it, not one per record (see countsOf in monitoring-ops.ts).
+      db.exec(`
+        CREATE TABLE monitoring_prediction_seconds (
+          endpoint TEXT NOT NULL,
+          second INTEGER NOT NULL,
+          variant TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          predictions INTEGER NOT NULL,
+          answered INTEGER NOT NULL,
+          PRIMARY KEY (endpoint, second, variant, version)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO monitoring_prediction_seconds (endpoint, second, variant, version, predictions, answered)
+          SELECT endpoint, ${SECOND_OF_AT}, variant, COALESCE(version, -1), COUNT(*), SUM(status BETWEEN 200 AND 299)
+          FROM monitoring_predictions GROUP BY 1, 2, 3, 4;
+      `);
     },
   },
 ];

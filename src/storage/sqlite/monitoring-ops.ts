@@ -27,13 +27,16 @@ import {
 import type { EncodedPrediction, PredictionTape } from '../../monitoring/predictions/tape.js';
 import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
-import { encodedRows, preparePredictionInsert, tapeRows } from './prediction-insert.js';
+import { encodedRows, prepareCountWrites, preparePredictionInsert, SecondCounts, tapeRows } from './prediction-insert.js';
 
 /**
  * Retention by age: the records older than a cutoff (first parameter), at most a limit (second),
  * endpoint by endpoint through the (endpoint, at) index. The endpoints are found by skipping along
  * that index (one seek each), not by reading every row. Exported for its query-plan test.
  */
+/** What retention reads of each record it deletes: its request id (for its feedback) and what it was counted under. */
+const DELETED = 'request_id, endpoint, at, variant, version, status';
+
 export const PRUNE_OLDER_SQL = `
   WITH RECURSIVE endpoints (name) AS (
     SELECT MIN(endpoint) FROM monitoring_predictions
@@ -42,7 +45,7 @@ export const PRUNE_OLDER_SQL = `
   )
   DELETE FROM monitoring_predictions
   WHERE seq IN (SELECT p.seq FROM endpoints e JOIN monitoring_predictions p ON p.endpoint = e.name AND p.at < ? LIMIT ?)
-  RETURNING request_id`;
+  RETURNING ${DELETED}`;
 
 /** What a store thread runs; the names are the messages' `op`. */
 export interface MonitoringOps {
@@ -89,12 +92,15 @@ interface CountRow {
   answered: number;
 }
 
-interface SpanCountRow extends CountRow {
-  spanPredictions: number;
-  spanAnswered: number;
+/** A record retention deleted (see DELETED). */
+interface DeletedRow {
+  request_id: string;
+  endpoint: string;
+  at: number;
+  variant: string;
+  version: number | null;
+  status: number;
 }
-
-const COUNTS_WHERE = 'WHERE endpoint = @endpoint AND at >= @since AND at < @until GROUP BY variant, version';
 
 /** `PRAGMA synchronous`'s NORMAL. */
 const SYNCHRONOUS_NORMAL = 1;
@@ -201,24 +207,25 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
       FROM monitoring_predictions
       WHERE endpoint = @endpoint AND at >= @since AND at < @until AND predicted IS NOT NULL AND status BETWEEN 200 AND 299
       GROUP BY variant, predicted`),
-    counts: db.prepare(`SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered FROM monitoring_predictions ${COUNTS_WHERE}`),
-    // the window's counts and, in the same pass, those of a span within it
-    countsWithSpan: db.prepare(`
-      SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered,
-        SUM(at >= @spanSince AND at < @spanUntil) AS spanPredictions,
-        SUM(at >= @spanSince AND at < @spanUntil AND status BETWEEN 200 AND 299) AS spanAnswered
-      FROM monitoring_predictions ${COUNTS_WHERE}`),
+    // a window's counts: its whole seconds from the per-second counts, the parts of a second at its ends from the records
+    countRecords: db.prepare(`
+      SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered
+      FROM monitoring_predictions WHERE endpoint = ? AND at >= ? AND at < ? GROUP BY variant, version`),
+    countSeconds: db.prepare(`
+      SELECT variant, NULLIF(version, -1) AS version, SUM(predictions) AS predictions, SUM(answered) AS answered
+      FROM monitoring_prediction_seconds WHERE endpoint = ? AND second >= ? AND second < ? GROUP BY variant, version`),
     pruneOld: db.prepare(PRUNE_OLDER_SQL),
     keepBoundary: db.prepare('SELECT seq, request_id FROM monitoring_predictions ORDER BY seq DESC LIMIT 1 OFFSET ?'),
     atSeq: db.prepare('SELECT request_id FROM monitoring_predictions WHERE seq = ?'),
     pruneBeyond: db.prepare(`
       DELETE FROM monitoring_predictions
       WHERE seq IN (SELECT seq FROM monitoring_predictions WHERE seq <= ? ORDER BY seq LIMIT ?)
-      RETURNING request_id`),
+      RETURNING ${DELETED}`),
     deleteLabel: db.prepare('DELETE FROM monitoring_labels WHERE request_id = ?'),
     deleteOutcomes: db.prepare('DELETE FROM monitoring_outcomes WHERE request_id = ?'),
   };
   const insert = preparePredictionInsert(db);
+  const countWrites = prepareCountWrites(db);
   /**
    * A write transaction committed without waiting for the disk (`synchronous = NORMAL` for it, in
    * WAL mode). A crash of the process loses nothing: the log is written before the call returns. The
@@ -255,7 +262,35 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
   /** Retention by count's boundary, kept between calls while rows up to it remain (see prune). */
   let countBoundary: { readonly keepNewest: number; readonly seq: number; readonly requestId: string } | undefined;
   const windowParams = (endpoint: string, window: TimeWindow) => ({ endpoint, since: window.since, until: window.until ?? OPEN_END });
-  const countRows = (endpoint: string, window: TimeWindow): PredictionCountRow[] => (sql.counts.all(windowParams(endpoint, window)) as CountRow[]).map((r) => ({ ...r }));
+  /**
+   * The window's records per variant and version: the seconds wholly inside it summed from
+   * monitoring_prediction_seconds (a row per second, however many records), the parts of a second
+   * at its two ends counted from the records. Call it inside a read transaction: three statements.
+   */
+  const countsOf = (endpoint: string, window: TimeWindow): PredictionCountRow[] => {
+    const since = window.since;
+    const until = window.until ?? OPEN_END;
+    const first = Math.ceil(since / 1000);
+    const end = Math.floor(until / 1000);
+    if (first >= end) return (sql.countRecords.all(endpoint, since, until) as CountRow[]).map((r) => ({ ...r }));
+    const merged = new Map<string, PredictionCountRow & { predictions: number; answered: number }>();
+    const take = (rows: readonly CountRow[]): void => {
+      for (const r of rows) {
+        const key = armKey(r.variant, r.version);
+        const m = merged.get(key);
+        if (m === undefined) merged.set(key, { variant: r.variant, version: r.version, predictions: r.predictions, answered: r.answered });
+        else {
+          m.predictions += r.predictions;
+          m.answered += r.answered;
+        }
+      }
+    };
+    take(sql.countRecords.all(endpoint, since, first * 1000) as CountRow[]);
+    take(sql.countSeconds.all(endpoint, first, end) as CountRow[]);
+    take(sql.countRecords.all(endpoint, end * 1000, until) as CountRow[]);
+    return [...merged.values()].filter((r) => r.predictions > 0);
+  };
+  const countRows = (endpoint: string, window: TimeWindow): PredictionCountRow[] => db.transaction(() => countsOf(endpoint, window)).deferred();
 
   return {
     insertEncoded,
@@ -291,18 +326,8 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
       return db
         .transaction((): OutcomeSnapshot => {
           const params = windowParams(endpoint, window);
-          let counts: PredictionCountRow[];
-          let spanCounts: PredictionCountRow[] | undefined;
-          if (span === undefined) {
-            counts = countRows(endpoint, window);
-          } else if (span.since >= params.since && (span.until ?? OPEN_END) <= params.until) {
-            const rows = sql.countsWithSpan.all({ ...params, spanSince: span.since, spanUntil: span.until ?? OPEN_END }) as SpanCountRow[];
-            counts = rows.map((r) => ({ variant: r.variant, version: r.version, predictions: r.predictions, answered: r.answered }));
-            spanCounts = rows.filter((r) => r.spanPredictions > 0).map((r) => ({ variant: r.variant, version: r.version, predictions: r.spanPredictions, answered: r.spanAnswered }));
-          } else {
-            counts = countRows(endpoint, window);
-            spanCounts = countRows(endpoint, span);
-          }
+          const counts = countsOf(endpoint, window);
+          const spanCounts = span === undefined ? undefined : countsOf(endpoint, span);
           // the window's answered, non-shadow predictions per arm: n of a rate, and of a mean counting no value as 0
           const answered = counts.filter((c) => c.variant !== SHADOW_VARIANT && c.answered > 0);
           const inWindow = counts.reduce((sum, c) => sum + c.predictions, 0);
@@ -364,9 +389,14 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
     prune(policy) {
       return unsynced(() => {
         const removed: string[] = [];
-        if (policy.olderThan !== undefined && policy.limit > 0) {
-          for (const row of sql.pruneOld.all(policy.olderThan, policy.limit) as { request_id: string }[]) removed.push(row.request_id);
-        }
+        const uncounted = new SecondCounts();
+        const take = (rows: readonly DeletedRow[]): void => {
+          for (const row of rows) {
+            removed.push(row.request_id);
+            uncounted.add(row.endpoint, row.at, row.variant, row.version, row.status);
+          }
+        };
+        if (policy.olderThan !== undefined && policy.limit > 0) take(sql.pruneOld.all(policy.olderThan, policy.limit) as DeletedRow[]);
         const room = policy.limit - removed.length;
         if (policy.keepNewest !== undefined && room > 0) {
           // Finding the boundary walks keepNewest rows (a million by default), so it is found once
@@ -380,12 +410,13 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
             countBoundary = found === undefined ? undefined : { keepNewest: policy.keepNewest, seq: found.seq, requestId: found.request_id };
           }
           if (countBoundary !== undefined) {
-            const rows = sql.pruneBeyond.all(countBoundary.seq, room) as { request_id: string }[];
-            for (const row of rows) removed.push(row.request_id);
+            const rows = sql.pruneBeyond.all(countBoundary.seq, room) as DeletedRow[];
+            take(rows);
             // everything up to it is gone: the next call looks for the boundary afresh
             if (rows.length < room) countBoundary = undefined;
           }
         }
+        countWrites.remove(uncounted);
         // feedback goes with the last record of its request id
         for (const requestId of new Set(removed)) {
           if (sql.exists.get(requestId) !== undefined) continue;

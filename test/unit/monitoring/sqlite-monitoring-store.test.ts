@@ -18,7 +18,10 @@ import {
 } from '../../../src/storage/index.js';
 import { feedbackJoinSql, prepareMonitoringOps, PRUNE_OLDER_SQL, UNSYNCED_AT_MOST_MS, type Driver } from '../../../src/storage/sqlite/monitoring-ops.js';
 import { createTapeWriter } from '../../../src/monitoring/predictions/tape.js';
-import { record, rid, T0 } from './fixtures.js';
+import { migrate } from '../../../src/storage/sqlite/migrate.js';
+import { monitoringMigrations } from '../../../src/storage/sqlite/monitoring-migrations.js';
+import type { PredictionCountRow, PredictionRecord, TimeWindow } from '../../../src/monitoring/index.js';
+import { outputsGenerator, record, rid, T0 } from './fixtures.js';
 import { monitoringStoreContract } from './monitoring-store.contract.js';
 
 function tempDir(): string {
@@ -55,7 +58,7 @@ monitoringStoreContract('sqlite with store threads', async () => {
     store,
     cleanup: () => {
       assert.ok(t.writer.offThread && t.reader.offThread, 'both threads ran the test');
-      t.db.exec('DELETE FROM monitoring_predictions; DELETE FROM monitoring_labels; DELETE FROM monitoring_outcomes;');
+      t.db.exec('DELETE FROM monitoring_predictions; DELETE FROM monitoring_prediction_seconds; DELETE FROM monitoring_labels; DELETE FROM monitoring_outcomes;');
     },
   };
 });
@@ -74,9 +77,14 @@ describe('SqliteMonitoringStore', () => {
       const db = openSqliteDatabase(join(dir, 'slipway.db'));
       const registry = createSqliteRegistryStore({ db });
       const monitoring = createSqliteMonitoringStore({ db });
-      assert.deepEqual(monitoring.migration, { component: MONITORING_COMPONENT, from: 0, to: 2, applied: ['predictions-and-feedback', 'predictions-without-time-index'] });
+      assert.deepEqual(monitoring.migration, {
+        component: MONITORING_COMPONENT,
+        from: 0,
+        to: 3,
+        applied: ['predictions-and-feedback', 'predictions-without-time-index', 'prediction-counts-per-second'],
+      });
       assert.equal(schemaVersion(db, REGISTRY_COMPONENT), 2);
-      assert.equal(schemaVersion(db, MONITORING_COMPONENT), 2);
+      assert.equal(schemaVersion(db, MONITORING_COMPONENT), 3);
       await monitoring.insertPredictions([record(1)]);
       assert.deepEqual(registry.checkIntegrity(), ['ok']);
       registry.close();
@@ -140,6 +148,7 @@ describe('SqliteMonitoringStore', () => {
         [
           ['monitoring_labels', 1],
           ['monitoring_outcomes', 1],
+          ['monitoring_prediction_seconds', 1],
           ['monitoring_predictions', 1],
         ],
       );
@@ -171,6 +180,129 @@ describe('SqliteMonitoringStore', () => {
       assert.ok(lookup.some((row) => row.detail.includes('USING INDEX sqlite_autoindex_monitoring_predictions')), JSON.stringify(lookup));
       const prune = db.prepare(`EXPLAIN QUERY PLAN ${PRUNE_OLDER_SQL}`).all(10, 5) as { detail: string }[];
       assert.ok(!prune.some((row) => /^SCAN (monitoring_predictions|p)\b/.test(row.detail)), `retention by age reads no whole table: ${JSON.stringify(prune)}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a window’s counts read its whole seconds from the per-second counts, by their key, and only its ends from the records', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      createSqliteMonitoringStore({ db });
+      const plan = db
+        .prepare("EXPLAIN QUERY PLAN SELECT variant, version, SUM(predictions) FROM monitoring_prediction_seconds WHERE endpoint = 'e' AND second >= 0 AND second < 10 GROUP BY variant, version")
+        .all() as { detail: string }[];
+      assert.ok(
+        plan.some((row) => /SEARCH monitoring_prediction_seconds USING PRIMARY KEY \(endpoint=\? AND second>\? AND second<\?\)/.test(row.detail)),
+        JSON.stringify(plan),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  test('counts what the stored records say, window by window, through duplicates and retention (seeded)', async () => {
+    const db = openSqliteDatabase(':memory:');
+    const store = createSqliteMonitoringStore({ db });
+    const { random, pick } = outputsGenerator(7);
+    // records over 6 seconds around T0; windows with ends inside seconds and on their boundaries
+    const at = (): number => T0 - 3000 + Math.floor(random() * 6000);
+    const window = (): TimeWindow => {
+      const since = pick([at() - 500, T0 - 2000, T0 - 1, T0 + 1]);
+      const until = pick([undefined, since, since + Math.floor(random() * 2500), since + 1000 * Math.floor(random() * 4), since + 7000, T0 + 1000]);
+      return until === undefined ? { since } : { since, until };
+    };
+    // what the records themselves say, one by one
+    const recordsSay = (w: TimeWindow): PredictionCountRow[] =>
+      db
+        .prepare(
+          "SELECT variant, version, COUNT(*) AS predictions, SUM(status BETWEEN 200 AND 299) AS answered FROM monitoring_predictions WHERE endpoint = 'fraud' AND at >= ? AND at < ? GROUP BY variant, version",
+        )
+        .all(w.since, w.until ?? Number.MAX_SAFE_INTEGER) as PredictionCountRow[];
+    const sorted = (rows: readonly PredictionCountRow[]): PredictionCountRow[] =>
+      [...rows].map((r) => ({ variant: r.variant, version: r.version, predictions: r.predictions, answered: r.answered })).sort((a, b) => `${a.variant}/${a.version}`.localeCompare(`${b.variant}/${b.version}`));
+    let next = 0;
+    const check = async (step: string): Promise<void> => {
+      for (let k = 0; k < 25; k++) {
+        const w = window();
+        const expected = sorted(recordsSay(w));
+        assert.deepEqual(sorted(await store.predictionCounts('fraud', w)), expected, `${step}: counts of ${JSON.stringify(w)}`);
+        const span = window();
+        const snapshot = await store.outcomeSnapshot('fraud', w, [], span);
+        assert.deepEqual(sorted(snapshot.counts), expected, `${step}: a snapshot's counts of ${JSON.stringify(w)}`);
+        assert.deepEqual(sorted(snapshot.spanCounts ?? []), sorted(recordsSay(span)), `${step}: span ${JSON.stringify(span)} of ${JSON.stringify(w)}`);
+      }
+    };
+    try {
+      for (let round = 0; round < 6; round++) {
+        const batch: PredictionRecord[] = [];
+        for (let i = 0; i < 120; i++) {
+          // a tenth repeat an earlier request id: stored once, counted once
+          const n = random() < 0.1 && next > 0 ? Math.floor(random() * next) : next++;
+          batch.push(
+            record(n, {
+              at: at(),
+              endpoint: pick(['fraud', 'fraud', 'fraud', 'other']),
+              variant: pick(['stable', 'stable', 'candidate', 'shadow']),
+              version: pick([1, 2, null]),
+              status: pick([200, 200, 201, 404, 500]),
+            }),
+          );
+        }
+        const { duplicates } = await store.insertPredictions(batch);
+        assert.ok(round === 0 || duplicates > 0, 'the batch repeats request ids');
+        await check(`round ${round}, inserted`);
+        const policy = pick([{ olderThan: at(), limit: 40 }, { keepNewest: 150 + Math.floor(random() * 200), limit: 60 }, { olderThan: at(), keepNewest: 300, limit: 1000 }]);
+        await store.prune(policy);
+        await check(`round ${round}, after ${JSON.stringify(policy)}`);
+      }
+      const stored = db.prepare('SELECT COUNT(*) AS n FROM monitoring_predictions').get() as { n: number };
+      const counted = db.prepare('SELECT SUM(predictions) AS n, MIN(predictions) AS least FROM monitoring_prediction_seconds').get() as { n: number; least: number };
+      assert.equal(counted.n, stored.n, 'every stored record counted once');
+      assert.ok(counted.least > 0, 'no second is left with no records');
+    } finally {
+      db.close();
+    }
+  });
+
+  test('migration 3 counts the records already stored', async () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      migrate(db, MONITORING_COMPONENT, monitoringMigrations.slice(0, 2));
+      const put = db.prepare(
+        "INSERT INTO monitoring_predictions (request_id, shadow, at, endpoint, model, version, variant, latency_ms, status, predicted, outputs) VALUES (?, 0, ?, 'fraud', 'm', ?, ?, 1, ?, NULL, '{}')",
+      );
+      const rows: [number, number | null, string, number][] = [
+        [T0, 1, 'stable', 200],
+        [T0 + 10, 1, 'stable', 500],
+        [T0 + 1000, 1, 'stable', 200],
+        [T0 + 1000, null, 'stable', 200],
+        [T0 + 2500, 2, 'candidate', 204],
+        [-1500, 1, 'stable', 200],
+      ];
+      rows.forEach(([at, version, variant, status], i) => put.run(rid(i), at, version, variant, status));
+      const store = createSqliteMonitoringStore({ db });
+      assert.deepEqual(store.migration.applied, ['prediction-counts-per-second']);
+      const seconds = db.prepare('SELECT second, variant, version, predictions, answered FROM monitoring_prediction_seconds ORDER BY second, variant, version').all();
+      assert.deepEqual(
+        seconds.map((r) => ({ ...(r as object) })),
+        [
+          { second: -2, variant: 'stable', version: 1, predictions: 1, answered: 1 },
+          { second: T0 / 1000, variant: 'stable', version: 1, predictions: 2, answered: 1 },
+          { second: T0 / 1000 + 1, variant: 'stable', version: -1, predictions: 1, answered: 1 },
+          { second: T0 / 1000 + 1, variant: 'stable', version: 1, predictions: 1, answered: 1 },
+          { second: T0 / 1000 + 2, variant: 'candidate', version: 2, predictions: 1, answered: 1 },
+        ],
+      );
+      const counts = await store.predictionCounts('fraud', { since: -5000 });
+      assert.deepEqual(
+        [...counts].sort((a, b) => `${a.variant}/${a.version}`.localeCompare(`${b.variant}/${b.version}`)).map((r) => ({ ...r })),
+        [
+          { variant: 'candidate', version: 2, predictions: 1, answered: 1 },
+          { variant: 'stable', version: 1, predictions: 4, answered: 3 },
+          { variant: 'stable', version: null, predictions: 1, answered: 1 },
+        ],
+      );
     } finally {
       db.close();
     }
