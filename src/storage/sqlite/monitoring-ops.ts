@@ -29,14 +29,14 @@ import { systemClock, type Clock, type TimerHandle } from '../../core/index.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { encodedRows, prepareCountWrites, preparePredictionInsert, SecondCounts, tapeRows } from './prediction-insert.js';
 
+/** What retention reads of each record it deletes: its request id (for its feedback) and what it was counted under. */
+const DELETED = 'request_id, endpoint, at, variant, version, status';
+
 /**
  * Retention by age: the records older than a cutoff (first parameter), at most a limit (second),
  * endpoint by endpoint through the (endpoint, at) index. The endpoints are found by skipping along
  * that index (one seek each), not by reading every row. Exported for its query-plan test.
  */
-/** What retention reads of each record it deletes: its request id (for its feedback) and what it was counted under. */
-const DELETED = 'request_id, endpoint, at, variant, version, status';
-
 export const PRUNE_OLDER_SQL = `
   WITH RECURSIVE endpoints (name) AS (
     SELECT MIN(endpoint) FROM monitoring_predictions
@@ -273,7 +273,7 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
     const first = Math.ceil(since / 1000);
     const end = Math.floor(until / 1000);
     if (first >= end) return (sql.countRecords.all(endpoint, since, until) as CountRow[]).map((r) => ({ ...r }));
-    const merged = new Map<string, PredictionCountRow & { predictions: number; answered: number }>();
+    const merged = new Map<string, CountRow>();
     const take = (rows: readonly CountRow[]): void => {
       for (const r of rows) {
         const key = armKey(r.variant, r.version);
