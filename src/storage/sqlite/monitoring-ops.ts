@@ -224,8 +224,8 @@ export function prepareMonitoringOps(db: SqliteDatabase, options: MonitoringOpsO
     deleteLabel: db.prepare('DELETE FROM monitoring_labels WHERE request_id = ?'),
     deleteOutcomes: db.prepare('DELETE FROM monitoring_outcomes WHERE request_id = ?'),
   };
-  const insert = preparePredictionInsert(db);
   const countWrites = prepareCountWrites(db);
+  const insert = preparePredictionInsert(db, countWrites);
   /**
    * A write transaction committed without waiting for the disk (`synchronous = NORMAL` for it, in
    * WAL mode). A crash of the process loses nothing: the log is written before the call returns. The

@@ -126,13 +126,13 @@ export function tapeRows(tape: PredictionTape): RowWriter {
 
 /**
  * Prepares the insert on `db` (whose monitoring schema is migrated) and returns it: it writes `n`
- * rows inside the caller's transaction, skipping a request id (and role) already stored.
+ * rows inside the caller's transaction, skipping a request id (and role) already stored, and adds
+ * the rows it stored to the per-second counts through `countWrites` (prepared on the same `db`).
  */
-export function preparePredictionInsert(db: SqliteDatabase): (n: number, row: RowWriter) => InsertPredictionsResult {
+export function preparePredictionInsert(db: SqliteDatabase, countWrites: CountWrites): (n: number, row: RowWriter) => InsertPredictionsResult {
   const insertOne = db.prepare(insertSql(1));
   const insertMany = db.prepare(insertSql(INSERT_CHUNK));
   const lastSeq = db.prepare('SELECT MAX(seq) AS seq FROM monitoring_predictions');
-  const countWrites = prepareCountWrites(db);
   return (n, row) => {
     const before = (lastSeq.get() as { seq: number | null }).seq ?? 0;
     const counts = new SecondCounts();
